@@ -1,0 +1,44 @@
+/** A typed event emitter whose `on` returns the function that removes the listener. */
+
+export type Listener<Args extends unknown[]> = (...args: Args) => void;
+export type EventMap = { [event: string]: unknown[] };
+
+export class Emitter<Events extends EventMap> {
+  #listeners: { [E in keyof Events]?: Listener<Events[E]>[] } = {};
+
+  on<E extends keyof Events>(event: E, listener: Listener<Events[E]>): () => void {
+    (this.#listeners[event] ??= []).push(listener);
+    return () => this.off(event, listener);
+  }
+
+  once<E extends keyof Events>(event: E, listener: Listener<Events[E]>): () => void {
+    const off = this.on(event, ((...args: Events[E]) => {
+      off();
+      listener(...args);
+    }) as Listener<Events[E]>);
+    return off;
+  }
+
+  /** Removes one listener, every listener of an event, or every listener. */
+  off<E extends keyof Events>(event?: E, listener?: Listener<Events[E]>): this {
+    if (event === undefined) this.#listeners = {};
+    else if (!listener) delete this.#listeners[event];
+    else {
+      const list = this.#listeners[event];
+      const index = list ? list.indexOf(listener) : -1;
+      if (index >= 0) list!.splice(index, 1);
+    }
+    return this;
+  }
+
+  listenerCount<E extends keyof Events>(event: E): number {
+    return this.#listeners[event]?.length ?? 0;
+  }
+
+  emit<E extends keyof Events>(event: E, ...args: Events[E]): void {
+    const list = this.#listeners[event];
+    if (!list) return;
+    // a copy, so listeners that unsubscribe while being called do not skip their neighbours
+    for (const listener of list.slice()) listener(...args);
+  }
+}

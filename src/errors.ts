@@ -1,0 +1,72 @@
+/**
+ * Every failure cometa reports is one of these classes, each carrying what went wrong and,
+ * where there was one, the underlying `cause`.
+ */
+
+export class CometaError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    // ES2022 `cause` is not set by older engines' Error constructor
+    if (options && "cause" in options && !("cause" in this)) {
+      Object.defineProperty(this, "cause", { value: options.cause, configurable: true, writable: true });
+    }
+  }
+}
+
+/** The network failed: connection refused, reset, HTTP 5xx, a response that is not engine.io's. */
+export class TransportError extends CometaError {
+  constructor(
+    message: string,
+    readonly transport: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** engine.io's JSON error codes (HTTP 400/403 bodies). */
+export const serverErrorCodes = {
+  0: "Transport unknown",
+  1: "Session ID unknown",
+  2: "Bad handshake method",
+  3: "Bad request",
+  4: "Forbidden",
+  5: "Unsupported protocol version",
+} as const;
+
+/** The server refused the request with engine.io's JSON error (`{"code":1,"message":"Session ID unknown"}`). */
+export class ServerError extends CometaError {
+  constructor(
+    readonly code: number,
+    readonly serverMessage: string,
+    readonly status: number,
+    readonly transport: string,
+  ) {
+    super(`server refused the ${transport} request (HTTP ${status}): ${serverMessage} (code ${code})`);
+  }
+}
+
+/** The server sent bytes that are not engine.io v4: a malformed packet or payload, an unknown type. */
+export class ProtocolError extends CometaError {
+  constructor(message: string, readonly data?: unknown, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The open packet was missing, malformed or lacked a field, or the handshake timed out. */
+export class HandshakeError extends CometaError {}
+
+/** No ping from the server within pingInterval + pingTimeout. */
+export class HeartbeatError extends CometaError {}
+
+/** A probe of a better transport failed; the session stays on the transport it had. */
+export class UpgradeError extends CometaError {
+  constructor(message: string, readonly transport: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The caller used the socket wrongly: a bad URL, an unknown transport, a send after close. */
+export class UsageError extends CometaError {}

@@ -1,0 +1,81 @@
+/**
+ * THE transport interface. An adapter moves engine.io packets one way and the other and knows
+ * nothing of the socket: the socket gives it a context and listens to its events.
+ */
+import type { Emitter } from "./emitter.js";
+import type { Environment } from "./env.js";
+import type { CometaError } from "./errors.js";
+import type { BinaryType, Packet, ReceivedPacket } from "./protocol.js";
+
+/**
+ * - `opening`: connecting; `open`: moving packets; `pausing`/`paused`: an HTTP transport
+ *   finishing its in-flight requests before an upgrade; `closed`: final.
+ */
+export type TransportState = "opening" | "open" | "pausing" | "paused" | "closed";
+
+export type TransportEvents = {
+  /** The transport can carry packets (for a handshake: the request went out). */
+  open: [];
+  packet: [packet: ReceivedPacket];
+  /** Everything handed to `send` reached the network; `writable` is true again. */
+  drain: [];
+  /** A failure; `close` follows. */
+  error: [error: CometaError];
+  /** Final; emitted once, whether asked for or not. */
+  close: [];
+};
+
+/** What a session knows that its transports need; the socket updates it after the handshake. */
+export interface SessionInfo {
+  sid?: string;
+  /** Largest upstream payload in bytes the server accepts. */
+  maxPayload: number;
+}
+
+export interface TransportOptions {
+  withCredentials: boolean;
+  extraHeaders: Record<string, string>;
+  binaryType: BinaryType;
+  /** Milliseconds an HTTP request may take before it counts as failed (0: no limit). */
+  requestTimeout: number;
+  /** Milliseconds between short polls. */
+  pollInterval: number;
+  /** Append a cache-busting parameter to every HTTP request. */
+  timestampRequests: boolean;
+}
+
+export interface TransportContext {
+  env: Environment;
+  /** The engine.io URL for this transport, `sid` included once known, plus `extra` parameters. */
+  url(scheme: "http" | "ws", transport: string, extra?: Record<string, string>): string;
+  session: SessionInfo;
+  options: TransportOptions;
+}
+
+export interface Transport extends Pick<Emitter<TransportEvents>, "on" | "once" | "off"> {
+  /** The adapter's name, e.g. `polling`, `websocket`, `sse`. */
+  readonly name: string;
+  readonly state: TransportState;
+  /** True when `send` may be called: nothing of an earlier `send` is still in flight. */
+  readonly writable: boolean;
+  open(): void;
+  /** Sends packets in order; `drain` follows once they are on the network. */
+  send(packets: readonly Packet[]): void;
+  /** Closes at once, aborting whatever is in flight; emits `close`. */
+  close(): void;
+  /**
+   * HTTP transports that can be upgraded from: finish the in-flight requests and start no new
+   * poll. Resolves when paused; packets received meanwhile are still emitted.
+   */
+  pause?(): Promise<void>;
+  /** Undoes `pause` when the upgrade it was for failed. */
+  resume?(): void;
+}
+
+export interface TransportDefinition {
+  /** The name in `transports` options and in the server's `upgrades` list. */
+  readonly name: string;
+  /** Whether this environment has what the adapter needs. */
+  supported(env: Environment): boolean;
+  create(context: TransportContext): Transport;
+}

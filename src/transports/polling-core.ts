@@ -1,0 +1,126 @@
+/**
+ * The polling loop shared by long-polling, short polling and JSONP: one GET in flight at most,
+ * one POST in flight at most, and a pause that lets both finish before an upgrade.
+ */
+import type { CometaError } from "../errors.js";
+import { decodePayload, type Packet } from "../protocol.js";
+import type { Transport, TransportContext } from "../transport.js";
+import type { Abort, HttpCallback } from "./http.js";
+import { createLifecycle, eventMethods } from "./lifecycle.js";
+import { createUpstream, type PostEncoder } from "./upstream.js";
+
+export interface PollingVariant {
+  /** The adapter's name. */
+  name: string;
+  /** The `transport=` value on the wire. */
+  wireName: string;
+  /** Starts one GET of a payload. */
+  get(context: TransportContext, callback: HttpCallback): Abort;
+  /** Milliseconds to wait between a poll's answer and the next poll. */
+  pollDelay(context: TransportContext): number;
+  encodePost?: PostEncoder;
+}
+
+export function createPollingTransport(context: TransportContext, variant: PollingVariant): Transport {
+  const { env } = context;
+  let abortGet: Abort | undefined;
+  let pollTimer: unknown;
+  let resolvePause: (() => void) | undefined;
+  const lifecycle = createLifecycle(() => {
+    abortGet?.();
+    abortGet = undefined;
+    if (pollTimer !== undefined) env.clearTimeout(pollTimer);
+    pollTimer = undefined;
+    upstream.abort();
+    resolvePause = undefined;
+  });
+  const fail = (error: CometaError) => lifecycle.fail(error);
+  const upstream = createUpstream(context, variant.wireName, fail, variant.encodePost);
+
+  const checkPaused = () => {
+    if (lifecycle.state === "pausing" && !abortGet && pollTimer === undefined && !upstream.busy) {
+      lifecycle.state = "paused";
+      const resolve = resolvePause;
+      resolvePause = undefined;
+      resolve?.();
+    }
+  };
+
+  const schedulePoll = () => {
+    if (lifecycle.state !== "open" && lifecycle.state !== "opening") return checkPaused();
+    const delay = variant.pollDelay(context);
+    if (delay > 0) {
+      pollTimer = env.setTimeout(() => {
+        pollTimer = undefined;
+        if (lifecycle.state === "pausing") checkPaused();
+        else poll();
+      }, delay);
+    } else poll();
+  };
+
+  const onPayload: HttpCallback = (error, body) => {
+    abortGet = undefined;
+    if (error) return fail(error);
+    let packets;
+    try {
+      packets = decodePayload(body, context.options.binaryType);
+    } catch (cause) {
+      return fail(cause as CometaError);
+    }
+    lifecycle.opened();
+    for (const packet of packets) {
+      if (lifecycle.closed) return;
+      lifecycle.receive(packet);
+      // the server ends the session with a close packet: nothing more will come
+      if (packet.type === "close") return lifecycle.finish();
+    }
+    schedulePoll();
+  };
+
+  const poll = () => {
+    if (lifecycle.closed) return;
+    abortGet = variant.get(context, onPayload);
+  };
+
+  return {
+    name: variant.name,
+    ...eventMethods(lifecycle),
+    get state() {
+      return lifecycle.state;
+    },
+    get writable() {
+      return !lifecycle.closed && !upstream.busy;
+    },
+    open() {
+      poll();
+    },
+    send(packets: readonly Packet[]) {
+      upstream.send(packets, () => {
+        lifecycle.drained();
+        checkPaused();
+      });
+    },
+    close() {
+      lifecycle.finish();
+    },
+    pause() {
+      return new Promise<void>((resolve) => {
+        if (lifecycle.closed) return resolve();
+        lifecycle.state = "pausing";
+        resolvePause = resolve;
+        // a short poll waiting for its timer is not in flight: pausing need not wait for it
+        if (pollTimer !== undefined) {
+          env.clearTimeout(pollTimer);
+          pollTimer = undefined;
+        }
+        checkPaused();
+      });
+    },
+    resume() {
+      if (lifecycle.state !== "pausing" && lifecycle.state !== "paused") return;
+      lifecycle.state = "open";
+      resolvePause = undefined;
+      if (!abortGet && pollTimer === undefined) poll();
+    },
+  };
+}

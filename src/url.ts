@@ -1,0 +1,65 @@
+/** The engine.io endpoint a socket talks to, and the URL of each request to it. */
+import type { Environment } from "./env.js";
+import { UsageError } from "./errors.js";
+import { protocolVersion } from "./protocol.js";
+
+export interface Endpoint {
+  secure: boolean;
+  /** Host and port, as in `example.com:8080`. */
+  host: string;
+  /** Always starts and ends with `/`. */
+  path: string;
+  query: Record<string, string>;
+}
+
+function pageLocation(env: Environment): string | undefined {
+  const location = (env.window as { location?: { href?: string } } | undefined)?.location;
+  return location?.href ?? env.document?.baseURI;
+}
+
+/** Resolves the caller's URL against the page, keeping only what engine.io uses of it. */
+export function parseEndpoint(
+  uri: string | undefined,
+  path: string,
+  query: Record<string, string>,
+  env: Environment,
+): Endpoint {
+  const base = pageLocation(env);
+  if (uri === undefined && !base) throw new UsageError("a URL is required outside a page");
+  let url: URL;
+  try {
+    url = new URL(uri ?? base!, base);
+  } catch (cause) {
+    throw new UsageError(`not a URL: ${String(uri)}`, { cause });
+  }
+  const scheme = url.protocol.replace(":", "");
+  if (!["http", "https", "ws", "wss"].includes(scheme)) {
+    throw new UsageError(`unsupported URL scheme "${scheme}" in ${String(uri)}`);
+  }
+  if (typeof path !== "string" || path === "") throw new UsageError("path must be a non-empty string");
+  const merged: Record<string, string> = {};
+  url.searchParams.forEach((value, key) => (merged[key] = value));
+  for (const [key, value] of Object.entries(query)) merged[key] = String(value);
+  return {
+    secure: scheme === "https" || scheme === "wss",
+    host: url.host,
+    path: (path.startsWith("/") ? "" : "/") + path + (path.endsWith("/") ? "" : "/"),
+    query: merged,
+  };
+}
+
+/** An origin-like key for what `rememberUpgrade` stores. */
+export function endpointKey(endpoint: Endpoint): string {
+  return `${endpoint.secure ? "https" : "http"}://${endpoint.host}${endpoint.path}`;
+}
+
+export function endpointUrl(
+  endpoint: Endpoint,
+  scheme: "http" | "ws",
+  params: Record<string, string | undefined>,
+): string {
+  const search = new URLSearchParams(endpoint.query);
+  search.set("EIO", String(protocolVersion));
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, value);
+  return `${scheme}${endpoint.secure ? "s" : ""}://${endpoint.host}${endpoint.path}?${search}`;
+}

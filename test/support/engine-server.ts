@@ -1,0 +1,45 @@
+/** A stock engine.io server on an ephemeral loopback port, echoing what it receives. */
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type ServerOptions, Server as EngineServer, type Socket as EngineSocket } from "engine.io";
+
+export interface TestServer {
+  url: string;
+  engine: EngineServer;
+  http: HttpServer;
+  /** The server side of the next session to open. */
+  nextConnection(): Promise<EngineSocket>;
+  close(): Promise<void>;
+}
+
+export async function startEngineServer(
+  options: Partial<ServerOptions> = {},
+  onConnection: (socket: EngineSocket) => void = echo,
+): Promise<TestServer> {
+  const http = createServer();
+  const engine = new EngineServer({ maxHttpBufferSize: 2e6, ...options });
+  engine.attach(http);
+  const waiters: ((socket: EngineSocket) => void)[] = [];
+  engine.on("connection", (socket: EngineSocket) => {
+    onConnection(socket);
+    waiters.shift()?.(socket);
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const { port } = http.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    engine,
+    http,
+    nextConnection: () => new Promise((resolve) => waiters.push(resolve)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        engine.close();
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}
+
+export function echo(socket: EngineSocket): void {
+  socket.on("message", (data: unknown) => socket.send(data as string));
+}

@@ -1,0 +1,12 @@
+/** The environment a Node user passes: `ws` for WebSocket, an in-memory storage. */
+import WebSocket from "ws";
+import type { Environment, WebSocketConstructor } from "../../src/env.js";
+
+export function nodeEnv(overrides: Partial<Environment> = {}): Partial<Environment> {
+  const items = new Map<string, string>();
+  return {
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    storage: { getItem: (key) => items.get(key) ?? null, setItem: (key, value) => void items.set(key, value) },
+    ...overrides,
+  };
+}
