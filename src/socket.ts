@@ -21,6 +21,7 @@ import {
   type Packet,
   parseOpenData,
   type ReceivedPacket,
+  separator,
 } from "./protocol.js";
 import type { SessionInfo, Transport, TransportContext, TransportDefinition, TransportOptions } from "./transport.js";
 import { startUpgrades, type Upgrader } from "./upgrade.js";
@@ -203,6 +204,11 @@ export class BaseSocket extends Emitter<SocketEvents> {
     }
     if (typeof data !== "string" && !isBinary(data) && !isBlob(data)) {
       throw new UsageError("a message must be a string, an ArrayBuffer, a typed array or a Blob");
+    }
+    if (typeof data === "string" && data.includes(separator)) {
+      // engine.io v4 joins polling payloads with U+001E and stock servers split on it: such a
+      // string would arrive cut in two, so it is refused rather than corrupted
+      throw new UsageError("a message cannot contain U+001E, the separator of engine.io payloads");
     }
     if (callback !== undefined && typeof callback !== "function") throw new UsageError("callback must be a function");
     if (this.#heartbeat?.expired()) {

@@ -18,7 +18,8 @@ export async function startEngineServer(
 ): Promise<TestServer> {
   const http = createServer();
   const engine = new EngineServer({ maxHttpBufferSize: 2e6, ...options });
-  engine.attach(http);
+  // `path` is an option of attach(), the rest of the Server
+  engine.attach(http, options);
   const waiters: ((socket: EngineSocket) => void)[] = [];
   engine.on("connection", (socket: EngineSocket) => {
     onConnection(socket);
