@@ -7,6 +7,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { builtinModules } from "node:module";
 import nodeResolve from "@rollup/plugin-node-resolve";
 import terser from "@rollup/plugin-terser";
+import { IIFE_TARGET, MODULE_TARGET, terserOptions } from "./scripts/build-settings.mjs";
 import dts from "rollup-plugin-dts";
 import esbuild from "rollup-plugin-esbuild";
 
@@ -14,10 +15,6 @@ const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), 
 
 const CLIENT_ENTRY = "src/index.ts";
 const SERVER_ENTRY = "src/server/index.ts";
-// es2022 would keep `#private` members native (about 0.7 kB less gzip in the IIFE) but drops
-// older Safari/Chrome; esbuild lowers them to WeakMap helpers for these targets.
-const MODULE_TARGET = "es2020"; // dist/cometa.mjs, dist/cometa.cjs (bundlers transpile further)
-const IIFE_TARGET = "es2018"; // dist/cometa.min.js, loaded as is by a <script> tag
 
 // Start from an empty dist/ so a removed entry never leaves stale files (not in watch mode).
 if (!process.env.ROLLUP_WATCH) rmSync("dist", { recursive: true, force: true });
@@ -101,7 +98,7 @@ const client = [
       name: "Cometa",
       exports: "named",
       sourcemap: true,
-      plugins: [terser({ ecma: Number(IIFE_TARGET.slice(2)), compress: { passes: 2 }, format: { comments: false } })],
+      plugins: [terser(terserOptions(IIFE_TARGET))],
     },
     onwarn,
   },

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import nodeResolve from "@rollup/plugin-node-resolve";
 import terser from "@rollup/plugin-terser";
+import { IIFE_TARGET, MODULE_TARGET, terserOptions } from "./build-settings.mjs";
 import { rollup } from "rollup";
 import esbuild from "rollup-plugin-esbuild";
 
@@ -17,9 +18,6 @@ const entry = join(root, "src/index.ts");
 const KB = 1000;
 const CORE = ["BaseSocket", "polling", "websocket"];
 // Same targets as rollup.config.mjs.
-const MODULE_TARGET = "es2020";
-const IIFE_TARGET = "es2018";
-const TERSER = { compress: { passes: 2 }, format: { comments: false } };
 
 const gzip = (code) => gzipSync(code, { level: 9 }).length;
 const brotli = (code) =>
@@ -78,7 +76,7 @@ async function bundle(input, format, external) {
       format,
       name: "Cometa",
       exports: "named",
-      plugins: [terser({ ...TERSER, ecma: Number((format === "iife" ? IIFE_TARGET : MODULE_TARGET).slice(2)), module: format === "es" })],
+      plugins: [terser({ ...terserOptions(format === "iife" ? IIFE_TARGET : MODULE_TARGET), module: format === "es" })],
     });
     return output[0];
   } finally {

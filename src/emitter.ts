@@ -4,10 +4,10 @@ export type Listener<Args extends unknown[]> = (...args: Args) => void;
 export type EventMap = { [event: string]: unknown[] };
 
 export class Emitter<Events extends EventMap> {
-  #listeners: { [E in keyof Events]?: Listener<Events[E]>[] } = {};
+  private _listeners: { [E in keyof Events]?: Listener<Events[E]>[] } = {};
 
   on<E extends keyof Events>(event: E, listener: Listener<Events[E]>): () => void {
-    (this.#listeners[event] ??= []).push(listener);
+    (this._listeners[event] ??= []).push(listener);
     return () => this.off(event, listener);
   }
 
@@ -21,10 +21,10 @@ export class Emitter<Events extends EventMap> {
 
   /** Removes one listener, every listener of an event, or every listener. */
   off<E extends keyof Events>(event?: E, listener?: Listener<Events[E]>): this {
-    if (event === undefined) this.#listeners = {};
-    else if (!listener) delete this.#listeners[event];
+    if (event === undefined) this._listeners = {};
+    else if (!listener) delete this._listeners[event];
     else {
-      const list = this.#listeners[event];
+      const list = this._listeners[event];
       const index = list ? list.indexOf(listener) : -1;
       if (index >= 0) list!.splice(index, 1);
     }
@@ -32,11 +32,11 @@ export class Emitter<Events extends EventMap> {
   }
 
   listenerCount<E extends keyof Events>(event: E): number {
-    return this.#listeners[event]?.length ?? 0;
+    return this._listeners[event]?.length ?? 0;
   }
 
   emit<E extends keyof Events>(event: E, ...args: Events[E]): void {
-    const list = this.#listeners[event];
+    const list = this._listeners[event];
     if (!list) return;
     // a copy, so listeners that unsubscribe while being called do not skip their neighbours
     for (const listener of list.slice()) listener(...args);

@@ -4,13 +4,13 @@
  */
 
 export class CometaError extends Error {
+  declare cause?: unknown;
+
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message);
     this.name = new.target.name;
-    // ES2022 `cause` is not set by older engines' Error constructor
-    if (options && "cause" in options && !("cause" in this)) {
-      Object.defineProperty(this, "cause", { value: options.cause, configurable: true, writable: true });
-    }
+    // set here rather than through Error's options, which engines before ES2022 ignore
+    if (options) this.cause = options.cause;
   }
 }
 

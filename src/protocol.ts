@@ -2,7 +2,7 @@
  * engine.io protocol v4 on top of engine.io-parser: packets, text payloads, the open packet
  * and the server's JSON errors. Pure functions, tested on literal strings.
  */
-import { decodePacket, decodePayload as parseDecodePayload, encodePacket as parseEncodePacket } from "engine.io-parser";
+import { decodePacket, decodePayload as parseDecodePayload } from "engine.io-parser";
 import type { Packet as ParserPacket } from "engine.io-parser";
 import { HandshakeError, ProtocolError, ServerError } from "./errors.js";
 
@@ -65,13 +65,18 @@ export function toBase64(data: BinaryData): string {
   return out;
 }
 
-/** One packet as text: binary becomes `b` + base64 (every transport but WebSocket). */
+/** Packet types by their wire digit, as engine.io-parser numbers them. */
+const packetTypes: readonly PacketType[] = ["open", "close", "ping", "pong", "message", "upgrade", "noop"];
+
+/**
+ * One packet as text: binary becomes `b` + base64 (every transport but WebSocket). Written
+ * here rather than through engine.io-parser's callback API, whose browser build reads
+ * binary through FileReader, asynchronously.
+ */
 export function encodeTextPacket(packet: Packet): string {
   const { data } = packet;
   if (data !== undefined && typeof data !== "string") return "b" + toBase64(data);
-  let encoded = "";
-  parseEncodePacket(packet as ParserPacket, false, (text) => (encoded = text as string));
-  return encoded;
+  return packetTypes.indexOf(packet.type) + (data ?? "");
 }
 
 /** One packet for a WebSocket frame: binary stays binary. */
@@ -108,25 +113,20 @@ export function encodedTextLength(packet: Packet): number {
   return 1 + Math.ceil(data.byteLength / 3) * 4;
 }
 
-function mapReceived(packet: ParserPacket, binaryType: BinaryType, BlobClass: typeof Blob | undefined): ReceivedPacket {
+function mapReceived(packet: ParserPacket, binaryType: BinaryType): ReceivedPacket {
   const { data } = packet;
-  if (binaryType === "blob" && data instanceof ArrayBuffer && BlobClass) {
-    return { type: packet.type as PacketType, data: new BlobClass([data]) };
-  }
-  return packet as ReceivedPacket;
+  return binaryType === "blob" && data instanceof ArrayBuffer
+    ? { type: packet.type as PacketType, data: new Blob([data]) }
+    : (packet as ReceivedPacket);
 }
 
 /** One packet from a text or binary frame; throws ProtocolError on anything not engine.io. */
 export function decodeFrame(frame: unknown, binaryType: BinaryType = "arraybuffer"): ReceivedPacket {
-  if (typeof frame !== "string" && !isBinary(frame) && !(typeof Blob !== "undefined" && frame instanceof Blob)) {
-    throw new ProtocolError("frame is neither text nor binary", frame);
-  }
-  if (frame === "") throw new ProtocolError("empty packet", frame);
-  const packet = decodePacket(frame as string, "arraybuffer");
-  if (packet.type === "error") {
+  const packet = frame === "" || !(typeof frame === "string" || frame instanceof ArrayBuffer) ? undefined : decodePacket(frame, "arraybuffer");
+  if (!packet || packet.type === "error") {
     throw new ProtocolError(`malformed packet ${JSON.stringify(preview(frame))}`, frame);
   }
-  return mapReceived(packet, binaryType, typeof Blob === "undefined" ? undefined : Blob);
+  return mapReceived(packet, binaryType);
 }
 
 /** Packets from a polling body; throws ProtocolError if any part is not an engine.io packet. */
@@ -139,8 +139,7 @@ export function decodePayload(payload: string, binaryType: BinaryType = "arraybu
   if (last && last.type === "error") {
     throw new ProtocolError(`malformed payload ${JSON.stringify(preview(payload))}`, payload);
   }
-  const BlobClass = typeof Blob === "undefined" ? undefined : Blob;
-  return packets.map((packet) => mapReceived(packet, binaryType, BlobClass));
+  return packets.map((packet) => mapReceived(packet, binaryType));
 }
 
 function preview(data: unknown): string {
@@ -148,36 +147,30 @@ function preview(data: unknown): string {
   return text.length > 80 ? text.slice(0, 80) + "…" : text;
 }
 
-const isPositiveNumber = (value: unknown): value is number =>
-  typeof value === "number" && Number.isFinite(value) && value > 0;
+const isPositiveNumber = (value: unknown) => typeof value === "number" && Number.isFinite(value) && value > 0;
+
+/** Each field of the open packet and what makes it valid; maxPayload is absent before engine.io 6. */
+const openFields: [keyof OpenData, (value: unknown) => boolean][] = [
+  ["sid", (value) => typeof value === "string" && value !== ""],
+  ["upgrades", (value) => Array.isArray(value) && value.every((name) => typeof name === "string")],
+  ["pingInterval", isPositiveNumber],
+  ["pingTimeout", isPositiveNumber],
+  ["maxPayload", (value) => value === undefined || isPositiveNumber(value)],
+];
 
 /** Validates the open packet's JSON, so a half-open session never starts. */
 export function parseOpenData(data: unknown): OpenData {
-  if (typeof data !== "string") throw new HandshakeError("open packet carries no data");
-  let parsed: unknown;
+  let open: Record<string, unknown> | null;
   try {
-    parsed = JSON.parse(data);
+    open = JSON.parse(data as string);
   } catch (cause) {
     throw new HandshakeError(`open packet is not JSON: ${preview(data)}`, { cause });
   }
-  const open = parsed as Partial<Record<keyof OpenData, unknown>> | null;
-  if (!open || typeof open !== "object") throw new HandshakeError("open packet is not an object");
-  if (typeof open.sid !== "string" || open.sid === "") throw new HandshakeError("open packet has no sid");
-  if (!Array.isArray(open.upgrades) || !open.upgrades.every((name) => typeof name === "string")) {
-    throw new HandshakeError("open packet has no upgrades list");
+  if (!open || typeof open !== "object") throw new HandshakeError(`open packet is not an object: ${preview(data)}`);
+  for (const [field, valid] of openFields) {
+    if (!valid(open[field])) throw new HandshakeError(`open packet has no valid ${field}: ${preview(data)}`);
   }
-  if (!isPositiveNumber(open.pingInterval)) throw new HandshakeError("open packet has no pingInterval");
-  if (!isPositiveNumber(open.pingTimeout)) throw new HandshakeError("open packet has no pingTimeout");
-  if (open.maxPayload !== undefined && !isPositiveNumber(open.maxPayload)) {
-    throw new HandshakeError("open packet has an invalid maxPayload");
-  }
-  return {
-    sid: open.sid,
-    upgrades: open.upgrades as string[],
-    pingInterval: open.pingInterval,
-    pingTimeout: open.pingTimeout,
-    maxPayload: (open.maxPayload as number | undefined) ?? defaultMaxPayload,
-  };
+  return { ...(open as unknown as OpenData), maxPayload: (open.maxPayload as number | undefined) ?? defaultMaxPayload };
 }
 
 /** engine.io's HTTP error body, `{"code":1,"message":"Session ID unknown"}`, if that is what it is. */

@@ -109,6 +109,7 @@ interface QueuedMessage {
 
 const defaultOptions = {
   path: "/engine.io/",
+  extraHeaders: {} as Record<string, string>,
   upgrade: true,
   rememberUpgrade: false,
   withCredentials: false,
@@ -139,61 +140,53 @@ export class BaseSocket extends Emitter<SocketEvents> {
   /** The open packet's data, once the handshake is done. */
   handshake: OpenData | undefined;
 
-  readonly #env: Environment;
-  readonly #endpoint: Endpoint;
-  readonly #definitions: readonly TransportDefinition[];
-  readonly #options: typeof defaultOptions;
-  readonly #transportOptions: TransportOptions;
-  readonly #session: SessionInfo = { maxPayload: 1e6 };
-  #queue: QueuedMessage[] = [];
-  #inFlight: QueuedMessage[] = [];
-  #unsubscribe: (() => void)[] = [];
-  #heartbeat: Heartbeat | undefined;
-  #upgrader: Upgrader | undefined;
-  #connectTimer: unknown;
-  #closeTimer: unknown;
-  #remembered: string | undefined;
+  private readonly _env: Environment;
+  private readonly _endpoint: Endpoint;
+  private readonly _definitions: readonly TransportDefinition[];
+  private readonly _options: typeof defaultOptions & TransportOptions;
+  private readonly _session: SessionInfo = { maxPayload: 1e6 };
+  private _queue: QueuedMessage[] = [];
+  private _inFlight: QueuedMessage[] = [];
+  private _unsubscribe: (() => void)[] = [];
+  private _heartbeat: Heartbeat | undefined;
+  private _upgrader: Upgrader = { cancel() {} };
+  private _connectTimer: unknown;
+  private _closeTimer: unknown;
+  private _remembered: string | undefined;
 
   constructor(uri?: string, options: SocketOptions & { resolveTransport?: (name: string) => TransportDefinition | undefined } = {}) {
     super();
     if (options === null || typeof options !== "object") throw new UsageError("options must be an object");
-    this.#env = resolveEnvironment(options.env);
-    this.#options = { ...defaultOptions };
+    this._env = resolveEnvironment(options.env);
+    this._options = { ...defaultOptions };
     for (const key of Object.keys(defaultOptions) as (keyof typeof defaultOptions)[]) {
-      if (options[key] !== undefined) (this.#options as Record<string, unknown>)[key] = options[key];
+      if (options[key] !== undefined) (this._options as unknown as Record<string, unknown>)[key] = options[key];
     }
     for (const key of ["connectTimeout", "probeTimeout", "requestTimeout", "pollInterval"] as const) {
-      const value = this.#options[key];
+      const value = this._options[key];
       if (typeof value !== "number" || !(value >= 0)) throw new UsageError(`${key} must be a number of milliseconds`);
     }
-    if (this.#options.binaryType !== "arraybuffer" && this.#options.binaryType !== "blob") {
+    if (this._options.binaryType !== "arraybuffer" && this._options.binaryType !== "blob") {
       throw new UsageError(`binaryType must be "arraybuffer" or "blob"`);
     }
-    this.#endpoint = parseEndpoint(uri, this.#options.path, options.query ?? {}, this.#env);
-    this.#definitions = (options.transports ?? []).map((entry) => {
+    this._endpoint = parseEndpoint(uri, this._options.path, options.query ?? {}, this._env);
+    this._definitions = (options.transports ?? []).map((entry) => {
       const definition = typeof entry === "string" ? options.resolveTransport?.(entry) : entry;
       if (!definition || typeof definition.create !== "function") {
         throw new UsageError(`unknown transport ${JSON.stringify(typeof entry === "string" ? entry : String(entry))}`);
       }
       return definition;
     });
-    if (this.#definitions.length === 0) throw new UsageError("no transports given");
-    this.#transportOptions = {
-      withCredentials: this.#options.withCredentials,
-      extraHeaders: { ...options.extraHeaders },
-      binaryType: this.#options.binaryType,
-      requestTimeout: this.#options.requestTimeout,
-      pollInterval: this.#options.pollInterval,
-      timestampRequests: this.#options.timestampRequests,
-    };
+    if (this._definitions.length === 0) throw new UsageError("no transports given");
+    this._options.extraHeaders = { ...options.extraHeaders };
 
-    const first = this.#firstTransport();
-    this.transport = this.#create(first);
-    this.#connectTimer = this.#env.setTimeout(
-      () => this.#fail(new HandshakeError(`no handshake within ${this.#options.connectTimeout} ms`), "transport error"),
-      this.#options.connectTimeout,
+    const first = this._firstTransport();
+    this.transport = this._create(first);
+    this._connectTimer = this._env.setTimeout(
+      () => this._fail(new HandshakeError(`no handshake within ${this._options.connectTimeout} ms`), "transport error"),
+      this._options.connectTimeout,
     );
-    this.#use(this.transport);
+    this._use(this.transport);
     this.transport.open();
   }
 
@@ -211,10 +204,10 @@ export class BaseSocket extends Emitter<SocketEvents> {
       throw new UsageError("a message cannot contain U+001E, the separator of engine.io payloads");
     }
     if (callback !== undefined && typeof callback !== "function") throw new UsageError("callback must be a function");
-    if (this.#heartbeat?.expired()) {
+    if (this._heartbeat?.expired()) {
       // the timer may be throttled; the clock says the link is already dead
-      this.#queue.push({ packet: { type: "message" }, data, callback });
-      this.#fail(new HeartbeatError("no ping from the server in time"), "ping timeout");
+      this._queue.push({ packet: { type: "message" }, data, callback });
+      this._fail(new HeartbeatError("no ping from the server in time"), "ping timeout");
       return this;
     }
     const message: QueuedMessage = { packet: { type: "message", data: isBlob(data) ? undefined : data }, data, callback };
@@ -224,13 +217,13 @@ export class BaseSocket extends Emitter<SocketEvents> {
         (buffer) => {
           message.packet.data = buffer;
           message.reading = false;
-          this.#flush();
+          this._flush();
         },
-        (cause: unknown) => this.#fail(new UsageError("could not read the Blob being sent", { cause }), "transport error"),
+        (cause: unknown) => this._fail(new UsageError("could not read the Blob being sent", { cause }), "transport error"),
       );
     }
-    this.#queue.push(message);
-    this.#flush();
+    this._queue.push(message);
+    this._flush();
     return this;
   }
 
@@ -238,199 +231,206 @@ export class BaseSocket extends Emitter<SocketEvents> {
   close(): this {
     if (this.state === "closing" || this.state === "closed") return this;
     if (this.state === "opening") {
-      this.#finish("forced close");
+      this._finish("forced close");
       return this;
     }
     this.state = "closing";
-    this.#upgrader?.cancel();
-    this.#queue.push({ packet: { type: "close" }, data: "" });
+    this._upgrader.cancel();
+    this._queue.push({ packet: { type: "close" }, data: "" });
     // bounded, so a server that stopped answering cannot hold the close forever
-    this.#closeTimer = this.#env.setTimeout(() => this.#finish("forced close"), this.#options.requestTimeout || 10000);
-    this.#flush();
+    this._closeTimer = this._env.setTimeout(() => this._finish("forced close"), this._options.requestTimeout || 10000);
+    this._flush();
     return this;
   }
 
-  #firstTransport(): TransportDefinition {
-    const supported = this.#definitions.filter((definition) => definition.supported(this.#env));
+  private _firstTransport(): TransportDefinition {
+    const supported = this._definitions.filter((definition) => definition.supported(this._env));
     if (supported.length === 0) {
-      throw new UsageError(`none of the transports [${this.#definitions.map((d) => d.name)}] works in this environment`);
+      throw new UsageError(`none of the transports [${this._definitions.map((d) => d.name)}] works in this environment`);
     }
-    if (this.#options.rememberUpgrade) {
-      const name = this.#env.storage?.getItem(memoryKeyPrefix + endpointKey(this.#endpoint)) ?? undefined;
+    if (this._options.rememberUpgrade) {
+      const name = this._memory();
       const remembered = supported.find((definition) => definition.name === name);
       if (remembered) {
-        this.#remembered = remembered.name;
+        this._remembered = remembered.name;
         return remembered;
       }
     }
     return supported[0]!;
   }
 
-  #create(definition: TransportDefinition): Transport {
+  /** Reads, or with `name` writes, the transport `rememberUpgrade` keeps for this endpoint. */
+  private _memory(name?: string): string | null | undefined {
+    const { storage } = this._env;
+    const key = memoryKeyPrefix + endpointKey(this._endpoint);
+    if (!storage) return undefined;
+    if (name === undefined) return storage.getItem(key);
+    storage.setItem(key, name);
+    return name;
+  }
+
+  private _create(definition: TransportDefinition): Transport {
     const context: TransportContext = {
-      env: this.#env,
-      session: this.#session,
-      options: this.#transportOptions,
+      env: this._env,
+      session: this._session,
+      options: this._options,
       url: (scheme, transport, extra) =>
-        endpointUrl(this.#endpoint, scheme, { ...extra, transport, sid: this.#session.sid }),
+        endpointUrl(this._endpoint, scheme, { ...extra, transport, sid: this._session.sid }),
     };
     return definition.create(context);
   }
 
-  #use(transport: Transport) {
-    for (const off of this.#unsubscribe) off();
+  private _use(transport: Transport) {
+    for (const off of this._unsubscribe) off();
     this.transport = transport;
-    this.#unsubscribe = [
-      transport.on("packet", (packet) => this.#onPacket(packet)),
-      transport.on("drain", () => this.#onDrain()),
-      transport.on("error", (error) => this.#onTransportError(error)),
-      transport.on("close", () => this.#fail(undefined, "transport close")),
+    this._unsubscribe = [
+      transport.on("packet", (packet) => this._onPacket(packet)),
+      transport.on("drain", () => this._onDrain()),
+      transport.on("error", (error) => this._onTransportError(error)),
+      transport.on("close", () => this._fail(undefined, "transport close")),
     ];
   }
 
-  #onTransportError(error: CometaError) {
-    if (this.state === "opening" && this.#remembered) {
+  private _onTransportError(error: CometaError) {
+    if (this.state === "opening" && this._remembered) {
       // the remembered transport no longer works here: forget it and start the usual way
-      this.#env.storage?.setItem(memoryKeyPrefix + endpointKey(this.#endpoint), "");
-      this.#remembered = undefined;
+      this._memory("");
+      this._remembered = undefined;
       const old = this.transport;
-      this.#use(this.#create(this.#definitions.filter((d) => d.supported(this.#env))[0]!));
+      this._use(this._create(this._definitions.filter((d) => d.supported(this._env))[0]!));
       old.close();
       this.transport.open();
       return;
     }
     const reason = error instanceof ProtocolError ? "parse error" : "transport error";
-    this.#fail(error, reason);
+    this._fail(error, reason);
   }
 
-  #onPacket(packet: ReceivedPacket) {
+  private _onPacket(packet: ReceivedPacket) {
     if (this.state === "closed") return;
     this.emit("packet", packet);
     switch (packet.type) {
       case "open":
-        return this.#onOpen(packet.data);
+        return this._onOpen(packet.data);
       case "ping":
-        this.#heartbeat?.beat();
+        this._heartbeat?.beat();
         this.emit("ping");
-        this.#write({ type: "pong" });
+        this._write({ type: "pong" });
         return;
       case "message":
-        if (this.state === "opening") return this.#fail(new HandshakeError("message before the open packet"), "parse error");
+        if (this.state === "opening") return this._fail(new HandshakeError("message before the open packet"), "parse error");
         this.emit("message", packet.data ?? "");
         return;
       case "close":
-        return this.#finish("transport close");
+        return this._finish("transport close");
       default:
         // noop, and pong/upgrade which a server does not send on a current transport
         return;
     }
   }
 
-  #onOpen(data: unknown) {
-    if (this.state !== "opening") return this.#fail(new ProtocolError("a second open packet"), "parse error");
+  private _onOpen(data: unknown) {
+    if (this.state !== "opening") return this._fail(new ProtocolError("a second open packet"), "parse error");
     let open: OpenData;
     try {
       open = parseOpenData(data);
     } catch (error) {
-      return this.#fail(error as CometaError, "parse error");
+      return this._fail(error as CometaError, "parse error");
     }
-    this.#env.clearTimeout(this.#connectTimer);
+    this._env.clearTimeout(this._connectTimer);
     this.id = open.sid;
     this.handshake = open;
-    this.#session.sid = open.sid;
-    this.#session.maxPayload = open.maxPayload;
+    this._session.sid = open.sid;
+    this._session.maxPayload = open.maxPayload;
     this.state = "open";
-    this.#heartbeat = createHeartbeat(this.#env, open.pingInterval + open.pingTimeout, () =>
-      this.#fail(new HeartbeatError(`no ping within ${open.pingInterval + open.pingTimeout} ms`), "ping timeout"),
+    this._heartbeat = createHeartbeat(this._env, open.pingInterval + open.pingTimeout, () =>
+      this._fail(new HeartbeatError(`no ping within ${open.pingInterval + open.pingTimeout} ms`), "ping timeout"),
     );
-    this.#heartbeat.beat();
+    this._heartbeat.beat();
     this.emit("handshake", open);
     this.emit("open");
-    this.#flush();
-    if (this.state === "open" && this.#options.upgrade && this.transport.pause) this.#startUpgrades(open.upgrades);
+    this._flush();
+    if (this.state === "open" && this._options.upgrade && this.transport.pause) this._startUpgrades(open.upgrades);
   }
 
-  #startUpgrades(advertised: readonly string[]) {
+  private _startUpgrades(advertised: readonly string[]) {
     const current = this.transport.name;
-    const candidates = this.#definitions.filter(
+    const candidates = this._definitions.filter(
       (definition) =>
-        definition.name !== current && advertised.includes(definition.name) && definition.supported(this.#env),
+        definition.name !== current && advertised.includes(definition.name) && definition.supported(this._env),
     );
     if (candidates.length === 0) return;
-    this.#upgrader = startUpgrades(
+    this._upgrader = startUpgrades(
       {
-        env: this.#env,
-        probeTimeout: this.#options.probeTimeout,
+        env: this._env,
+        probeTimeout: this._options.probeTimeout,
         current: () => this.transport,
-        create: (definition) => this.#create(definition),
+        create: (definition) => this._create(definition),
         upgrading: (name) => this.emit("upgrading", name),
         failed: (error) => this.emit("upgradeError", error),
         upgraded: (candidate, early) => {
           const old = this.transport;
-          this.#upgrader = undefined;
-          this.#use(candidate);
+          this._use(candidate);
           old.close();
-          if (this.#options.rememberUpgrade) {
-            this.#env.storage?.setItem(memoryKeyPrefix + endpointKey(this.#endpoint), candidate.name);
-          }
+          if (this._options.rememberUpgrade) this._memory(candidate.name);
           this.emit("upgrade", candidate.name);
-          for (const packet of early) this.#onPacket(packet);
-          this.#flush();
+          for (const packet of early) this._onPacket(packet);
+          this._flush();
         },
       },
       candidates,
     );
   }
 
-  #write(packet: Packet) {
-    this.#queue.push({ packet, data: "" });
-    this.#flush();
+  private _write(packet: Packet) {
+    this._queue.push({ packet, data: "" });
+    this._flush();
   }
 
-  #flush() {
+  private _flush() {
     const transport = this.transport;
     if (this.state === "opening" || this.state === "closed") return;
-    if (transport.state !== "open" || !transport.writable || this.#inFlight.length > 0) return;
+    if (transport.state !== "open" || !transport.writable || this._inFlight.length > 0) return;
     let count = 0;
-    while (count < this.#queue.length && !this.#queue[count]!.reading) count++;
+    while (count < this._queue.length && !this._queue[count]!.reading) count++;
     if (count === 0) return;
-    this.#inFlight = this.#queue.splice(0, count);
-    transport.send(this.#inFlight.map((message) => message.packet));
+    this._inFlight = this._queue.splice(0, count);
+    transport.send(this._inFlight.map((message) => message.packet));
   }
 
-  #onDrain() {
-    const sent = this.#inFlight;
-    this.#inFlight = [];
+  private _onDrain() {
+    const sent = this._inFlight;
+    this._inFlight = [];
     for (const message of sent) message.callback?.();
     if (this.state === "closing" && sent.some((message) => message.packet.type === "close")) {
-      return this.#finish("forced close");
+      return this._finish("forced close");
     }
-    if (this.#queue.length === 0) this.emit("drain");
-    this.#flush();
+    if (this._queue.length === 0) this.emit("drain");
+    this._flush();
   }
 
-  #fail(error: CometaError | undefined, reason: CloseReason) {
+  private _fail(error: CometaError | undefined, reason: CloseReason) {
     if (this.state === "closed") return;
-    if (this.state === "closing" && reason === "transport close") return this.#finish("forced close");
+    if (this.state === "closing" && reason === "transport close") return this._finish("forced close");
     if (error) this.emit("error", error);
-    this.#finish(reason, error);
+    this._finish(reason, error);
   }
 
-  #finish(reason: CloseReason, error?: CometaError) {
+  private _finish(reason: CloseReason, error?: CometaError) {
     if (this.state === "closed") return;
     this.state = "closed";
-    this.#env.clearTimeout(this.#connectTimer);
-    this.#env.clearTimeout(this.#closeTimer);
-    this.#heartbeat?.stop();
-    this.#upgrader?.cancel();
-    for (const off of this.#unsubscribe) off();
-    this.#unsubscribe = [];
+    this._env.clearTimeout(this._connectTimer);
+    this._env.clearTimeout(this._closeTimer);
+    this._heartbeat?.stop();
+    this._upgrader.cancel();
+    for (const off of this._unsubscribe) off();
+    this._unsubscribe = [];
     this.transport.close();
-    const unsent = [...this.#inFlight, ...this.#queue]
+    const unsent = [...this._inFlight, ...this._queue]
       .filter((message) => message.packet.type === "message")
       .map((message) => message.data);
-    this.#inFlight = [];
-    this.#queue = [];
+    this._inFlight = [];
+    this._queue = [];
     this.emit("close", reason, { error, unsent });
   }
 }

@@ -32,18 +32,15 @@ export function parseEndpoint(
   } catch (cause) {
     throw new UsageError(`not a URL: ${String(uri)}`, { cause });
   }
-  const scheme = url.protocol.replace(":", "");
-  if (!["http", "https", "ws", "wss"].includes(scheme)) {
-    throw new UsageError(`unsupported URL scheme "${scheme}" in ${String(uri)}`);
-  }
+  if (!/^(http|ws)s?:$/.test(url.protocol)) throw new UsageError(`unsupported URL scheme in ${String(uri)}`);
   if (typeof path !== "string" || path === "") throw new UsageError("path must be a non-empty string");
   const merged: Record<string, string> = {};
   url.searchParams.forEach((value, key) => (merged[key] = value));
-  for (const [key, value] of Object.entries(query)) merged[key] = String(value);
+  for (const key in query) merged[key] = String(query[key]);
   return {
-    secure: scheme === "https" || scheme === "wss",
+    secure: /s:$/.test(url.protocol),
     host: url.host,
-    path: (path.startsWith("/") ? "" : "/") + path + (path.endsWith("/") ? "" : "/"),
+    path: ("/" + path + "/").replace(/\/{2,}/g, "/"),
     query: merged,
   };
 }

@@ -3,7 +3,7 @@
  * engine.io's failures turned into typed errors.
  */
 import type { Environment } from "../env.js";
-import { type CometaError, ProtocolError, TransportError } from "../errors.js";
+import { type CometaError, TransportError } from "../errors.js";
 import { parseServerError } from "../protocol.js";
 import type { TransportOptions } from "../transport.js";
 
@@ -55,9 +55,33 @@ export function httpRequest(
   if (request.method === "POST") headers["Content-Type"] = request.contentType ?? "text/plain;charset=UTF-8";
 
   try {
-    if (env.XMLHttpRequest) cancel = viaXhr(env.XMLHttpRequest, options, request, headers, complete, fail);
-    else if (env.fetch) cancel = viaFetch(env.fetch, options, request, headers, complete, fail);
-    else throw new ProtocolError("neither XMLHttpRequest nor fetch is available");
+    const XHR = env.XMLHttpRequest;
+    if (XHR) {
+      const xhr = new XHR();
+      xhr.open(request.method, request.url, true);
+      xhr.withCredentials = options.withCredentials;
+      for (const name in headers) xhr.setRequestHeader(name, headers[name]!);
+      // status 0 is a network failure or a CORS refusal; `onerror` may or may not follow
+      xhr.onreadystatechange = () => xhr.readyState === 4 && (xhr.status ? complete(xhr.status, xhr.responseText) : fail(xhr));
+      xhr.onerror = () => fail(xhr);
+      xhr.send(request.body ?? null);
+      cancel = () => {
+        xhr.onreadystatechange = xhr.onerror = null;
+        xhr.abort();
+      };
+    } else {
+      const controller = typeof AbortController === "function" ? new AbortController() : undefined;
+      env.fetch!(request.url, {
+        method: request.method,
+        body: request.body,
+        headers,
+        credentials: options.withCredentials ? "include" : "same-origin",
+        signal: controller?.signal,
+      })
+        .then((response) => response.text().then((body) => complete(response.status, body)))
+        .catch(fail);
+      cancel = () => controller?.abort();
+    }
   } catch (cause) {
     // a synchronous throw (a blocked URL, a forbidden header) is still reported asynchronously
     Promise.resolve().then(() => fail(cause));
@@ -79,54 +103,3 @@ export function httpRequest(
   };
 }
 
-function viaXhr(
-  XHR: typeof XMLHttpRequest,
-  options: TransportOptions,
-  request: HttpRequest,
-  headers: Record<string, string>,
-  complete: (status: number, body: string) => void,
-  fail: (cause: unknown) => void,
-): () => void {
-  const xhr = new XHR();
-  xhr.open(request.method, request.url, true);
-  xhr.withCredentials = options.withCredentials;
-  for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
-  xhr.onreadystatechange = () => {
-    if (xhr.readyState !== 4) return;
-    // status 0 is a network failure or a CORS refusal; `onerror` may or may not follow
-    if (xhr.status === 0) fail(new Error("XMLHttpRequest status 0"));
-    else complete(xhr.status, xhr.responseText);
-  };
-  xhr.onerror = () => fail(new Error("XMLHttpRequest error"));
-  xhr.send(request.body ?? null);
-  return () => {
-    xhr.onreadystatechange = null;
-    xhr.onerror = null;
-    xhr.abort();
-  };
-}
-
-function viaFetch(
-  fetchFn: typeof fetch,
-  options: TransportOptions,
-  request: HttpRequest,
-  headers: Record<string, string>,
-  complete: (status: number, body: string) => void,
-  fail: (cause: unknown) => void,
-): () => void {
-  const controller = typeof AbortController === "function" ? new AbortController() : undefined;
-  let cancelled = false;
-  fetchFn(request.url, {
-    method: request.method,
-    body: request.body,
-    headers,
-    credentials: options.withCredentials ? "include" : "same-origin",
-    signal: controller?.signal,
-  })
-    .then((response) => response.text().then((body) => !cancelled && complete(response.status, body)))
-    .catch((cause: unknown) => !cancelled && fail(cause));
-  return () => {
-    cancelled = true;
-    controller?.abort();
-  };
-}

@@ -1,68 +1,62 @@
 /**
  * What every adapter shares: its events, its state, and the rule that a failure is reported
- * once, as `error` then `close`, and that nothing is emitted after `close`.
+ * once, as `error` then `close`, and that nothing is emitted after `close`. An adapter is a
+ * Lifecycle with its own `name`, `open`, `send` and `close` assigned onto it.
  */
 import { Emitter } from "../emitter.js";
 import type { CometaError } from "../errors.js";
 import type { ReceivedPacket } from "../protocol.js";
-import type { Transport, TransportEvents, TransportState } from "../transport.js";
+import type { TransportEvents, TransportState } from "../transport.js";
 
-export interface Lifecycle {
-  readonly events: Emitter<TransportEvents>;
-  state: TransportState;
-  readonly closed: boolean;
-  opened(): void;
-  receive(packet: ReceivedPacket): void;
-  drained(): void;
+export class Lifecycle extends Emitter<TransportEvents> {
+  state: TransportState = "opening";
+  /** Kept up to date by the adapter: true when `send` may be called. */
+  writable = false;
+
+  /** `release` frees what the adapter holds (requests, sockets, timers) when it closes. */
+  constructor(private readonly _release: () => void) {
+    super();
+  }
+
+  get closed(): boolean {
+    return this.state === "closed";
+  }
+
+  opened(): void {
+    if (this.state !== "opening") return;
+    this.state = "open";
+    this.emit("open");
+  }
+
+  receive(packet: ReceivedPacket): void {
+    if (!this.closed) this.emit("packet", packet);
+  }
+
+  drained(): void {
+    if (this.closed) return;
+    this.writable = true;
+    this.emit("drain");
+  }
+
   /** Reports an error and closes; ignored once closed. */
-  fail(error: CometaError): void;
+  fail(error: CometaError): void {
+    if (this._end()) {
+      this.emit("error", error);
+      this.emit("close");
+    }
+  }
+
   /** Closes without an error; ignored once closed. */
-  finish(): void;
-}
+  finish(): void {
+    if (this._end()) this.emit("close");
+  }
 
-export function createLifecycle(onClosed: () => void): Lifecycle {
-  const events = new Emitter<TransportEvents>();
-  const lifecycle: Lifecycle = {
-    events,
-    state: "opening",
-    get closed() {
-      return lifecycle.state === "closed";
-    },
-    opened() {
-      if (lifecycle.state !== "opening") return;
-      lifecycle.state = "open";
-      events.emit("open");
-    },
-    receive(packet) {
-      if (!lifecycle.closed) events.emit("packet", packet);
-    },
-    drained() {
-      if (!lifecycle.closed) events.emit("drain");
-    },
-    fail(error) {
-      if (lifecycle.closed) return;
-      // released before listeners run, so a listener that reopens finds nothing held
-      lifecycle.state = "closed";
-      onClosed();
-      events.emit("error", error);
-      events.emit("close");
-    },
-    finish() {
-      if (lifecycle.closed) return;
-      lifecycle.state = "closed";
-      onClosed();
-      events.emit("close");
-    },
-  };
-  return lifecycle;
-}
-
-/** The event methods of a Transport, bound to a lifecycle's emitter. */
-export function eventMethods(lifecycle: Lifecycle): Pick<Transport, "on" | "once" | "off"> {
-  const { events } = lifecycle;
-  return {
-    on: events.on.bind(events),
-    once: events.once.bind(events),
-    off: events.off.bind(events) as Transport["off"],
-  };
+  private _end(): boolean {
+    if (this.closed) return false;
+    // released before listeners run, so a listener that reopens finds nothing held
+    this.state = "closed";
+    this.writable = false;
+    this._release();
+    return true;
+  }
 }

@@ -6,7 +6,7 @@ import type { CometaError } from "../errors.js";
 import { decodePayload, type Packet } from "../protocol.js";
 import type { Transport, TransportContext } from "../transport.js";
 import type { Abort, HttpCallback } from "./http.js";
-import { createLifecycle, eventMethods } from "./lifecycle.js";
+import { Lifecycle } from "./lifecycle.js";
 import { createUpstream, type PostEncoder } from "./upstream.js";
 
 export interface PollingVariant {
@@ -26,7 +26,7 @@ export function createPollingTransport(context: TransportContext, variant: Polli
   let abortGet: Abort | undefined;
   let pollTimer: unknown;
   let resolvePause: (() => void) | undefined;
-  const lifecycle = createLifecycle(() => {
+  const lifecycle = new Lifecycle(() => {
     abortGet?.();
     abortGet = undefined;
     if (pollTimer !== undefined) env.clearTimeout(pollTimer);
@@ -36,6 +36,8 @@ export function createPollingTransport(context: TransportContext, variant: Polli
   });
   const fail = (error: CometaError) => lifecycle.fail(error);
   const upstream = createUpstream(context, variant.wireName, fail, variant.encodePost);
+  // the server takes a POST at any time; the socket only writes once the session is open
+  lifecycle.writable = true;
 
   const checkPaused = () => {
     if (lifecycle.state === "pausing" && !abortGet && pollTimer === undefined && !upstream.busy) {
@@ -82,19 +84,13 @@ export function createPollingTransport(context: TransportContext, variant: Polli
     abortGet = variant.get(context, onPayload);
   };
 
-  return {
+  return Object.assign(lifecycle, {
     name: variant.name,
-    ...eventMethods(lifecycle),
-    get state() {
-      return lifecycle.state;
-    },
-    get writable() {
-      return !lifecycle.closed && !upstream.busy;
-    },
     open() {
       poll();
     },
     send(packets: readonly Packet[]) {
+      lifecycle.writable = false;
       upstream.send(packets, () => {
         lifecycle.drained();
         checkPaused();
@@ -122,5 +118,5 @@ export function createPollingTransport(context: TransportContext, variant: Polli
       resolvePause = undefined;
       if (!abortGet && pollTimer === undefined) poll();
     },
-  };
+  });
 }

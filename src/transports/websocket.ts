@@ -6,7 +6,7 @@ import type { WebSocketLike } from "../env.js";
 import { type CometaError, TransportError } from "../errors.js";
 import { decodeFrame, encodeFramePacket, type Packet } from "../protocol.js";
 import type { TransportDefinition } from "../transport.js";
-import { createLifecycle, eventMethods } from "./lifecycle.js";
+import { Lifecycle } from "./lifecycle.js";
 
 const OPEN = 1;
 
@@ -15,8 +15,7 @@ export const websocket: TransportDefinition = {
   supported: (env) => typeof env.WebSocket === "function",
   create(context) {
     let ws: WebSocketLike | undefined;
-    let flushing = false;
-    const lifecycle = createLifecycle(() => {
+    const lifecycle = new Lifecycle(() => {
       if (!ws) return;
       const socket = ws;
       ws = undefined;
@@ -31,15 +30,8 @@ export const websocket: TransportDefinition = {
     });
     const fail = (error: CometaError) => lifecycle.fail(error);
 
-    return {
+    return Object.assign(lifecycle, {
       name: "websocket",
-      ...eventMethods(lifecycle),
-      get state() {
-        return lifecycle.state;
-      },
-      get writable() {
-        return lifecycle.state === "open" && !flushing;
-      },
       open() {
         const { env, options } = context;
         const url = context.url("ws", "websocket");
@@ -52,7 +44,10 @@ export const websocket: TransportDefinition = {
           return;
         }
         ws.binaryType = "arraybuffer";
-        ws.onopen = () => lifecycle.opened();
+        ws.onopen = () => {
+          lifecycle.writable = true;
+          lifecycle.opened();
+        };
         ws.onmessage = (event) => {
           try {
             lifecycle.receive(decodeFrame(event.data, options.binaryType));
@@ -72,21 +67,18 @@ export const websocket: TransportDefinition = {
       },
       send(packets: readonly Packet[]) {
         if (!ws || ws.readyState !== OPEN) return fail(new TransportError("websocket is not open", "websocket"));
-        flushing = true;
+        lifecycle.writable = false;
         try {
           for (const packet of packets) ws.send(encodeFramePacket(packet));
         } catch (cause) {
           return fail(new TransportError("websocket send failed", "websocket", undefined, { cause }));
         }
         // drain asynchronously, so a socket flushing in a `drain` listener never recurses
-        Promise.resolve().then(() => {
-          flushing = false;
-          lifecycle.drained();
-        });
+        Promise.resolve().then(() => lifecycle.drained());
       },
       close() {
         lifecycle.finish();
       },
-    };
+    });
   },
 };
