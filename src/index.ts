@@ -17,7 +17,7 @@ export class Socket extends BaseSocket {
   constructor(uri?: string, options: SocketOptions = {}) {
     super(uri, {
       ...options,
-      transports: options?.transports ?? transports,
+      transports: options.transports ?? transports,
       resolveTransport: (name) => transports.find((definition) => definition.name === name),
     });
   }

@@ -38,8 +38,6 @@ export interface OpenData {
 /** engine.io's own default for servers that predate the `maxPayload` field. */
 const defaultMaxPayload = 1e6;
 
-const base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 export function isBinary(data: unknown): data is BinaryData {
   return data instanceof ArrayBuffer || ArrayBuffer.isView(data);
 }
@@ -51,18 +49,12 @@ function bytesOf(data: BinaryData): Uint8Array {
 /** Synchronous base64, so text payloads keep their order without FileReader round trips. */
 export function toBase64(data: BinaryData): string {
   const bytes = bytesOf(data);
-  let out = "";
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += base64Alphabet[n >> 18]! + base64Alphabet[(n >> 12) & 63] + base64Alphabet[(n >> 6) & 63] + base64Alphabet[n & 63];
+  let binary = "";
+  // in slices, because fromCharCode takes its bytes as arguments and engines cap their count
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]);
   }
-  const rest = bytes.length - i;
-  if (rest > 0) {
-    const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0);
-    out += base64Alphabet[n >> 18]! + base64Alphabet[(n >> 12) & 63] + (rest === 2 ? base64Alphabet[(n >> 6) & 63] : "=") + "=";
-  }
-  return out;
+  return btoa(binary);
 }
 
 /** Packet types by their wire digit, as engine.io-parser numbers them. */
