@@ -5,9 +5,9 @@
 import type { CometaError } from "../errors.js";
 import { decodePayload, type Packet } from "../protocol.js";
 import type { Transport, TransportContext } from "../transport.js";
-import type { Abort, HttpCallback } from "./http.js";
+import { type Abort, type HttpCallback, httpRequest } from "./http.js";
 import { Lifecycle } from "./lifecycle.js";
-import { createUpstream, type PostEncoder } from "./upstream.js";
+import { createUpstream, type PostPayload, postText, timestamp } from "./upstream.js";
 
 export interface PollingVariant {
   /** The adapter's name. */
@@ -18,8 +18,15 @@ export interface PollingVariant {
   get(context: TransportContext, callback: HttpCallback): Abort;
   /** Milliseconds to wait between a poll's answer and the next poll. */
   pollDelay(context: TransportContext): number;
-  encodePost?: PostEncoder;
+  /** How a payload goes up; a text POST unless given. */
+  post?: PostPayload;
 }
+
+/** The usual downstream: a GET answered with a text payload. */
+export const getText =
+  (wireName: string): PollingVariant["get"] =>
+  (context, callback) =>
+    httpRequest(context.env, context.options, wireName, { method: "GET", url: context.url("http", wireName, timestamp(context)) }, callback);
 
 export function createPollingTransport(context: TransportContext, variant: PollingVariant): Transport {
   const { env } = context;
@@ -35,7 +42,7 @@ export function createPollingTransport(context: TransportContext, variant: Polli
     resolvePause = undefined;
   });
   const fail = (error: CometaError) => lifecycle.fail(error);
-  const upstream = createUpstream(context, variant.wireName, fail, variant.encodePost);
+  const upstream = createUpstream(context, fail, variant.post ?? postText(variant.wireName));
   // the server takes a POST at any time; the socket only writes once the session is open
   lifecycle.writable = true;
 

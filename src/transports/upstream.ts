@@ -5,7 +5,7 @@
 import type { CometaError } from "../errors.js";
 import { encodedTextLength, encodePayload, type Packet } from "../protocol.js";
 import type { TransportContext } from "../transport.js";
-import { type Abort, httpRequest } from "./http.js";
+import { type Abort, type HttpCallback, httpRequest } from "./http.js";
 
 /**
  * Splits packets into payloads of at most `maxPayload` bytes. A packet larger than that on
@@ -37,13 +37,25 @@ export interface Upstream {
   abort(): void;
 }
 
-export type PostEncoder = (payload: string) => { body: string; contentType?: string; extra?: Record<string, string> };
+/** Sends one payload upstream; calls back once it was accepted. */
+export type PostPayload = (context: TransportContext, payload: string, callback: HttpCallback) => Abort;
+
+/** The usual upstream: a POST with the payload as its text body, answered `ok`. */
+export const postText =
+  (wireName: string): PostPayload =>
+  (context, payload, callback) =>
+    httpRequest(
+      context.env,
+      context.options,
+      wireName,
+      { method: "POST", url: context.url("http", wireName, timestamp(context)), body: payload },
+      callback,
+    );
 
 export function createUpstream(
   context: TransportContext,
-  transport: string,
   onError: (error: CometaError) => void,
-  encodeBody: PostEncoder = (payload) => ({ body: payload }),
+  postPayload: PostPayload,
 ): Upstream {
   let abort: Abort | undefined;
   let busy = false;
@@ -55,20 +67,13 @@ export function createUpstream(
       done();
       return;
     }
-    const { body, contentType, extra } = encodeBody(encodePayload(batches[index]!));
-    abort = httpRequest(
-      context.env,
-      context.options,
-      transport,
-      { method: "POST", url: context.url("http", transport, timestamp(context, extra)), body, contentType },
-      (error) => {
-        abort = undefined;
-        if (error) {
-          busy = false;
-          onError(error);
-        } else post(batches, index + 1, done);
-      },
-    );
+    abort = postPayload(context, encodePayload(batches[index]!), (error) => {
+      abort = undefined;
+      if (error) {
+        busy = false;
+        onError(error);
+      } else post(batches, index + 1, done);
+    });
   };
 
   return {
@@ -90,5 +95,10 @@ export function createUpstream(
 /** A cache-busting `t` parameter, unique per request within this context. */
 export function timestamp(context: TransportContext, extra?: Record<string, string>): Record<string, string> | undefined {
   if (!context.options.timestampRequests) return extra;
-  return { ...extra, t: (context.env.now() * 1000 + Math.floor(context.env.random() * 1000)).toString(36) };
+  return { ...extra, t: randomId(context) };
+}
+
+/** A short id, unique enough to bust caches and to tell frames and callbacks apart. */
+export function randomId(context: TransportContext): string {
+  return (context.env.now() * 1000 + Math.floor(context.env.random() * 1000)).toString(36);
 }

@@ -82,7 +82,7 @@ describe.each([
 
   test("keeps 1,000 messages in order both ways", async () => {
     const socket = await open();
-    const serverSide = (Object.values(server.engine.clients) as EngineSocket[])[0]!;
+    const serverSide = server.sessions[0]!;
     const upstream: string[] = [];
     serverSide.on("message", (data: string) => upstream.push(data));
     const received = messages(socket, 1000);
@@ -94,7 +94,7 @@ describe.each([
 
   test("closes from the client side after flushing what was written", async () => {
     const socket = await open();
-    const serverSide = (Object.values(server.engine.clients) as EngineSocket[])[0]!;
+    const serverSide = server.sessions[0]!;
     const upstream: string[] = [];
     serverSide.removeAllListeners("message");
     serverSide.on("message", (data: string) => upstream.push(data));
@@ -114,7 +114,7 @@ describe.each([
 
   test("closes from the server side", async () => {
     const socket = await open();
-    const serverSide = (Object.values(server.engine.clients) as EngineSocket[])[0]!;
+    const serverSide = server.sessions[0]!;
     const events = record(socket);
     serverSide.close();
     const [reason] = await closed(socket);
@@ -140,7 +140,7 @@ test("declares the connection dead when pings stop", async () => {
   server = await startEngineServer({ pingInterval: 50, pingTimeout: 50 });
   const socket = connect({ transports: ["websocket"] });
   await next(socket, "open");
-  const serverSide = (Object.values(server.engine.clients) as EngineSocket[])[0]!;
+  const serverSide = server.sessions[0]!;
   // the server stops pinging but keeps the connection: only the client's clock can tell
   (serverSide as unknown as { schedulePing(): void }).schedulePing = () => {};
   clearTimeout((serverSide as unknown as { pingIntervalTimer: NodeJS.Timeout }).pingIntervalTimer);
@@ -167,7 +167,7 @@ test("buffers messages sent before the handshake and delivers them in order", as
 test("passes query parameters and extra headers to the server", async () => {
   const seen = new Promise<{ query: Record<string, string>; header: string | undefined }>((resolve) =>
     server.engine.on("connection", (socket: EngineSocket) =>
-      resolve({ query: socket.request._query as Record<string, string>, header: socket.request.headers["x-cometa-test"] as string | undefined }),
+      resolve({ query: (socket.request as unknown as { _query: Record<string, string> })._query, header: socket.request.headers["x-cometa-test"] as string | undefined }),
     ),
   );
   const socket = connect({ query: { token: "t0k&n" }, extraHeaders: { "X-Cometa-Test": "yes" } });

@@ -1,7 +1,7 @@
 /** A stock engine.io server on an ephemeral loopback port, echoing what it receives. */
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type ServerOptions, Server as EngineServer, type Socket as EngineSocket } from "engine.io";
+import { type AttachOptions, type ServerOptions, Server as EngineServer, type Socket as EngineSocket } from "engine.io";
 
 export interface TestServer {
   url: string;
@@ -9,11 +9,13 @@ export interface TestServer {
   http: HttpServer;
   /** The server side of the next session to open. */
   nextConnection(): Promise<EngineSocket>;
+  /** The server side of the sessions opened so far, oldest first. */
+  sessions: EngineSocket[];
   close(): Promise<void>;
 }
 
 export async function startEngineServer(
-  options: Partial<ServerOptions> = {},
+  options: Partial<ServerOptions & AttachOptions> = {},
   onConnection: (socket: EngineSocket) => void = echo,
 ): Promise<TestServer> {
   const http = createServer();
@@ -21,7 +23,9 @@ export async function startEngineServer(
   // `path` is an option of attach(), the rest of the Server
   engine.attach(http, options);
   const waiters: ((socket: EngineSocket) => void)[] = [];
+  const sessions: EngineSocket[] = [];
   engine.on("connection", (socket: EngineSocket) => {
+    sessions.push(socket);
     onConnection(socket);
     waiters.shift()?.(socket);
   });
@@ -31,6 +35,7 @@ export async function startEngineServer(
     url: `http://127.0.0.1:${port}`,
     engine,
     http,
+    sessions,
     nextConnection: () => new Promise((resolve) => waiters.push(resolve)),
     close: () =>
       new Promise<void>((resolve) => {

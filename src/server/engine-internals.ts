@@ -1,0 +1,230 @@
+/**
+ * THE one place that touches engine.io's internals. Everything cometa/server needs from
+ * engine.io beyond its documented API is listed, checked and wrapped here, so an engine.io
+ * release that moves things breaks loudly in one file (and in test/server/engine-internals.test.ts)
+ * instead of misbehaving somewhere else.
+ *
+ * Relied on (engine.io 6.6.x, build/server.js, socket.js, transport.js):
+ * - `Server#handleRequest` / `handleUpgrade` / `upgrades` (public, overridden by server.ts);
+ *   `createTransport` (protected, overridden here) is what `handshake` uses to build a transport.
+ * - `Server#prepare(req)` (private): parses the query into `req._query`.
+ * - `Server#verify(req, upgrade, cb)` (protected): `upgrade = true` skips the
+ *   TRANSPORT_MISMATCH check, which is how an upgrade candidate gets past it.
+ * - `Server#_applyMiddlewares(req, res, cb)` (protected): runs `use()` middlewares and `cors`.
+ * - `Server#clients` (protected): sessions by sid. `Server.errors` / `Server.errorMessages`.
+ * - `Socket#_maybeUpgrade(transport)` (private): the upgrade path (probe, `5`, swap, flush);
+ *   while probing it writes a noop every 100 ms to the old transport only if it is named
+ *   `polling`. `Socket#upgrading` / `upgraded`.
+ * - `Transport` base class: constructor(req) reads `req._query.EIO`; `close()` calls
+ *   `doClose(fn)`; `discard()` sets `discarded`; `onPacket` / `onClose` / `onError`; events
+ *   `ready` (socket flushes), `drain` (send callbacks), `packet`, `error`, `close`, `headers`
+ *   (handshake forwards it to the server's `headers` / `initial_headers` events).
+ * - `transports.polling.upgradesTo`: the stock upgrade list of polling.
+ */
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  Server as StockServer,
+  Socket as StockSocket,
+  Transport as StockTransport,
+  transports as stockTransports,
+} from "engine.io";
+import type { ServerOptions as StockServerOptions, Socket as EngineSocket } from "engine.io";
+
+/** The engine.io range whose internals this file was written against. */
+export const SUPPORTED_ENGINE_IO = "6.6.x";
+
+/** An incoming request once engine.io's `prepare` has run (engine.io's EngineRequest). */
+export type EngineRequest = IncomingMessage & {
+  _query: Record<string, string | undefined>;
+  res?: ServerResponse | null;
+};
+
+/** engine.io's error codes (`Server.errors`), as used in `{code, message}` error bodies. */
+export type EngineErrorCode = 0 | 1 | 2 | 3 | 4 | 5;
+export type ErrorContext = Record<string, unknown> & { name?: string; message?: string };
+export type VerifyCallback = (code?: EngineErrorCode, context?: ErrorContext) => void;
+
+export type { EngineSocket, StockServerOptions };
+
+/** Any engine.io transport (stock or ours). */
+export type EngineTransport = StockTransport;
+
+/**
+ * The base class of cometa's transports: engine.io's `Transport` (which a transport must
+ * extend: it holds the state and events engine.io's socket drives).
+ */
+export abstract class EngineTransportBase extends StockTransport {
+  constructor(req: EngineRequest) {
+    // engine.io reads `_query.EIO` and `_query.b64`; its type just says every key is set.
+    super(req as { _query: Record<string, string> });
+  }
+}
+
+/** What we read from private parts, typed narrowly (never `any`). */
+interface ServerPrivates {
+  prepare(req: IncomingMessage): void;
+  verify(req: EngineRequest, upgrade: boolean, fn: VerifyCallback): void;
+  _applyMiddlewares(req: IncomingMessage, res: ServerResponse, callback: (err?: unknown) => void): void;
+  clients: Record<string, EngineSocket>;
+}
+interface SocketPrivates {
+  _maybeUpgrade(transport: StockTransport): void;
+  upgrading: boolean;
+  upgraded: boolean;
+}
+
+type Check = readonly [what: string, ok: () => boolean];
+
+function isFunction(proto: object, name: string, arity?: number): boolean {
+  const value = (proto as Record<string, unknown>)[name];
+  return typeof value === "function" && (arity === undefined || value.length === arity);
+}
+
+const CHECKS: readonly Check[] = [
+  ["Server (class)", () => typeof StockServer === "function"],
+  ["Server.prototype.handleRequest(req, res)", () => isFunction(StockServer.prototype, "handleRequest", 2)],
+  ["Server.prototype.handleUpgrade(req, socket, head)", () => isFunction(StockServer.prototype, "handleUpgrade", 3)],
+  ["Server.prototype.upgrades(transport)", () => isFunction(StockServer.prototype, "upgrades", 1)],
+  ["Server.prototype.createTransport(name, req)", () => isFunction(StockServer.prototype, "createTransport", 2)],
+  ["Server.prototype.prepare(req)", () => isFunction(StockServer.prototype, "prepare", 1)],
+  ["Server.prototype.verify(req, upgrade, fn)", () => isFunction(StockServer.prototype, "verify", 3)],
+  ["Server.prototype._applyMiddlewares(req, res, cb)", () => isFunction(StockServer.prototype, "_applyMiddlewares", 3)],
+  ["Server.prototype.handshake(name, req, close)", () => isFunction(StockServer.prototype, "handshake", 3)],
+  [
+    "Server.errors {BAD_REQUEST: 3, FORBIDDEN: 4}",
+    () => StockServer.errors?.BAD_REQUEST === 3 && StockServer.errors?.FORBIDDEN === 4,
+  ],
+  ['Server.errorMessages[4] === "Forbidden"', () => StockServer.errorMessages?.[4] === "Forbidden"],
+  ["Socket.prototype._maybeUpgrade(transport)", () => isFunction(StockSocket.prototype, "_maybeUpgrade", 1)],
+  ["Transport (class)", () => typeof StockTransport === "function"],
+  ["Transport.prototype.close(fn)", () => isFunction(StockTransport.prototype, "close", 1)],
+  ["Transport.prototype.discard()", () => isFunction(StockTransport.prototype, "discard", 0)],
+  ["Transport.prototype.onPacket(packet)", () => isFunction(StockTransport.prototype, "onPacket", 1)],
+  ["Transport.prototype.onClose()", () => isFunction(StockTransport.prototype, "onClose", 0)],
+  ["Transport.prototype.onError(msg, desc)", () => isFunction(StockTransport.prototype, "onError", 2)],
+  [
+    "transports.polling.upgradesTo (array)",
+    () => Array.isArray((stockTransports as { polling?: { upgradesTo?: unknown } }).polling?.upgradesTo),
+  ],
+];
+
+/** The internals (by name) that the installed engine.io lacks; empty when all is well. */
+export function missingEngineInternals(): string[] {
+  return CHECKS.filter(([, ok]) => {
+    try {
+      return !ok();
+    } catch {
+      return true;
+    }
+  }).map(([what]) => what);
+}
+
+/** The installed engine.io's version, read from its package.json (not exported by engine.io). */
+export function installedEngineVersion(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    const entry = require.resolve("engine.io"); // .../engine.io/build/engine.io.js
+    const pkg = JSON.parse(readFileSync(join(dirname(entry), "..", "package.json"), "utf8")) as { version?: unknown };
+    return typeof pkg.version === "string" ? pkg.version : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Throws a clear error when engine.io no longer has what this file relies on. */
+export function assertEngineInternals(): void {
+  const missing = missingEngineInternals();
+  if (missing.length === 0) return;
+  throw new Error(
+    `cometa/server supports engine.io ${SUPPORTED_ENGINE_IO}, but the installed engine.io ` +
+      `${installedEngineVersion()} lacks internals it relies on: ${missing.join("; ")}. ` +
+      `Install engine.io@${SUPPORTED_ENGINE_IO} or upgrade cometa.`,
+  );
+}
+
+/** Options as engine.io's constructor takes them, with transport names it does not know. */
+export type EngineOptions = Omit<StockServerOptions, "transports"> & { transports: string[] };
+
+/**
+ * engine.io's `Server`, with its internals turned into named hooks and helpers. The subclass
+ * (server.ts) says which transports and upgrades exist; this class knows where engine.io
+ * asks for them.
+ */
+export abstract class EngineServerBase extends StockServer {
+  constructor(opts: EngineOptions) {
+    // Checked before engine.io's constructor runs, so a broken engine.io fails with our message.
+    assertEngineInternals();
+    super(opts as StockServerOptions);
+  }
+
+  /** A cometa transport for `name`, or undefined to let engine.io build a stock one. */
+  protected abstract extensionTransport(name: string, req: EngineRequest): StockTransport | undefined;
+
+  /** Upgrades offered from `name`, or undefined for engine.io's own list. */
+  protected abstract extensionUpgrades(name: string): string[] | undefined;
+
+  /** engine.io's `handshake` builds every transport through this. */
+  protected override createTransport(name: string, req: IncomingMessage): StockTransport {
+    return this.extensionTransport(name, req as EngineRequest) ?? super.createTransport(name as "polling", req);
+  }
+
+  /** `Socket#getAvailableUpgrades` asks this (and filters by the `transports` option). */
+  override upgrades(name: string): string[] {
+    if (!this.opts.allowUpgrades) return [];
+    return this.extensionUpgrades(name) ?? super.upgrades(name as "polling");
+  }
+
+  /** Stock polling's upgrade list (websocket, webtransport). */
+  protected stockPollingUpgrades(): string[] {
+    return [...(stockTransports as { polling: { upgradesTo: string[] } }).polling.upgradesTo];
+  }
+
+  /** Parses the query into `req._query` (idempotent, as engine.io's own `prepare`). */
+  protected prepareRequest(req: IncomingMessage): EngineRequest {
+    (this as unknown as ServerPrivates).prepare(req);
+    return req as EngineRequest;
+  }
+
+  /** engine.io's checks for a request that is an upgrade (no TRANSPORT_MISMATCH). */
+  protected verifyUpgradeRequest(req: EngineRequest, callback: VerifyCallback): void {
+    (this as unknown as ServerPrivates).verify(req, true, callback);
+  }
+
+  protected applyMiddlewares(req: IncomingMessage, res: ServerResponse, callback: (err?: unknown) => void): void {
+    (this as unknown as ServerPrivates)._applyMiddlewares(req, res, callback);
+  }
+
+  /** The open session with this sid, if any. */
+  protected session(sid: string): EngineSocket | undefined {
+    const clients = (this as unknown as ServerPrivates).clients;
+    return Object.prototype.hasOwnProperty.call(clients, sid) ? clients[sid] : undefined;
+  }
+}
+
+/** Starts engine.io's upgrade path on `socket` with `candidate` (probe, `5`, swap). */
+export function beginUpgrade(socket: EngineSocket, candidate: StockTransport): void {
+  (socket as unknown as SocketPrivates)._maybeUpgrade(candidate);
+}
+
+/** Whether the socket is probing an upgrade or already upgraded (one upgrade per session). */
+export function isUpgradingOrUpgraded(socket: EngineSocket): boolean {
+  const s = socket as unknown as SocketPrivates;
+  return s.upgrading || s.upgraded;
+}
+
+/** engine.io's error messages, for `{code, message}` bodies identical to its own. */
+export function engineErrorMessage(code: EngineErrorCode): string {
+  return (StockServer.errorMessages as Record<number, string>)[code] ?? "Bad request";
+}
+
+export const ENGINE_ERRORS = {
+  UNKNOWN_TRANSPORT: 0,
+  UNKNOWN_SID: 1,
+  BAD_HANDSHAKE_METHOD: 2,
+  BAD_REQUEST: 3,
+  FORBIDDEN: 4,
+  UNSUPPORTED_PROTOCOL_VERSION: 5,
+} as const satisfies Record<string, EngineErrorCode>;

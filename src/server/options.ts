@@ -1,0 +1,111 @@
+/** The options of cometa/server, their defaults and their validation. */
+import type { EngineOptions, StockServerOptions } from "./engine-internals.js";
+import { type AllowedOrigins, type OriginCheck, compileAllowedOrigins } from "./origin.js";
+
+/** Transports engine.io serves itself. */
+export type StockTransportName = "polling" | "websocket" | "webtransport";
+/** Transports this extension adds. */
+export type ExtensionTransportName = "sse" | "xhr-streaming" | "iframe" | "short-polling";
+export type StreamingTransportName = "sse" | "xhr-streaming" | "iframe";
+export type TransportName = StockTransportName | ExtensionTransportName;
+
+export const STREAMING_TRANSPORTS: readonly StreamingTransportName[] = ["sse", "xhr-streaming", "iframe"];
+export const EXTENSION_TRANSPORTS: readonly ExtensionTransportName[] = [...STREAMING_TRANSPORTS, "short-polling"];
+const STOCK_TRANSPORTS: readonly StockTransportName[] = ["polling", "websocket", "webtransport"];
+
+export function isExtensionTransport(name: string | undefined): name is ExtensionTransportName {
+  return (EXTENSION_TRANSPORTS as readonly string[]).includes(name ?? "");
+}
+export function isStreamingTransport(name: string | undefined): name is StreamingTransportName {
+  return (STREAMING_TRANSPORTS as readonly string[]).includes(name ?? "");
+}
+
+export const DEFAULT_RECYCLE_BYTES = 256 * 1024;
+export const DEFAULT_KEEP_ALIVE_INTERVAL = 15_000;
+/** engine.io polling's wait for a request to carry an orderly `1` before giving up. */
+export const CLOSE_TIMEOUT = 30_000;
+
+/**
+ * Options of {@link Server}: engine.io's `ServerOptions` (cors, pingInterval, pingTimeout,
+ * maxHttpBufferSize, allowRequest, cookie, ...) pass through unchanged, plus the ones below.
+ */
+export interface ServerOptions extends Omit<StockServerOptions, "transports"> {
+  /**
+   * Transports served, engine.io's own and this extension's, in one list (it is engine.io's
+   * `transports` option, with more names).
+   * @defaultValue `["polling", "websocket", "sse", "xhr-streaming", "iframe", "short-polling"]`;
+   * `iframe` only when `allowedOrigins` is set (it needs to know which page it posts to).
+   */
+  transports?: TransportName[];
+  /**
+   * Pages allowed to use this server: exact origins (`"https://app.example"`), or a function
+   * `(origin) => boolean`. `"*"` throws. When set, any request (every transport, handshake or
+   * not) from a browser page of another origin is refused with 403 `{"code":4,"message":"Forbidden"}`;
+   * requests with no `Origin`, `Sec-Fetch-Site` or `Referer` (non-browser clients) pass.
+   * Required by the `iframe` transport, whose `origin` parameter must be in it.
+   * This is not CORS: use engine.io's `cors` option too for cross-origin XHR/fetch.
+   * @defaultValue undefined (no origin check; `iframe` disabled)
+   */
+  allowedOrigins?: AllowedOrigins;
+  /**
+   * Bytes after which a streaming response (sse, xhr-streaming, iframe) is ended at a frame
+   * boundary, so browsers and proxies do not keep an ever-growing response in memory; the
+   * client reopens it with the same sid.
+   * @defaultValue 262144 (256 KiB)
+   */
+  recycleBytes?: number;
+  /**
+   * Padding at the start of each streaming response, in bytes, for browsers and proxies that
+   * hold back the first kilobytes.
+   * @defaultValue 2048 for sse and xhr-streaming, 1024 for iframe
+   */
+  paddingBytes?: number;
+  /**
+   * Milliseconds of silence after which a stream gets a keep-alive (sse: a `:` comment;
+   * xhr-streaming and iframe: a noop packet), so proxies do not time it out. 0 disables.
+   * @defaultValue 15000
+   */
+  keepAliveInterval?: number;
+}
+
+export interface ResolvedOptions {
+  /** What engine.io's constructor gets. */
+  readonly engine: EngineOptions;
+  readonly enabled: ReadonlySet<ExtensionTransportName>;
+  readonly isAllowedOrigin: OriginCheck | undefined;
+  readonly recycleBytes: number;
+  readonly paddingBytes: number | undefined;
+  readonly keepAliveInterval: number;
+}
+
+function nonNegativeInteger(name: string, value: number | undefined, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) {
+    throw new TypeError(`cometa/server: ${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function resolveOptions(options: ServerOptions): ResolvedOptions {
+  const { transports, allowedOrigins, recycleBytes, paddingBytes, keepAliveInterval, ...engineOptions } = options;
+  const isAllowedOrigin = allowedOrigins === undefined ? undefined : compileAllowedOrigins(allowedOrigins);
+  const names: TransportName[] = transports
+    ? [...transports]
+    : ["polling", "websocket", "sse", "xhr-streaming", ...(isAllowedOrigin ? (["iframe"] as const) : []), "short-polling"];
+  for (const name of names) {
+    if (!isExtensionTransport(name) && !(STOCK_TRANSPORTS as readonly string[]).includes(name)) {
+      throw new TypeError(`cometa/server: unknown transport ${JSON.stringify(name)}`);
+    }
+  }
+  if (names.includes("iframe") && !isAllowedOrigin) {
+    throw new TypeError("cometa/server: the iframe transport needs allowedOrigins (it posts every packet to the page's origin)");
+  }
+  return {
+    engine: { ...engineOptions, transports: names },
+    enabled: new Set(names.filter(isExtensionTransport)),
+    isAllowedOrigin,
+    recycleBytes: nonNegativeInteger("recycleBytes", recycleBytes, DEFAULT_RECYCLE_BYTES, 1),
+    paddingBytes: paddingBytes === undefined ? undefined : nonNegativeInteger("paddingBytes", paddingBytes, 0),
+    keepAliveInterval: nonNegativeInteger("keepAliveInterval", keepAliveInterval, DEFAULT_KEEP_ALIVE_INTERVAL),
+  };
+}

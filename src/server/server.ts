@@ -1,0 +1,252 @@
+/**
+ * cometa's engine.io `Server`: stock polling, JSONP and WebSocket, plus sse, xhr-streaming,
+ * iframe and short-polling, and the upgrades from (short-)polling to the streaming ones.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import {
+  type EngineErrorCode,
+  type EngineRequest,
+  type EngineSocket,
+  EngineServerBase,
+  type EngineTransport,
+  type ErrorContext,
+  beginUpgrade,
+  engineErrorMessage,
+  isUpgradingOrUpgraded,
+} from "./engine-internals.js";
+import { abortUpgrade, relabelJsonp, sendEngineError } from "./http.js";
+import {
+  CLOSE_TIMEOUT,
+  type ResolvedOptions,
+  STREAMING_TRANSPORTS,
+  type ServerOptions,
+  type StreamingTransportName,
+  isExtensionTransport,
+  isStreamingTransport,
+  resolveOptions,
+} from "./options.js";
+import { isRequestFromAllowedSite } from "./origin.js";
+import type { StreamFraming } from "./transports/framing.js";
+import { IFRAME_DEFAULT_PADDING, iframeFraming, validateIframeRequest } from "./transports/iframe.js";
+import { SHORT_POLLING, ShortPollingTransport } from "./transports/short-polling.js";
+import { SSE_DEFAULT_PADDING, sseFraming } from "./transports/sse.js";
+import { StreamingTransport } from "./transports/streaming.js";
+import { XHR_STREAMING_DEFAULT_PADDING, xhrStreamingFraming } from "./transports/xhr-streaming.js";
+
+/** JSONP's callback index is interpolated into JavaScript: digits only. */
+const JSONP_INDEX = /^\d{1,9}$/;
+
+interface Refusal {
+  readonly code: EngineErrorCode;
+  readonly message?: string;
+  readonly context?: ErrorContext;
+}
+
+export class Server extends EngineServerBase {
+  private readonly settings: ResolvedOptions;
+  private readonly framings: ReadonlyMap<StreamingTransportName, StreamFraming>;
+  /** The transport each session is probing (an upgrade candidate that is not its transport yet). */
+  private readonly candidates = new WeakMap<EngineSocket, StreamingTransport>();
+
+  constructor(options: ServerOptions = {}) {
+    const settings = resolveOptions(options);
+    super(settings.engine);
+    this.settings = settings;
+    const padding = settings.paddingBytes;
+    const framings = new Map<StreamingTransportName, StreamFraming>([
+      ["sse", sseFraming(padding ?? SSE_DEFAULT_PADDING)],
+      ["xhr-streaming", xhrStreamingFraming(padding ?? XHR_STREAMING_DEFAULT_PADDING)],
+    ]);
+    if (settings.isAllowedOrigin) {
+      framings.set("iframe", iframeFraming(padding ?? IFRAME_DEFAULT_PADDING, settings.isAllowedOrigin));
+    }
+    this.framings = framings;
+    this.on("headers", relabelJsonp);
+  }
+
+  override handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    const request = this.prepareRequest(req);
+    // Set before anything answers, so stock responses (polling, errors) carry it too.
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    const refusal = this.refusalFor(request);
+    if (refusal) {
+      this.refuse(request, res, refusal);
+      return;
+    }
+    const { sid, transport } = request._query;
+    if (sid && isStreamingTransport(transport)) {
+      const socket = this.session(sid);
+      if (socket && socket.transport.name !== transport) {
+        this.handleCandidateRequest(request, res, transport);
+        return;
+      }
+    }
+    super.handleRequest(req, res);
+  }
+
+  override handleUpgrade(req: IncomingMessage, socket: Duplex, upgradeHead: Buffer): void {
+    const request = this.prepareRequest(req);
+    const isAllowed = this.settings.isAllowedOrigin;
+    if (isAllowed && !isRequestFromAllowedSite(request.headers, isAllowed)) {
+      this.emitConnectionError(request, { code: 4, context: { name: "ORIGIN_NOT_ALLOWED" } });
+      abortUpgrade(socket, 4);
+      return;
+    }
+    // engine.io would build any transport named in the query around the WebSocket: only its own.
+    if (isExtensionTransport(request._query.transport)) {
+      this.emitConnectionError(request, { code: 3, context: { name: "TRANSPORT_HANDSHAKE_ERROR" } });
+      abortUpgrade(socket, 3);
+      return;
+    }
+    // engine.io lets any session upgrade to WebSocket; a stream must not (see extensionUpgrades).
+    const sid = request._query.sid;
+    const session = sid ? this.session(sid) : undefined;
+    if (session && !this.upgrades(session.transport.name).includes(request._query.transport ?? "")) {
+      this.emitConnectionError(request, { code: 3, context: { name: "UPGRADE_REFUSED" } });
+      abortUpgrade(socket, 3);
+      return;
+    }
+    super.handleUpgrade(req, socket, upgradeHead);
+  }
+
+  protected extensionTransport(name: string, req: EngineRequest): EngineTransport | undefined {
+    if (!isExtensionTransport(name) || !this.settings.enabled.has(name)) return undefined;
+    // The framings and the POST parser speak v4 (`\x1e` payloads); v3 clients use polling.
+    if (req._query.EIO !== "4") throw new Error(`the ${name} transport speaks engine.io protocol v4 only`);
+    const maxHttpBufferSize = this.opts.maxHttpBufferSize ?? 1e6;
+    if (name === SHORT_POLLING) return new ShortPollingTransport(req, { maxHttpBufferSize, closeTimeout: CLOSE_TIMEOUT });
+    const framing = this.framings.get(name);
+    if (!framing) return undefined;
+    return new StreamingTransport(req, name, framing, {
+      recycleBytes: this.settings.recycleBytes,
+      keepAliveInterval: this.settings.keepAliveInterval,
+      maxHttpBufferSize,
+      closeTimeout: CLOSE_TIMEOUT,
+    });
+  }
+
+  /**
+   * (short-)polling upgrades to engine.io's own list plus the streaming transports; a stream
+   * does not upgrade further (it cannot be paused the way a poll can, so a later switch would
+   * race packets still in the old stream against the new transport).
+   */
+  protected extensionUpgrades(name: string): string[] | undefined {
+    if (name === "polling" || name === SHORT_POLLING) {
+      return [...this.stockPollingUpgrades(), ...STREAMING_TRANSPORTS.filter((n) => this.settings.enabled.has(n))];
+    }
+    if (isExtensionTransport(name)) return [];
+    return undefined;
+  }
+
+  /** Checks every request gets before engine.io's own. */
+  private refusalFor(req: EngineRequest): Refusal | null {
+    const isAllowed = this.settings.isAllowedOrigin;
+    if (isAllowed && !isRequestFromAllowedSite(req.headers, isAllowed)) {
+      return { code: 4, context: { name: "ORIGIN_NOT_ALLOWED" } };
+    }
+    const { j, transport } = req._query;
+    if (j !== undefined && !JSONP_INDEX.test(j)) {
+      return { code: 3, context: { name: "INVALID_JSONP_INDEX" } };
+    }
+    // Before the handshake creates a session that the document could then not carry.
+    if (transport === "iframe" && req.method === "GET" && isAllowed && this.settings.enabled.has("iframe")) {
+      const refusal = validateIframeRequest(req, isAllowed);
+      if (refusal) return { code: refusal.code, context: { name: "INVALID_IFRAME_REQUEST" } };
+    }
+    return null;
+  }
+
+  /**
+   * A request naming a streaming transport other than the session's: the GET that opens an
+   * upgrade candidate, then that candidate's POSTs (`2probe`, `5`) and reopen GETs, until the
+   * upgrade completes (then the candidate is the session's transport and engine.io routes).
+   */
+  private handleCandidateRequest(req: EngineRequest, res: ServerResponse, name: StreamingTransportName): void {
+    this.applyMiddlewares(req, res, (err) => {
+      if (err) {
+        this.refuse(req, res, { code: 3, context: { name: "MIDDLEWARE_FAILURE" } });
+        return;
+      }
+      this.verifyUpgradeRequest(req, (code, context) => {
+        if (code !== undefined) {
+          this.refuse(req, res, { code, context });
+          return;
+        }
+        const socket = req._query.sid ? this.session(req._query.sid) : undefined;
+        if (!socket) {
+          this.refuse(req, res, { code: 1 });
+          return;
+        }
+        req.res = res;
+        const candidate = this.candidates.get(socket);
+        if (candidate?.name === name) {
+          candidate.onRequest(req);
+          return;
+        }
+        if (
+          req.method !== "GET" ||
+          candidate ||
+          socket.readyState !== "open" ||
+          isUpgradingOrUpgraded(socket) ||
+          !socket.transport ||
+          !this.upgrades(socket.transport.name).includes(name) ||
+          !this.settings.enabled.has(name)
+        ) {
+          this.refuse(req, res, { code: 3, context: { name: "UPGRADE_REFUSED" } });
+          return;
+        }
+        let transport: EngineTransport;
+        try {
+          transport = this.createTransport(name, req);
+        } catch (error) {
+          this.refuse(req, res, { code: 3, context: { name: "TRANSPORT_HANDSHAKE_ERROR", error } });
+          return;
+        }
+        if (!(transport instanceof StreamingTransport)) {
+          this.refuse(req, res, { code: 3, context: { name: "UPGRADE_REFUSED" } });
+          return;
+        }
+        this.probe(socket, transport);
+        transport.onRequest(req);
+      });
+    });
+  }
+
+  /** Hands `candidate` to engine.io's upgrade path and tracks it until it wins or fails. */
+  private probe(socket: EngineSocket, candidate: StreamingTransport): void {
+    candidate.markAsCandidate();
+    // Handshake wires this for the first transport; a candidate needs it for header hooks too.
+    candidate.on("headers", (headers, request) => this.emit("headers", headers, request));
+    this.candidates.set(socket, candidate);
+    const forget = (): void => {
+      if (this.candidates.get(socket) === candidate) this.candidates.delete(socket);
+      candidate.off("close", forget);
+      socket.off("upgrade", onUpgrade);
+      socket.off("close", forget);
+    };
+    const onUpgrade = (transport: EngineTransport): void => {
+      if (transport === candidate) candidate.adopt();
+      forget();
+    };
+    candidate.once("close", forget);
+    socket.once("upgrade", onUpgrade);
+    socket.once("close", forget);
+    beginUpgrade(socket, candidate);
+  }
+
+  private refuse(req: EngineRequest, res: ServerResponse, refusal: Refusal): void {
+    this.emitConnectionError(req, refusal);
+    sendEngineError(res, refusal.code, refusal.message);
+  }
+
+  /** engine.io's `connection_error` event, with the same shape as its own. */
+  private emitConnectionError(req: EngineRequest, refusal: Refusal): void {
+    this.emit("connection_error", {
+      req,
+      code: refusal.code,
+      message: refusal.message ?? engineErrorMessage(refusal.code),
+      context: refusal.context,
+    });
+  }
+}

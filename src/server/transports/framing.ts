@@ -1,0 +1,29 @@
+/**
+ * How a streaming transport lays packets out in its long response. Each streaming transport
+ * (sse, xhr-streaming, iframe) is one of these plus a name; the response lifecycle is shared
+ * (streaming.ts). See docs/wire.md for each format.
+ */
+import type { IncomingMessage } from "node:http";
+
+/** Why a GET cannot open a stream (answered with engine.io's JSON error). */
+export interface Refusal {
+  readonly code: 3 | 4;
+  readonly message?: string;
+}
+
+export interface StreamFraming {
+  /** Exact `Content-Type` of the stream. */
+  readonly contentType: string;
+  /** Headers besides Content-Type (cache, proxy buffering). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Checks a GET's parameters before anything is written; null when acceptable. */
+  validate?(req: IncomingMessage & { _query: Record<string, string | undefined> }): Refusal | null;
+  /** Start of the body: padding, then whatever the format needs first. */
+  open(req: IncomingMessage & { _query: Record<string, string | undefined> }): string;
+  /** One whole frame for one encoded engine.io packet (a string: binary is `b` + base64). */
+  frame(packet: string): string;
+  /** What to write after `keepAliveInterval` of silence. */
+  keepAlive(): string;
+  /** Written just before the response ends (recycle, replacement, close). */
+  end(): string;
+}

@@ -1,0 +1,254 @@
+/**
+ * The response lifecycle shared by the streaming transports (sse, xhr-streaming, iframe): one
+ * long GET at a time carries packets down, framed by a `StreamFraming`; POSTs carry packets up.
+ *
+ * - writable while a stream is open (and not backpressured); between streams packets wait in
+ *   engine.io's socket buffer, exactly as between two polls.
+ * - recycled: after `recycleBytes` the response ends after a whole batch of frames; the client
+ *   reopens a GET with the same sid and the socket flushes what waited.
+ * - kept alive with the framing's keep-alive after `keepAliveInterval` of silence.
+ */
+import type { ServerResponse } from "node:http";
+import { type Packet, encodePacket } from "engine.io-parser";
+import { type EngineRequest, EngineTransportBase } from "../engine-internals.js";
+import { sendEngineError, transportHeaders } from "../http.js";
+import { UpstreamReceiver, dispatchPayload } from "../upstream.js";
+import type { StreamFraming } from "./framing.js";
+
+export interface StreamingSettings {
+  /** Bytes after which a response is ended (at a frame boundary) and reopened by the client. */
+  readonly recycleBytes: number;
+  /** Silence (ms) after which the framing's keep-alive is written; 0 disables. */
+  readonly keepAliveInterval: number;
+  /** Largest POST body accepted (engine.io's `maxHttpBufferSize`). */
+  readonly maxHttpBufferSize: number;
+  /** How long an orderly close waits for a stream to write `1` to (engine.io polling: 30 s). */
+  readonly closeTimeout: number;
+}
+
+interface OpenStream {
+  readonly res: ServerResponse;
+  readonly onPrematureClose: () => void;
+}
+
+export class StreamingTransport extends EngineTransportBase {
+  private stream: OpenStream | null = null;
+  /** Bytes written to the current response (padding and keep-alives included). */
+  private written = 0;
+  private keepAliveTimer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * Packets sent while no stream can take them. engine.io's socket never does that (it checks
+   * `writable`), but its upgrade path writes `3probe` to a candidate whatever its state, and the
+   * client's POST `2probe` may overtake its GET.
+   */
+  private pending: Packet[] = [];
+  /** An orderly close waiting for a stream to carry the `1` packet (as polling's shouldClose). */
+  private pendingClose: (() => void) | null = null;
+  private closeTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly upstream: UpstreamReceiver;
+  /** An upgrade candidate is not the session's transport yet: never write `1` on it. */
+  private isCandidate = false;
+
+  constructor(
+    req: EngineRequest,
+    private readonly transportName: string,
+    private readonly framing: StreamFraming,
+    private readonly settings: StreamingSettings,
+  ) {
+    super(req);
+    this.upstream = new UpstreamReceiver({
+      maxBytes: settings.maxHttpBufferSize,
+      onPayload: (payload) => this.onPayload(payload),
+      onError: (message) => this.onError(message),
+      headers: (request, base) => transportHeaders(this, request, base),
+    });
+  }
+
+  get name(): string {
+    return this.transportName;
+  }
+
+  /** Called by the server when this transport is probed as an upgrade. */
+  markAsCandidate(): void {
+    this.isCandidate = true;
+  }
+
+  /** Called by the server when the upgrade to this transport completed. */
+  adopt(): void {
+    this.isCandidate = false;
+  }
+
+  override onRequest(req: EngineRequest): void {
+    const res = req.res;
+    // engine.io keeps the handshake request for the session's lifetime: drop its response.
+    req.res = null;
+    if (!res) return;
+    if (req.method === "GET") this.openStream(req, res);
+    else if (req.method === "POST") this.upstream.receive(req, res);
+    else sendEngineError(res, 3);
+  }
+
+  override send(packets: Packet[]): void {
+    if (!this.stream || !this.writable) {
+      this.pending.push(...packets);
+      return;
+    }
+    this.writePackets(packets);
+  }
+
+  override doClose(fn?: () => void): void {
+    this.upstream.abort();
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      fn?.();
+      this.onClose();
+    };
+    if (this.stream) {
+      // A `1` closes the session: not on a failed candidate, nor after an upgrade away.
+      if (!this.discarded && !this.isCandidate) this.writeFrames([{ type: "close" }]);
+      finish();
+    } else if (this.discarded) {
+      finish();
+    } else {
+      this.pendingClose = finish;
+      this.closeTimer = setTimeout(finish, this.settings.closeTimeout);
+    }
+  }
+
+  protected override onClose(): void {
+    if (this.readyState === "closed") return;
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    this.closeTimer = null;
+    this.pendingClose = null;
+    this.pending = [];
+    this.endStream(true);
+    super.onClose();
+  }
+
+  /**
+   * A GET opens (or reopens, after a recycle) the stream.
+   *
+   * A GET while a stream is still open REPLACES it: the old response is ended cleanly (only
+   * whole frames were ever written to it) and the new one takes over. Polling answers such an
+   * overlap with 400 and closes the session, but for a stream the overlap is usually benign: a
+   * client that gave up on a stalled response (a buffering proxy, a half-dead connection) and
+   * reopened. Killing the session there would turn a recoverable stall into a reconnect.
+   */
+  private openStream(req: EngineRequest, res: ServerResponse): void {
+    // "closing" still takes a GET: it carries the orderly `1` (see doClose).
+    if (this.readyState === "closed") {
+      sendEngineError(res, 3);
+      return;
+    }
+    const refusal = this.framing.validate?.(req);
+    if (refusal) {
+      sendEngineError(res, refusal.code, refusal.message);
+      return;
+    }
+    this.endStream(true);
+    res.writeHead(
+      200,
+      transportHeaders(this, req, { "Content-Type": this.framing.contentType, ...this.framing.headers }),
+    );
+    // The client went away without the server ending the response: not fatal (it may reopen);
+    // a client that never comes back misses its pongs and engine.io's heartbeat ends the session.
+    const onPrematureClose = (): void => {
+      if (this.stream?.res === res) this.endStream(false);
+    };
+    res.on("close", onPrematureClose);
+    this.stream = { res, onPrematureClose };
+    this.written = 0;
+    this.writeChunk(this.framing.open(req));
+    this.resume();
+  }
+
+  /** The open stream can take packets again: what waited here first, then the socket's buffer. */
+  private resume(): void {
+    if (!this.stream) return;
+    this.writable = true;
+    if (this.pending.length > 0) {
+      const pending = this.pending;
+      this.pending = [];
+      this.writePackets(pending);
+      if (!this.stream || !this.writable) return;
+    }
+    if (this.pendingClose) {
+      this.writeFrames([{ type: "close" }]);
+      this.pendingClose();
+      return;
+    }
+    this.emit("ready");
+  }
+
+  private writePackets(packets: Packet[]): void {
+    const stream = this.stream;
+    if (!stream) return;
+    const accepted = this.writeFrames(packets);
+    this.emit("drain");
+    if (this.stream !== stream) return;
+    if (this.written >= this.settings.recycleBytes) {
+      // Recycle: whole frames only were written; what comes next waits for the reopen GET.
+      this.endStream(true);
+    } else if (!accepted) {
+      // Backpressure: let packets pile up in the socket's buffer, not in Node's.
+      this.writable = false;
+      stream.res.once("drain", () => {
+        if (this.stream === stream) this.resume();
+      });
+    }
+  }
+
+  /** Writes one frame per packet; false when the response asked us to wait for `drain`. */
+  private writeFrames(packets: readonly Packet[]): boolean {
+    let accepted = true;
+    for (const packet of packets) {
+      // Never binary: every cometa stream is text, binary goes as `b` + base64.
+      encodePacket(packet, false, (encoded) => {
+        accepted = this.writeChunk(this.framing.frame(encoded as string));
+      });
+    }
+    return accepted;
+  }
+
+  private writeChunk(chunk: string): boolean {
+    const stream = this.stream;
+    if (!stream) return false;
+    this.written += Buffer.byteLength(chunk);
+    const accepted = stream.res.write(chunk);
+    this.armKeepAlive();
+    return accepted;
+  }
+
+  private armKeepAlive(): void {
+    if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
+    this.keepAliveTimer = null;
+    if (this.settings.keepAliveInterval <= 0 || !this.stream) return;
+    this.keepAliveTimer = setTimeout(() => {
+      this.keepAliveTimer = null;
+      this.writeChunk(this.framing.keepAlive());
+    }, this.settings.keepAliveInterval);
+  }
+
+  /** Detaches the current response; `gracefully`: finish the document and end it. */
+  private endStream(gracefully: boolean): void {
+    const stream = this.stream;
+    if (!stream) return;
+    this.stream = null;
+    this.writable = false;
+    if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
+    this.keepAliveTimer = null;
+    stream.res.off("close", stream.onPrematureClose);
+    if (gracefully && !stream.res.writableEnded) stream.res.end(this.framing.end());
+  }
+
+  private onPayload(payload: string): void {
+    dispatchPayload(payload, {
+      isClosed: () => this.readyState === "closed",
+      onClose: () => this.onClose(),
+      onPacket: (packet) => this.onPacket(packet),
+    });
+  }
+}
+

@@ -1,0 +1,91 @@
+/**
+ * JSONP polling, for pages where CORS is unavailable: each poll is a `<script>` whose response
+ * calls `___eio[N]("payload")` (stock engine.io's `j=N` support); upstream is the urlencoded
+ * form POST `d=payload` the stock server accepts, sent with a `no-cors` fetch so it needs no
+ * CORS either. Script tags and callbacks are removed after use.
+ */
+import { ProtocolError, TransportError } from "../errors.js";
+import type { TransportContext, TransportDefinition } from "../transport.js";
+import type { Abort, HttpCallback } from "./http.js";
+import { createPollingTransport } from "./polling-core.js";
+import { timestamp } from "./upstream.js";
+
+/** The callbacks stock servers' responses call, shared by every JSONP transport of the page. */
+type Registry = (((payload: string) => void) | undefined)[];
+
+const noop = () => {};
+
+/**
+ * Stock engine.io turns `\n` (backslash, n) in `d` into a line feed and `\\n` into `\n`, a
+ * convention older clients needed for forms: escape the same way, so both arrive intact.
+ */
+export function escapeJsonpPayload(payload: string): string {
+  return payload.replace(/\\n/g, "\\\\n").replace(/\n/g, "\\n");
+}
+
+export const jsonp: TransportDefinition = {
+  name: "jsonp",
+  supported: (env) => Boolean(env.document && env.window && env.fetch),
+  create(context) {
+    const { env } = context;
+    const scope = env.window as unknown as { ___eio?: Registry };
+    const registry = (scope.___eio ??= []);
+    // the server keeps only the digits of `j`: an index into the page's registry
+    const index = registry.length;
+    let deliver: (payload: string) => void = noop;
+    registry.push((payload) => deliver(payload));
+    const url = (ctx: TransportContext) => ctx.url("http", "polling", { ...timestamp(ctx), j: String(index) });
+
+    const get = (ctx: TransportContext, callback: HttpCallback): Abort => {
+      const script = ctx.env.document!.createElement("script");
+      let done = false;
+      const release = () => {
+        done = true;
+        deliver = noop;
+        script.onerror = script.onload = null;
+        script.remove();
+      };
+      const finish = (error: TransportError | ProtocolError | undefined, payload: string) => {
+        if (done) return;
+        release();
+        callback(error, payload);
+      };
+      deliver = (payload) => finish(undefined, String(payload));
+      script.async = true;
+      script.src = url(ctx);
+      // the load event follows the script's execution: no callback by then means no engine.io
+      script.onload = () => finish(new ProtocolError("jsonp response did not call back"), "");
+      script.onerror = () => finish(new TransportError("jsonp poll failed to load (network error or refused)", "jsonp"), "");
+      const parent = ctx.env.document!.head ?? ctx.env.document!.body;
+      parent.appendChild(script);
+      return release;
+    };
+
+    const post = (ctx: TransportContext, payload: string, callback: HttpCallback): Abort => {
+      let cancelled = false;
+      ctx.env.fetch!(url(ctx), {
+        method: "POST",
+        mode: "no-cors",
+        // like the script tags of the polls, so a sticky-session cookie goes both ways
+        credentials: "include",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: "d=" + encodeURIComponent(escapeJsonpPayload(payload)),
+      }).then(
+        // an opaque response: the server's answer cannot be read, only that it came
+        () => !cancelled && callback(undefined, "ok"),
+        (cause: unknown) =>
+          !cancelled && callback(new TransportError("jsonp POST failed: network error", "jsonp", undefined, { cause }), ""),
+      );
+      return () => {
+        cancelled = true;
+      };
+    };
+
+    const transport = createPollingTransport(context, { name: "jsonp", wireName: "polling", get, post, pollDelay: () => 0 });
+    transport.on("close", () => {
+      // indexes are positions in a shared array: keep the slot, drop the closure
+      registry[index] = noop;
+    });
+    return transport;
+  },
+};

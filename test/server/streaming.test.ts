@@ -1,0 +1,184 @@
+/**
+ * sse, xhr-streaming and iframe on the wire, spoken by a raw HTTP client: handshake, both
+ * directions, binary, big and many messages, heartbeat, close, recycling, keep-alive headers.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { PacketStream, post, sidOf } from "./support/http-client.js";
+import { type TestServer, collectMessages, once, startServer } from "./support/server.js";
+import { PAGE_ORIGIN, STREAMING_CASES, type StreamingCase } from "./support/transports.js";
+
+let server: TestServer | undefined;
+const streams: PacketStream[] = [];
+
+afterEach(async () => {
+  for (const stream of streams.splice(0)) stream.destroy();
+  await server?.close();
+  server = undefined;
+});
+
+function openStream(t: StreamingCase, query: string): PacketStream {
+  const stream = new PacketStream(server!.url(`transport=${t.name}${query}${t.getQuery}`), t.parser());
+  streams.push(stream);
+  return stream;
+}
+
+/** Handshake directly on the streaming transport. */
+async function handshake(t: StreamingCase) {
+  const connection = server!.nextConnection();
+  const stream = openStream(t, "");
+  const sid = sidOf(await stream.packet(0));
+  const socket = await connection;
+  const upstream = (body: string) => post(server!.url(`transport=${t.name}&sid=${sid}`), body);
+  return { stream, sid, socket, upstream };
+}
+
+describe.each(STREAMING_CASES)("$name transport", (t) => {
+  it("handshakes with an open packet, exact headers and nothing to upgrade to", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN], maxHttpBufferSize: 12345 });
+    const { stream, socket } = await handshake(t);
+    expect(stream.status).toBe(200);
+    expect(stream.headers["content-type"]).toBe(t.contentType);
+    expect(stream.headers["x-content-type-options"]).toBe("nosniff");
+    const open = JSON.parse(stream.packets[0]!.slice(1)) as Record<string, unknown>;
+    expect(open).toMatchObject({ sid: (socket as unknown as { id: string }).id, upgrades: [], maxPayload: 12345 });
+    expect(socket.transport.name).toBe(t.name);
+  });
+
+  it("carries messages both ways, text and binary", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    const { stream, socket, upstream } = await handshake(t);
+    socket.send("hello \n\r\u2028 </script><!-- 🎉");
+    socket.send(Buffer.from([1, 2, 3]));
+    expect(await stream.waitFor(3)).toEqual(["0" + stream.packets[0]!.slice(1), "4hello \n\r\u2028 </script><!-- 🎉", "bAQID"]);
+
+    const received = collectMessages(socket, 2);
+    const answer = await upstream("4hi there\x1ebAQID");
+    expect(answer).toMatchObject({ status: 200, body: "ok" });
+    expect(answer.headers["content-type"]).toBe("text/plain; charset=utf-8");
+    expect(answer.headers["x-content-type-options"]).toBe("nosniff");
+    const [text, binary] = await received;
+    expect(text).toBe("hi there");
+    expect(Buffer.isBuffer(binary) && [...binary]).toEqual([1, 2, 3]);
+  });
+
+  it("carries a 1 MB message each way (maxHttpBufferSize raised) and refuses bigger with 413", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN], maxHttpBufferSize: 1_100_000 });
+    const { stream, socket, upstream } = await handshake(t);
+    const big = "x".repeat(1_000_000);
+    socket.send(big);
+    expect(await stream.packet(1)).toBe(`4${big}`);
+
+    const received = collectMessages(socket, 1);
+    expect((await upstream(`4${big}`)).status).toBe(200);
+    expect(await received).toEqual([big]);
+    expect((await upstream(`4${big}${big}`)).status).toBe(413);
+  });
+
+  it("delivers 1,000 messages each way in order", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    const { stream, socket, upstream } = await handshake(t);
+    const messages = Array.from({ length: 1000 }, (_, i) => `m${i}`);
+    for (const message of messages) socket.send(message);
+    expect((await stream.waitFor(1001)).slice(1)).toEqual(messages.map((m) => `4${m}`));
+
+    const received = collectMessages(socket, 1000);
+    for (let i = 0; i < 1000; i += 100) {
+      await upstream(messages.slice(i, i + 100).map((m) => `4${m}`).join("\x1e"));
+    }
+    expect(await received).toEqual(messages);
+  });
+
+  it("pings down the stream and takes the pong up", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN], pingInterval: 20, pingTimeout: 5_000 });
+    const { stream, socket, upstream } = await handshake(t);
+    expect(await stream.packet(1)).toBe("2");
+    const heartbeat = once(socket, "heartbeat");
+    await upstream("3");
+    await heartbeat;
+    expect(socket.readyState).toBe("open");
+  });
+
+  it("closes from the server: `1` on the stream, then the response ends", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    const { stream, socket } = await handshake(t);
+    const closed = once<[string]>(socket, "close");
+    socket.close();
+    expect(await stream.packet(1)).toBe("1");
+    await stream.ended;
+    expect((await closed)[0]).toBe("forced close");
+  });
+
+  it("closes from the server between two responses: the reopen GET carries what waited, then `1`", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN], recycleBytes: 3000 });
+    const { stream, sid, socket } = await handshake(t);
+    socket.send("z".repeat(3000));
+    await stream.ended;
+    socket.send("last words");
+    const closed = once<[string]>(socket, "close");
+    socket.close();
+    const next = openStream(t, `&sid=${sid}`);
+    expect(await next.waitFor(2)).toEqual(["4last words", "1"]);
+    await next.ended;
+    expect((await closed)[0]).toBe("forced close");
+  });
+
+  it("closes from the client: POST `1` ends the session and the stream", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    const { stream, sid, socket, upstream } = await handshake(t);
+    const closed = once<[string]>(socket, "close");
+    await upstream("1");
+    expect((await closed)[0]).toBe("transport close");
+    await stream.ended;
+    const after = await post(server.url(`transport=${t.name}&sid=${sid}`), "4late");
+    expect(after.status).toBe(400);
+    expect(JSON.parse(after.body)).toEqual({ code: 1, message: "Session ID unknown" });
+  });
+
+  it("recycles the response after recycleBytes; the next GET gets what waited, once, in order", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN], recycleBytes: 4096 });
+    const { stream, sid, socket } = await handshake(t);
+    const messages = Array.from({ length: 200 }, (_, i) => `message ${i} ${"-".repeat(50)}`);
+    // One at a time, as an application would: each send is its own batch.
+    for (const message of messages) socket.send(message);
+    await stream.ended;
+    const seen = stream.packets.slice(1);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.length).toBeLessThan(messages.length);
+    if (t.name === "iframe") expect(stream.raw.endsWith("</body></html>")).toBe(true);
+
+    let reopened = 0;
+    while (seen.length < messages.length) {
+      const next = openStream(t, `&sid=${sid}`);
+      await next.ended;
+      expect(next.status).toBe(200);
+      seen.push(...next.packets);
+      reopened++;
+    }
+    // Everything that waited goes out in the first reopened response (a batch is never split).
+    expect(reopened).toBe(1);
+    expect(seen).toEqual(messages.map((m) => `4${m}`));
+  });
+
+  it("replaces a stream when a second GET arrives: the old one ends, the new one carries on", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    const { stream, sid, socket } = await handshake(t);
+    const second = openStream(t, `&sid=${sid}`);
+    await stream.ended;
+    await second.opened;
+    socket.send("after");
+    expect(await second.packet(0)).toBe("4after");
+    expect(socket.readyState).toBe("open");
+  });
+
+  it("survives the client dropping the stream: packets wait for the reopen", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    const { stream, sid, socket } = await handshake(t);
+    stream.destroy();
+    await stream.ended;
+    // The server notices the drop asynchronously; wait until the transport says so.
+    while (socket.transport.writable) await new Promise((resolve) => setImmediate(resolve));
+    socket.send("kept");
+    const next = openStream(t, `&sid=${sid}`);
+    expect(await next.packet(0)).toBe("4kept");
+  });
+});
