@@ -8,14 +8,22 @@ export class Emitter<Events extends EventMap> {
 
   on<E extends keyof Events>(event: E, listener: Listener<Events[E]>): () => void {
     (this._listeners[event] ??= []).push(listener);
-    return () => this.off(event, listener);
+    let bound = true;
+    // idempotent: a second call must not remove another registration of the same function
+    return () => {
+      if (bound) this.off(event, listener);
+      bound = false;
+    };
   }
 
   once<E extends keyof Events>(event: E, listener: Listener<Events[E]>): () => void {
-    const off = this.on(event, ((...args: Events[E]) => {
+    const wrapper = ((...args: Events[E]) => {
       off();
       listener(...args);
-    }) as Listener<Events[E]>);
+    }) as Listener<Events[E]> & { listener?: Listener<Events[E]> };
+    // so that off(event, listener) finds it, as in Node's and engine.io's emitters
+    wrapper.listener = listener;
+    const off = this.on(event, wrapper);
     return off;
   }
 
@@ -25,7 +33,9 @@ export class Emitter<Events extends EventMap> {
     else if (!listener) delete this._listeners[event];
     else {
       const list = this._listeners[event];
-      const index = list ? list.indexOf(listener) : -1;
+      const index = list
+        ? list.findIndex((entry) => entry === listener || (entry as { listener?: unknown }).listener === listener)
+        : -1;
       if (index >= 0) list!.splice(index, 1);
     }
     return this;

@@ -3,27 +3,33 @@
  */
 import { BaseSocket, type SocketOptions } from "./socket.js";
 import type { TransportDefinition } from "./transport.js";
+import { iframe } from "./transports/iframe.js";
+import { jsonp } from "./transports/jsonp.js";
 import { polling } from "./transports/polling.js";
+import { shortPolling } from "./transports/short-polling.js";
+import { sse } from "./transports/sse.js";
 import { websocket } from "./transports/websocket.js";
+import { xhrStreaming } from "./transports/xhr-streaming.js";
 
-/** Every transport this build carries, in the default order of preference. */
-export const transports: readonly TransportDefinition[] = [polling, websocket];
+/**
+ * Every transport, in the default order of preference: the session opens on long-polling and
+ * upgrades to the best of WebSocket, SSE, XHR streaming and the forever-frame that the server
+ * offers. JSONP and short polling are for starting a session where those cannot: name them
+ * first in `transports`.
+ */
+export const transports: readonly TransportDefinition[] = [polling, websocket, sse, xhrStreaming, iframe, jsonp, shortPolling];
 
 /**
  * An engine.io v4 socket with every transport available; `transports` may name them as
  * strings. Import `BaseSocket` and the transports you want instead to ship only those.
  */
 export class Socket extends BaseSocket {
-  constructor(uri?: string, options: SocketOptions = {}) {
-    super(uri, {
-      ...options,
-      transports: options.transports ?? transports,
-      resolveTransport: (name) => transports.find((definition) => definition.name === name),
-    });
+  constructor(uri?: string, options?: SocketOptions) {
+    super(uri, options, transports);
   }
 }
 
-export { BaseSocket, polling, websocket };
+export { BaseSocket, iframe, jsonp, polling, shortPolling, sse, websocket, xhrStreaming };
 export type { CloseDetails, CloseReason, SocketEvents, SocketOptions, SocketState } from "./socket.js";
 export type { Environment, EventSourceConstructor, WebSocketConstructor } from "./env.js";
 export type {

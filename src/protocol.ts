@@ -38,12 +38,17 @@ export interface OpenData {
 /** engine.io's own default for servers that predate the `maxPayload` field. */
 const defaultMaxPayload = 1e6;
 
+/** By tag, not instanceof: buffers from another realm (an iframe, jsdom, Node's ws) count too. */
+export function isArrayBuffer(data: unknown): data is ArrayBuffer {
+  return Object.prototype.toString.call(data) === "[object ArrayBuffer]";
+}
+
 export function isBinary(data: unknown): data is BinaryData {
-  return data instanceof ArrayBuffer || ArrayBuffer.isView(data);
+  return isArrayBuffer(data) || ArrayBuffer.isView(data);
 }
 
 function bytesOf(data: BinaryData): Uint8Array {
-  return data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 }
 
 /** Synchronous base64, so text payloads keep their order without FileReader round trips. */
@@ -107,14 +112,16 @@ export function encodedTextLength(packet: Packet): number {
 
 function mapReceived(packet: ParserPacket, binaryType: BinaryType): ReceivedPacket {
   const { data } = packet;
-  return binaryType === "blob" && data instanceof ArrayBuffer
+  return binaryType === "blob" && isArrayBuffer(data)
     ? { type: packet.type as PacketType, data: new Blob([data]) }
     : (packet as ReceivedPacket);
 }
 
 /** One packet from a text or binary frame; throws ProtocolError on anything not engine.io. */
 export function decodeFrame(frame: unknown, binaryType: BinaryType = "arraybuffer"): ReceivedPacket {
-  const packet = frame === "" || !(typeof frame === "string" || frame instanceof ArrayBuffer) ? undefined : decodePacket(frame, "arraybuffer");
+  // a binary frame is a message as it is; only text goes through the parser
+  if (isArrayBuffer(frame)) return mapReceived({ type: "message", data: frame }, binaryType);
+  const packet = typeof frame === "string" && frame !== "" ? decodePacket(frame, "arraybuffer") : undefined;
   if (!packet || packet.type === "error") {
     throw new ProtocolError(`malformed packet ${JSON.stringify(preview(frame))}`, frame);
   }

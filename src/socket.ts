@@ -154,7 +154,11 @@ export class BaseSocket extends Emitter<SocketEvents> {
   private _closeTimer: unknown;
   private _remembered: string | undefined;
 
-  constructor(uri?: string, options: SocketOptions & { resolveTransport?: (name: string) => TransportDefinition | undefined } = {}) {
+  /**
+   * @param registry the transports `options.transports` may name, and the default when it is
+   * absent (`Socket` passes every transport; with `BaseSocket` alone, pass values).
+   */
+  constructor(uri?: string, options: SocketOptions = {}, registry: readonly TransportDefinition[] = []) {
     super();
     if (options === null || typeof options !== "object") throw new UsageError("options must be an object");
     this._env = resolveEnvironment(options.env);
@@ -170,8 +174,8 @@ export class BaseSocket extends Emitter<SocketEvents> {
       throw new UsageError(`binaryType must be "arraybuffer" or "blob"`);
     }
     this._endpoint = parseEndpoint(uri, this._options.path, options.query ?? {}, this._env);
-    this._definitions = (options.transports ?? []).map((entry) => {
-      const definition = typeof entry === "string" ? options.resolveTransport?.(entry) : entry;
+    this._definitions = (options.transports ?? registry).map((entry) => {
+      const definition = typeof entry === "string" ? registry.find((known) => known.name === entry) : entry;
       if (!definition || typeof definition.create !== "function") {
         throw new UsageError(`unknown transport ${JSON.stringify(typeof entry === "string" ? entry : String(entry))}`);
       }
@@ -367,7 +371,11 @@ export class BaseSocket extends Emitter<SocketEvents> {
         current: () => this.transport,
         create: (definition) => this._create(definition),
         upgrading: (name) => this.emit("upgrading", name),
-        failed: (error) => this.emit("upgradeError", error),
+        failed: (error) => {
+          this.emit("upgradeError", error);
+          // the current transport resumed: what was written during the attempt goes out now
+          this._flush();
+        },
         upgraded: (candidate, early) => {
           const old = this.transport;
           this._use(candidate);

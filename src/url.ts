@@ -38,7 +38,7 @@ export function parseEndpoint(
   url.searchParams.forEach((value, key) => (merged[key] = value));
   for (const key in query) merged[key] = String(query[key]);
   return {
-    secure: /s:$/.test(url.protocol),
+    secure: /^(https|wss):$/.test(url.protocol),
     host: url.host,
     path: ("/" + path + "/").replace(/\/{2,}/g, "/"),
     query: merged,

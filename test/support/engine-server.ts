@@ -1,7 +1,11 @@
-/** A stock engine.io server on an ephemeral loopback port, echoing what it receives. */
+/**
+ * An engine.io server on an ephemeral loopback port, echoing what it receives: stock, or
+ * extended by cometa/server when `extended` is set.
+ */
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type AttachOptions, type ServerOptions, Server as EngineServer, type Socket as EngineSocket } from "engine.io";
+import { Server as CometaServer, type ServerOptions as CometaServerOptions } from "../../src/server/index.js";
 
 export interface TestServer {
   url: string;
@@ -15,13 +19,15 @@ export interface TestServer {
 }
 
 export async function startEngineServer(
-  options: Partial<ServerOptions & AttachOptions> = {},
+  options: Partial<ServerOptions & AttachOptions> & { extended?: CometaServerOptions } = {},
   onConnection: (socket: EngineSocket) => void = echo,
 ): Promise<TestServer> {
   const http = createServer();
-  const engine = new EngineServer({ maxHttpBufferSize: 2e6, ...options });
+  const { extended, ...stock } = options;
+  const settings = { maxHttpBufferSize: 2e6, ...stock };
+  const engine = extended ? (new CometaServer({ ...settings, ...extended }) as unknown as EngineServer) : new EngineServer(settings);
   // `path` is an option of attach(), the rest of the Server
-  engine.attach(http, options);
+  engine.attach(http, stock);
   const waiters: ((socket: EngineSocket) => void)[] = [];
   const sessions: EngineSocket[] = [];
   engine.on("connection", (socket: EngineSocket) => {

@@ -1,0 +1,48 @@
+/**
+ * Server-Sent Events: an EventSource carrying one engine.io packet per event (as a JSON string,
+ * so line breaks survive); upstream POSTs. Needs the cometa/server extension. EventSource's own
+ * reconnect is never used: it would reopen without knowing the session was recycled or lost.
+ */
+import { TransportError } from "../errors.js";
+import type { TransportDefinition } from "../transport.js";
+import { canRequest } from "./http.js";
+import { type ConnectStream, createStreamingTransport, parseJsonFrame } from "./stream-core.js";
+import { timestamp } from "./upstream.js";
+
+const name = "sse";
+const CLOSED = 2;
+
+const connect: ConnectStream = (context, handlers) => {
+  const { env, options } = context;
+  const source = new env.EventSource!(context.url("http", name, timestamp(context)), {
+    withCredentials: options.withCredentials,
+  });
+  const stop = () => {
+    source.onopen = source.onmessage = source.onerror = null;
+    source.close();
+  };
+  source.onopen = () => handlers.opened();
+  source.onmessage = (event) => {
+    try {
+      handlers.packet(parseJsonFrame(event.data));
+    } catch (error) {
+      stop();
+      handlers.failed(error as TransportError);
+    }
+  };
+  source.onerror = () => {
+    // CLOSED: the response was refused (HTTP error, wrong type); otherwise the stream ended and
+    // EventSource is about to reconnect on its own, which is stopped here in favour of ours
+    const refused = source.readyState === CLOSED;
+    stop();
+    if (refused) handlers.failed(new TransportError("sse stream refused by the server (HTTP error or not an event stream)", name));
+    else handlers.ended();
+  };
+  return stop;
+};
+
+export const sse: TransportDefinition = {
+  name,
+  supported: (env) => typeof env.EventSource === "function" && canRequest(env),
+  create: (context) => createStreamingTransport(context, name, connect),
+};

@@ -1,0 +1,95 @@
+/**
+ * What the streaming transports share (xhr-streaming, sse, iframe): one long downstream that
+ * delivers packets as they come and is reopened with the same sid when the server ends it
+ * (recycling) or a proxy cuts it; upstream POSTs like polling.
+ */
+import { type CometaError, ProtocolError, TransportError } from "../errors.js";
+import { decodeFrame, type Packet } from "../protocol.js";
+import type { Transport, TransportContext } from "../transport.js";
+import type { Abort } from "./http.js";
+import { Lifecycle } from "./lifecycle.js";
+import { createUpstream, postText } from "./upstream.js";
+
+export interface StreamHandlers {
+  /** The response started: headers arrived, or the stream is otherwise known to be up. */
+  opened(): void;
+  /** One engine.io packet, as text. */
+  packet(text: string): void;
+  /** The response ended normally (recycled, or cut by a proxy). */
+  ended(): void;
+  failed(error: CometaError): void;
+}
+
+/** Opens one downstream response; the returned function tears it down. */
+export type ConnectStream = (context: TransportContext, handlers: StreamHandlers) => Abort;
+
+/** Consecutive responses that may end without carrying a packet before that counts as failure. */
+const maxEmptyStreams = 3;
+
+export function createStreamingTransport(context: TransportContext, name: string, connect: ConnectStream): Transport {
+  let abortStream: Abort | undefined;
+  let emptyStreams = 0;
+  const lifecycle = new Lifecycle(() => {
+    abortStream?.();
+    abortStream = undefined;
+    upstream.abort();
+  });
+  const fail = (error: CometaError) => lifecycle.fail(error);
+  const upstream = createUpstream(context, fail, postText(name));
+  lifecycle.writable = true;
+
+  const open = () => {
+    let carried = false;
+    abortStream = connect(context, {
+      opened: () => lifecycle.opened(),
+      packet(text) {
+        if (lifecycle.closed) return;
+        carried = true;
+        let packet;
+        try {
+          packet = decodeFrame(text, context.options.binaryType);
+        } catch (error) {
+          return fail(error as CometaError);
+        }
+        lifecycle.opened();
+        lifecycle.receive(packet);
+        if (packet.type === "close") lifecycle.finish();
+      },
+      ended() {
+        if (lifecycle.closed) return;
+        abortStream = undefined;
+        emptyStreams = carried ? 0 : emptyStreams + 1;
+        if (!context.session.sid) return fail(new TransportError(`${name} stream ended before the handshake`, name));
+        if (emptyStreams >= maxEmptyStreams) {
+          return fail(new TransportError(`${name} stream ended ${maxEmptyStreams} times without data`, name));
+        }
+        open();
+      },
+      failed: fail,
+    });
+  };
+
+  return Object.assign(lifecycle, {
+    name,
+    open,
+    send(packets: readonly Packet[]) {
+      lifecycle.writable = false;
+      upstream.send(packets, () => lifecycle.drained());
+    },
+    close() {
+      lifecycle.finish();
+    },
+  });
+}
+
+/** The packet a JSON-framed line or event carries (xhr-streaming, sse). */
+export function parseJsonFrame(frame: string): string {
+  let packet: unknown;
+  try {
+    packet = JSON.parse(frame);
+  } catch (cause) {
+    throw new ProtocolError(`malformed frame ${JSON.stringify(frame.slice(0, 80))}`, frame, { cause });
+  }
+  if (typeof packet !== "string") throw new ProtocolError(`frame is not a JSON string: ${frame.slice(0, 80)}`, frame);
+  return packet;
+}

@@ -1,0 +1,126 @@
+// @vitest-environment node
+/**
+ * The public API's types, checked by `tsc` (npm run typecheck) through expectTypeOf; at run
+ * time only the export list is checked. The function below is never called.
+ */
+import { describe, expect, expectTypeOf, test } from "vitest";
+import * as cometa from "../../src/index.js";
+import {
+  BaseSocket,
+  type CloseDetails,
+  type CloseReason,
+  CometaError,
+  type MessageData,
+  type OpenData,
+  polling,
+  ServerError,
+  Socket,
+  type SocketOptions,
+  type SocketState,
+  type Transport,
+  type TransportDefinition,
+  TransportError,
+  UpgradeError,
+  websocket,
+} from "../../src/index.js";
+
+function typeChecks(socket: Socket) {
+  // on() returns its unbind
+  expectTypeOf(socket.on("open", () => {})).toEqualTypeOf<() => void>();
+  expectTypeOf(socket.once("open", () => {})).toEqualTypeOf<() => void>();
+
+  // each event's listener gets that event's arguments
+  socket.on("message", (data) => expectTypeOf(data).toEqualTypeOf<string | ArrayBuffer | Blob>());
+  socket.on("close", (reason, details) => {
+    expectTypeOf(reason).toEqualTypeOf<CloseReason>();
+    expectTypeOf(details).toEqualTypeOf<CloseDetails>();
+    expectTypeOf(details.unsent).toEqualTypeOf<MessageData[]>();
+    expectTypeOf(details.error).toEqualTypeOf<CometaError | undefined>();
+  });
+  socket.on("error", (error) => expectTypeOf(error).toEqualTypeOf<CometaError>());
+  socket.on("handshake", (data) => expectTypeOf(data).toEqualTypeOf<OpenData>());
+  socket.on("upgrade", (name) => expectTypeOf(name).toEqualTypeOf<string>());
+  socket.on("upgradeError", (error) => expectTypeOf(error).toEqualTypeOf<UpgradeError>());
+  expectTypeOf<CloseReason>().toEqualTypeOf<
+    "forced close" | "transport close" | "transport error" | "ping timeout" | "parse error"
+  >();
+
+  // @ts-expect-error an event that does not exist
+  socket.on("connect", () => {});
+  // @ts-expect-error a listener with the wrong argument type
+  socket.on("message", (data: number) => data);
+  // @ts-expect-error open has no arguments to emit
+  socket.emit("open", 1);
+
+  // send takes strings, binary and Blobs, and chains
+  expectTypeOf(socket.send("x")).toEqualTypeOf<Socket>();
+  socket.send(new Uint8Array(1)).send(new ArrayBuffer(1)).send(new Blob([]), () => {});
+  // @ts-expect-error numbers are not messages
+  socket.send(1);
+  expectTypeOf(socket.close()).toEqualTypeOf<Socket>();
+
+  expectTypeOf(socket.state).toEqualTypeOf<SocketState>();
+  expectTypeOf(socket.id).toEqualTypeOf<string | undefined>();
+  expectTypeOf(socket.transport).toEqualTypeOf<Transport>();
+
+  // transports as values or, on Socket, as names
+  expectTypeOf(polling).toEqualTypeOf<TransportDefinition>();
+  expectTypeOf<SocketOptions["transports"]>().toEqualTypeOf<readonly (TransportDefinition | string)[] | undefined>();
+  new BaseSocket("http://h", { transports: [polling, websocket] });
+  new Socket("http://h", { transports: ["websocket", polling], binaryType: "blob" });
+  // @ts-expect-error binaryType is a union
+  new Socket("http://h", { binaryType: "text" });
+  // @ts-expect-error timeouts are numbers
+  new Socket("http://h", { connectTimeout: "5s" });
+  new Socket();
+
+  // errors carry their fields
+  expectTypeOf<ServerError["code"]>().toEqualTypeOf<number>();
+  expectTypeOf<TransportError["status"]>().toEqualTypeOf<number | undefined>();
+  expectTypeOf<UpgradeError>().toExtend<CometaError>();
+  expectTypeOf<CometaError>().toExtend<Error>();
+}
+
+describe("public API", () => {
+  test("the type checks compile (the function exists, it is never run)", () => {
+    expectTypeOf(typeChecks).parameter(0).toEqualTypeOf<Socket>();
+    expect(typeChecks).toBeTypeOf("function");
+  });
+
+  test("the package entry exports the socket, the core transports and every error class", () => {
+    // a subset: adapters are being added to the entry alongside these
+    expect(Object.keys(cometa)).toEqual(
+      expect.arrayContaining([
+        "BaseSocket",
+        "CometaError",
+        "HandshakeError",
+        "HeartbeatError",
+        "ProtocolError",
+        "ServerError",
+        "Socket",
+        "TransportError",
+        "UpgradeError",
+        "UsageError",
+        "polling",
+        "protocol",
+        "transports",
+        "websocket",
+      ]),
+    );
+    expect(cometa.protocol).toBe(4);
+    expect(cometa.transports.slice(0, 2)).toEqual([polling, websocket]);
+    expect(Object.getPrototypeOf(Socket)).toBe(BaseSocket);
+  });
+
+  test("every error is a CometaError with its class name", () => {
+    for (const ErrorClass of [cometa.HandshakeError, cometa.HeartbeatError, cometa.UsageError]) {
+      const error = new ErrorClass("x", { cause: 1 });
+      expect(error).toBeInstanceOf(CometaError);
+      expect(error).toBeInstanceOf(Error);
+      expect(error.name).toBe(ErrorClass.name);
+      expect(error.cause).toBe(1);
+    }
+    expect(new TransportError("x", "polling", 502).name).toBe("TransportError");
+    expect(new ServerError(1, "m", 400, "polling").name).toBe("ServerError");
+  });
+});
