@@ -70,3 +70,10 @@ export class UpgradeError extends CometaError {
 
 /** The caller used the socket wrongly: a bad URL, an unknown transport, a send after close. */
 export class UsageError extends CometaError {}
+
+/** Messages that did not fit in the reconnecting socket's bounded buffer; none were sent. */
+export class BufferOverflowError extends CometaError {
+  constructor(message: string, readonly messages: unknown[]) {
+    super(message);
+  }
+}

@@ -1,6 +1,7 @@
 /**
  * cometa: one realtime connection that works everywhere, speaking engine.io v4.
  */
+import { BaseReconnectingSocket, type ReconnectingSocketOptions } from "./reconnect.js";
 import { BaseSocket, type SocketOptions } from "./socket.js";
 import type { TransportDefinition } from "./transport.js";
 import { iframe } from "./transports/iframe.js";
@@ -29,8 +30,22 @@ export class Socket extends BaseSocket {
   }
 }
 
-export { BaseSocket, iframe, jsonp, polling, shortPolling, sse, websocket, xhrStreaming };
+/** A socket that reconnects with backoff and keeps what is written while disconnected. */
+export class ReconnectingSocket extends BaseReconnectingSocket {
+  constructor(uri?: string, options?: ReconnectingSocketOptions) {
+    super(uri, options, transports);
+  }
+}
+
+export { BaseReconnectingSocket, BaseSocket, iframe, jsonp, polling, shortPolling, sse, websocket, xhrStreaming };
 export type { CloseDetails, CloseReason, SocketEvents, SocketOptions, SocketState } from "./socket.js";
+export type {
+  BufferOptions,
+  ReconnectingSocketEvents,
+  ReconnectingSocketOptions,
+  ReconnectingSocketState,
+  ReconnectOptions,
+} from "./reconnect.js";
 export type { Environment, EventSourceConstructor, WebSocketConstructor } from "./env.js";
 export type {
   SessionInfo,
@@ -43,6 +58,7 @@ export type {
 } from "./transport.js";
 export type { BinaryType, MessageData, OpenData, Packet, PacketType, ReceivedPacket } from "./protocol.js";
 export {
+  BufferOverflowError,
   CometaError,
   HandshakeError,
   HeartbeatError,
