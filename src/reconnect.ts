@@ -61,6 +61,9 @@ interface Pending {
   bytes: number;
 }
 
+/** Window events after which the heartbeat is checked against the clock and a retry is due. */
+const wakeEvents = ["online", "focus", "pageshow"];
+
 const reconnectDefaults: Required<ReconnectOptions> = {
   initialDelay: 500,
   maxDelay: 10000,
@@ -100,7 +103,11 @@ export class BaseReconnectingSocket extends Emitter<ReconnectingSocketEvents> {
   private _everOpened = false;
   private _timer: unknown;
   private _unsubscribe: (() => void)[] = [];
-  private readonly _onOnline = () => this._retryNow();
+  /** The page woke up or came back online: timers may have been throttled meanwhile. */
+  private readonly _onWake = () => {
+    this.socket?.hasPingExpired();
+    this._retryNow();
+  };
 
   constructor(
     private readonly _uri: string | undefined,
@@ -122,7 +129,7 @@ export class BaseReconnectingSocket extends Emitter<ReconnectingSocketEvents> {
     const memory: KeyValueStorage = { getItem: (key) => items[key] ?? null, setItem: (key, value) => void (items[key] = value) };
     this._env = { ...env, storage: env.storage ?? memory };
     this._socketOptions = { ...socketOptions, env: this._env };
-    this._env.window?.addEventListener?.("online", this._onOnline);
+    for (const event of wakeEvents) this._env.window?.addEventListener?.(event, this._onWake);
     // the first session is made here, so a bad URL or option throws to the caller
     this._open();
   }
@@ -139,7 +146,7 @@ export class BaseReconnectingSocket extends Emitter<ReconnectingSocketEvents> {
   send(data: MessageData, callback?: () => void): this {
     if (this.state === "closed") throw new UsageError("cannot send on a closed socket");
     const pending: Pending = { data, callback, bytes: sizeOf(data) };
-    if (this.state === "open" && this.socket?.state === "open") this._hand(pending);
+    if (this.state === "open" && this.socket?.state === "open" && !this.socket.hasPingExpired()) this._hand(pending);
     else if (this._fits([pending], this._buffer)) this._buffer.push(pending);
     else this._overflow([pending]);
     return this;
@@ -259,7 +266,7 @@ export class BaseReconnectingSocket extends Emitter<ReconnectingSocketEvents> {
   private _stop() {
     this._env.clearTimeout(this._timer);
     this._timer = undefined;
-    this._env.window?.removeEventListener?.("online", this._onOnline);
+    for (const event of wakeEvents) this._env.window?.removeEventListener?.(event, this._onWake);
   }
 
   private _end(reason: CloseReason | "reconnect failed", details: Partial<CloseDetails>) {

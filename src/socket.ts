@@ -208,10 +208,11 @@ export class BaseSocket extends Emitter<SocketEvents> {
       throw new UsageError("a message cannot contain U+001E, the separator of engine.io payloads");
     }
     if (callback !== undefined && typeof callback !== "function") throw new UsageError("callback must be a function");
-    if (this._heartbeat?.expired()) {
-      // the timer may be throttled; the clock says the link is already dead
+    if (this.state === "open" && this._heartbeat?.expired()) {
+      // the timer may be throttled; the clock says the link is already dead: the message is
+      // handed back in the close event's `unsent`
       this._queue.push({ packet: { type: "message" }, data, callback });
-      this._fail(new HeartbeatError("no ping from the server in time"), "ping timeout");
+      this.hasPingExpired();
       return this;
     }
     const message: QueuedMessage = { packet: { type: "message", data: isBlob(data) ? undefined : data }, data, callback };
@@ -229,6 +230,17 @@ export class BaseSocket extends Emitter<SocketEvents> {
     this._queue.push(message);
     this._flush();
     return this;
+  }
+
+  /**
+   * Whether the server's pings stopped for longer than pingInterval + pingTimeout by the wall
+   * clock; if so the socket closes with "ping timeout". For callers that wake up after timers
+   * were throttled (a background tab coming back).
+   */
+  hasPingExpired(): boolean {
+    const expired = this.state === "open" && this._heartbeat !== undefined && this._heartbeat.expired();
+    if (expired) this._fail(new HeartbeatError("no ping from the server in time"), "ping timeout");
+    return expired;
   }
 
   /** Sends what is queued, then a close packet, then closes. */

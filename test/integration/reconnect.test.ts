@@ -212,3 +212,25 @@ test("close() while connected flushes, closes once and stops reconnecting", asyn
   expect(server.received).toEqual(["last"]);
   expect(socket.state).toBe("closed");
 });
+
+test("a page waking up checks the heartbeat on the clock and reconnects a dead session", async () => {
+  server = await new RestartableServer().start();
+  let skew = 0;
+  const window = Object.assign(new EventTarget(), { navigator: { onLine: true } });
+  const socket = reconnecting(server.url, {
+    env: nodeEnv({ window: window as unknown as Window, now: () => Date.now() + skew }),
+  });
+  await next(socket, "open");
+  const disconnected = next(socket, "disconnect");
+  const reconnected = next(socket, "reconnect");
+  // a throttled background tab: an hour passed on the clock, and no timer has fired
+  skew = 3_600_000;
+  window.dispatchEvent(new Event("focus"));
+  const [reason, details] = await disconnected;
+  expect(reason).toBe("ping timeout");
+  expect(details.error?.name).toBe("HeartbeatError");
+  skew = 0;
+  await reconnected;
+  socket.send("after waking");
+  expect(await collect(socket, 1)).toEqual(["echo after waking"]);
+});
