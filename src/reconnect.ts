@@ -61,6 +61,9 @@ interface Pending {
   bytes: number;
 }
 
+/** Session events a ReconnectingSocket passes on as they are. */
+const forwarded = ["message", "upgrading", "upgrade", "upgradeError", "error"] as const;
+
 /** Window events after which the heartbeat is checked against the clock and a retry is due. */
 const wakeEvents = ["online", "focus", "pageshow"];
 
@@ -147,7 +150,7 @@ export class BaseReconnectingSocket extends Emitter<ReconnectingSocketEvents> {
     if (this.state === "closed") throw new UsageError("cannot send on a closed socket");
     const pending: Pending = { data, callback, bytes: sizeOf(data) };
     if (this.state === "open" && this.socket?.state === "open" && !this.socket.hasPingExpired()) this._hand(pending);
-    else if (this._fits([pending], this._buffer)) this._buffer.push(pending);
+    else if (this._fits(pending, this._buffer)) this._buffer.push(pending);
     else this._overflow([pending]);
     return this;
   }
@@ -171,12 +174,10 @@ export class BaseReconnectingSocket extends Emitter<ReconnectingSocketEvents> {
     this.socket = socket;
     this._unsubscribe = [
       socket.on("open", () => this._onOpen()),
-      socket.on("message", (data) => this.emit("message", data)),
-      socket.on("upgrading", (name) => this.emit("upgrading", name)),
-      socket.on("upgrade", (name) => this.emit("upgrade", name)),
-      socket.on("upgradeError", (error) => this.emit("upgradeError", error)),
-      socket.on("error", (error) => this.emit("error", error)),
       socket.on("close", (reason, details) => this._onClose(reason, details)),
+      ...forwarded.map((event) =>
+        socket.on(event, (...args: unknown[]) => (this.emit as (event: string, ...args: unknown[]) => void)(event, ...args)),
+      ),
     ];
   }
 
@@ -211,7 +212,7 @@ export class BaseReconnectingSocket extends Emitter<ReconnectingSocketEvents> {
     this._inSession = [];
     const keep: Pending[] = [];
     const lost: Pending[] = [];
-    for (const pending of [...returned, ...this._buffer]) (this._fits([pending], keep) ? keep : lost).push(pending);
+    for (const pending of [...returned, ...this._buffer]) (this._fits(pending, keep) ? keep : lost).push(pending);
     this._buffer = keep;
     if (lost.length > 0) this._overflow(lost);
     if (this.state === "closed") return this._end(reason, details);
@@ -245,12 +246,11 @@ export class BaseReconnectingSocket extends Emitter<ReconnectingSocketEvents> {
     this._open();
   }
 
-  private _fits(adding: Pending[], into: Pending[]): boolean {
-    const count = into.length + adding.length;
-    let bytes = 0;
-    for (const pending of into) bytes += pending.bytes;
-    for (const pending of adding) bytes += pending.bytes;
-    return count <= this._limits.maxMessages && bytes <= this._limits.maxBytes;
+  /** Whether `pending` can join `into` within the buffer's bounds. */
+  private _fits(pending: Pending, into: Pending[]): boolean {
+    let bytes = pending.bytes;
+    for (const kept of into) bytes += kept.bytes;
+    return into.length < this._limits.maxMessages && bytes <= this._limits.maxBytes;
   }
 
   private _overflow(lost: Pending[]) {
