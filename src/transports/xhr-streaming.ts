@@ -3,7 +3,7 @@
  * progress where streams are missing), one JSON string per line; upstream POSTs. Needs the
  * cometa/server extension.
  */
-import { type CometaError, TransportError } from "../errors.js";
+import { type CometaError, ProtocolError, TransportError } from "../errors.js";
 import type { TransportDefinition } from "../transport.js";
 import { canRequest, responseError } from "./http.js";
 import { type ConnectStream, createStreamingTransport, parseJsonFrame } from "./stream-core.js";
@@ -11,8 +11,15 @@ import { timestamp } from "./upstream.js";
 
 const name = "xhr-streaming";
 
-/** Splits text into lines across chunk boundaries; blank lines (the padding) are skipped. */
-export function createLineReader(onLine: (line: string) => void): (chunk: string) => void {
+/**
+ * Splits text into lines across chunk boundaries; blank lines (the padding) are skipped. A
+ * line still open after `maxLength()` characters is not a frame of ours: `onOverflow` runs.
+ */
+export function createLineReader(
+  onLine: (line: string) => void,
+  maxLength: () => number = () => Infinity,
+  onOverflow: (length: number) => void = () => {},
+): (chunk: string) => void {
   let rest = "";
   return (chunk) => {
     const text = rest + chunk;
@@ -23,8 +30,15 @@ export function createLineReader(onLine: (line: string) => void): (chunk: string
       if (line.trim() !== "") onLine(line);
     }
     rest = text.slice(start);
+    if (rest.length > maxLength()) onOverflow(rest.length);
   };
 }
+
+/**
+ * How far a frame may exceed maxPayload: the server's messages are not bound by it, and JSON
+ * escaping can grow a packet sixfold, so this only catches a stream that is not ours.
+ */
+const frameAllowance = 16;
 
 const connect: ConnectStream = (context, handlers) => {
   const { env, options } = context;
@@ -32,14 +46,19 @@ const connect: ConnectStream = (context, handlers) => {
   let stopped = false;
   const fail = (error: CometaError) => !stopped && handlers.failed(error);
   const networkError = (cause: unknown) => fail(new TransportError(`${name} stream failed: network error`, name, undefined, { cause }));
-  const read = createLineReader((line) => {
-    if (stopped) return;
-    try {
-      handlers.packet(parseJsonFrame(line));
-    } catch (error) {
-      fail(error as CometaError);
-    }
-  });
+  const read = createLineReader(
+    (line) => {
+      if (stopped) return;
+      try {
+        handlers.packet(parseJsonFrame(line));
+      } catch (error) {
+        fail(error as CometaError);
+      }
+    },
+    // read when checked: the handshake on this very stream sets maxPayload
+    () => frameAllowance * context.session.maxPayload,
+    (length) => fail(new ProtocolError(`${name} frame of over ${length} characters without an end`)),
+  );
   const status = (code: number, body: () => string | Promise<string>, then: () => void) => {
     if (code === 200) return then();
     Promise.resolve(body()).then((text) => fail(responseError(code, text, name)!), networkError);
