@@ -179,10 +179,17 @@ export class Server extends EngineServerBase {
           return;
         }
         req.res = res;
-        const candidate = this.candidates.get(socket);
+        let candidate = this.candidates.get(socket);
         if (candidate?.name === name) {
           candidate.onRequest(req);
           return;
+        }
+        if (candidate && req.method === "GET" && candidate.readyState === "open") {
+          // A client probes one candidate at a time: a GET for another means it gave this one
+          // up (its probe timed out), possibly before its dropped stream reached us. Closing it
+          // runs engine.io's upgrade cleanup, so the new candidate is not refused.
+          candidate.close();
+          candidate = this.candidates.get(socket);
         }
         if (
           req.method !== "GET" ||

@@ -182,3 +182,29 @@ describe("the default ladder in Node", () => {
     expect((await next(socket, "upgrade"))[0]).toBe("sse");
   });
 });
+
+describe("falling through the ladder after a failed streaming probe", () => {
+  test("an sse probe that never answers gives way to xhr-streaming", async () => {
+    await serve({ transports: ["polling", "sse", "xhr-streaming"] } as never);
+    const { EventSource } = nodeEnv();
+    // an EventSource whose events never reach the page, as behind a buffering proxy
+    const Deaf = class extends (EventSource as unknown as typeof globalThis.EventSource) {
+      set onmessage(_listener: unknown) {}
+      get onmessage() {
+        return null;
+      }
+    };
+    const socket = new Socket(server!.url, {
+      env: nodeEnv({ EventSource: Deaf as never }),
+      probeTimeout: 300,
+    });
+    sockets.push(socket);
+    const failures: string[] = [];
+    socket.on("upgradeError", (error) => failures.push(error.transport));
+    const [name] = await next(socket, "upgrade");
+    expect(failures).toEqual(["sse"]);
+    expect(name).toBe("xhr-streaming");
+    socket.send("after the fall-through");
+    expect(await messages(socket, 1)).toEqual(["after the fall-through"]);
+  });
+});

@@ -104,7 +104,7 @@ describe.each(STREAMING_CASES)("polling → $name", (t) => {
 });
 
 describe("upgrade refusals", () => {
-  it("refuses a second candidate while one is probing, and upgrades from a stream", async () => {
+  it("a second candidate supersedes an abandoned one, and a stream does not upgrade further", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
     const connection = server.nextConnection();
     const sid = sidOf((await httpRequest(server.url("transport=polling"))).body);
@@ -112,17 +112,20 @@ describe("upgrade refusals", () => {
     const sse = new PacketStream(server.url(`transport=sse&sid=${sid}`), STREAMING_CASES[0]!.parser());
     streams.push(sse);
     await sse.opened;
-    const second = await httpRequest(server.url(`transport=xhr-streaming&sid=${sid}`));
-    expect(second.status).toBe(400);
-    expect(JSON.parse(second.body)).toEqual({ code: 3, message: "Bad request" });
+    // the client gave sse up (its probe timed out) and probes xhr-streaming: sse is closed
+    const xhr = new PacketStream(server.url(`transport=xhr-streaming&sid=${sid}`), STREAMING_CASES[1]!.parser());
+    streams.push(xhr);
+    await xhr.opened;
+    await sse.ended;
+    expect((await post(server.url(`transport=sse&sid=${sid}`), "2probe")).status).toBe(400);
     // A POST for a transport that is neither current nor the candidate.
     expect((await post(server.url(`transport=iframe&sid=${sid}`), "2probe")).status).toBe(400);
 
-    await post(server.url(`transport=sse&sid=${sid}`), "2probe");
-    await post(server.url(`transport=sse&sid=${sid}`), "5");
-    await sse.waitFor(1);
-    // sse does not upgrade further, not even to WebSocket.
-    expect((await httpRequest(server.url(`transport=xhr-streaming&sid=${sid}`))).status).toBe(400);
+    await post(server.url(`transport=xhr-streaming&sid=${sid}`), "2probe");
+    await post(server.url(`transport=xhr-streaming&sid=${sid}`), "5");
+    await xhr.waitFor(1);
+    // a stream does not upgrade further, not even to WebSocket.
+    expect((await httpRequest(server.url(`transport=polling&sid=${sid}`))).status).toBe(400);
     const status = await new Promise<number>((resolve) => {
       const ws = new WebSocket(`ws://127.0.0.1:${server!.port}/engine.io/?EIO=4&transport=websocket&sid=${sid}`);
       ws.on("unexpected-response", (_, res) => resolve(res.statusCode ?? 0));

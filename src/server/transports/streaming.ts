@@ -155,7 +155,11 @@ export class StreamingTransport extends EngineTransportBase {
     // The client went away without the server ending the response: not fatal (it may reopen);
     // a client that never comes back misses its pongs and engine.io's heartbeat ends the session.
     const onPrematureClose = (): void => {
-      if (this.stream?.res === res) this.endStream(false);
+      if (this.stream?.res !== res) return;
+      this.endStream(false);
+      // A candidate whose stream the client dropped was given up (its probe timed out): close
+      // it so engine.io's upgrade cleanup runs and the client's next candidate is not refused.
+      if (this.isCandidate) this.onClose();
     };
     res.on("close", onPrematureClose);
     this.stream = { res, onPrematureClose };
