@@ -7,9 +7,8 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { builtinModules } from "node:module";
 import nodeResolve from "@rollup/plugin-node-resolve";
 import terser from "@rollup/plugin-terser";
-import { IIFE_TARGET, MODULE_TARGET, terserOptions } from "./scripts/build-settings.mjs";
+import { IIFE_TARGET, MODULE_TARGET, terserOptions, typescript } from "./scripts/build-settings.mjs";
 import dts from "rollup-plugin-dts";
-import esbuild from "rollup-plugin-esbuild";
 
 const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
 
@@ -39,22 +38,6 @@ function onwarn(warning, warn) {
   warn(warning);
 }
 
-/**
- * rollup-plugin-esbuild's resolveId resolves every relative import itself, also inside
- * node_modules, which bypasses node-resolve's "browser" map (engine.io-parser would bundle its
- * Node encode/decode files). Leave imports made from node_modules to node-resolve.
- */
-function typescript(options) {
-  const plugin = esbuild(options);
-  const resolveId = plugin.resolveId;
-  return {
-    ...plugin,
-    resolveId(id, importer, opts) {
-      if (importer && /[\\/]node_modules[\\/]/.test(importer)) return null;
-      return resolveId.call(this, id, importer, opts);
-    },
-  };
-}
 
 /**
  * Fails the IIFE build if engine.io-parser's Node encode/decode files got in (they use Buffer):

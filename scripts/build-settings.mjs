@@ -1,3 +1,5 @@
+import esbuild from "rollup-plugin-esbuild";
+
 /** Build settings shared by rollup.config.mjs and scripts/size.mjs, so sizes match what ships. */
 
 /** dist/cometa.mjs, dist/cometa.cjs (bundlers transpile further). */
@@ -15,3 +17,20 @@ export const terserOptions = (target) => ({
   mangle: { properties: { regex: /^_[a-zA-Z]/ } },
   format: { comments: false },
 });
+
+/**
+ * rollup-plugin-esbuild's resolveId resolves every relative import itself, also inside
+ * node_modules, which bypasses node-resolve's "browser" map (engine.io-parser would bundle its
+ * Node encode/decode files). Leave imports made from node_modules to node-resolve.
+ */
+export function typescript(options) {
+  const plugin = esbuild(options);
+  const resolveId = plugin.resolveId;
+  return {
+    ...plugin,
+    resolveId(id, importer, opts) {
+      if (importer && /[\\/]node_modules[\\/]/.test(importer)) return null;
+      return resolveId.call(this, id, importer, opts);
+    },
+  };
+}

@@ -9,9 +9,8 @@ import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import nodeResolve from "@rollup/plugin-node-resolve";
 import terser from "@rollup/plugin-terser";
-import { IIFE_TARGET, MODULE_TARGET, terserOptions } from "./build-settings.mjs";
+import { IIFE_TARGET, MODULE_TARGET, terserOptions, typescript } from "./build-settings.mjs";
 import { rollup } from "rollup";
-import esbuild from "rollup-plugin-esbuild";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const entry = join(root, "src/index.ts");
@@ -36,21 +35,6 @@ function measure(name, code, budgetKB) {
   rows.push({ name, raw: bytes.length, gzip: gzip(bytes), brotli: brotli(bytes), budgetKB });
 }
 
-/**
- * rollup-plugin-esbuild resolves relative imports inside node_modules too, bypassing
- * node-resolve's "browser" map; leave those to node-resolve (same as rollup.config.mjs).
- */
-function typescript(options) {
-  const plugin = esbuild(options);
-  const resolveId = plugin.resolveId;
-  return {
-    ...plugin,
-    resolveId(id, importer, opts) {
-      if (importer && /[\\/]node_modules[\\/]/.test(importer)) return null;
-      return resolveId.call(this, id, importer, opts);
-    },
-  };
-}
 
 /**
  * Bundles `input` for browsers (engine.io-parser's browser files), tree-shaken and minified.
