@@ -55,7 +55,11 @@ export function createPollingTransport(context: TransportContext, variant: Polli
     }
   };
 
+  /** A close packet went up: the session is ending, and a new poll would only meet a 400. */
+  let closing = false;
+
   const schedulePoll = () => {
+    if (closing) return;
     if (lifecycle.state !== "open" && lifecycle.state !== "opening") return checkPaused();
     const delay = variant.pollDelay(context);
     if (delay > 0) {
@@ -98,6 +102,7 @@ export function createPollingTransport(context: TransportContext, variant: Polli
     },
     send(packets: readonly Packet[]) {
       lifecycle.writable = false;
+      closing ||= packets.some((packet) => packet.type === "close");
       upstream.send(packets, () => {
         lifecycle.drained();
         checkPaused();

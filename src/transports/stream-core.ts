@@ -29,6 +29,8 @@ const maxEmptyStreams = 3;
 export function createStreamingTransport(context: TransportContext, name: string, connect: ConnectStream): Transport {
   let abortStream: Abort | undefined;
   let emptyStreams = 0;
+  /** A close packet went up: a stream that ends now is not reopened. */
+  let closing = false;
   const lifecycle = new Lifecycle(() => {
     abortStream?.();
     abortStream = undefined;
@@ -57,6 +59,7 @@ export function createStreamingTransport(context: TransportContext, name: string
       },
       ended() {
         if (lifecycle.closed) return;
+        if (closing) return lifecycle.finish();
         abortStream = undefined;
         emptyStreams = carried ? 0 : emptyStreams + 1;
         if (!context.session.sid) return fail(new TransportError(`${name} stream ended before the handshake`, name));
@@ -74,6 +77,7 @@ export function createStreamingTransport(context: TransportContext, name: string
     open,
     send(packets: readonly Packet[]) {
       lifecycle.writable = false;
+      closing ||= packets.some((packet) => packet.type === "close");
       upstream.send(packets, () => lifecycle.drained());
     },
     close() {

@@ -1,0 +1,38 @@
+/** Closing a polling session: the close packet goes up and no poll follows it. */
+import type { ServerResponse } from "node:http";
+import { afterEach, expect, test } from "vitest";
+import { Socket } from "../../src/index.js";
+import { closed, next } from "../support/events.js";
+import { nodeEnv } from "../support/node-env.js";
+import { openPacket, type RawServer, startRawServer } from "../support/raw-server.js";
+
+let raw: RawServer | undefined;
+afterEach(async () => {
+  await raw?.close();
+  raw = undefined;
+});
+
+test("after the close packet, the held poll's answer starts no new poll", async () => {
+  let heldPoll: ServerResponse | undefined;
+  raw = await startRawServer((request, response, index) => {
+    if (index === 0) return response.end(openPacket());
+    if (request.method === "GET") {
+      heldPoll = response;
+      return;
+    }
+    if (request.body !== "1") return response.end("ok");
+    // as engine.io does on a close packet: end the held poll with a noop; the POST's own
+    // answer comes later, as it can on a real network, leaving the client time to misbehave
+    heldPoll?.end("6");
+    setTimeout(() => response.end("ok"), 50);
+  });
+  const socket = new Socket(raw.url, { env: nodeEnv(), transports: ["polling"] });
+  await next(socket, "open");
+  while (!heldPoll) await new Promise((resolve) => setImmediate(resolve));
+  socket.close();
+  await closed(socket);
+  // one more turn of the event loop for any request the noop could have started
+  await new Promise((resolve) => setImmediate(resolve));
+  const after = raw.requests.slice(raw.requests.findIndex((request) => request.body === "1") + 1);
+  expect(after.filter((request) => request.method === "GET")).toEqual([]);
+});
