@@ -4,11 +4,12 @@
  */
 
 export class CometaError extends Error {
+  // a string, not the class's own name: minifiers rename classes
+  override name = "CometaError";
   declare cause?: unknown;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message);
-    this.name = new.target.name;
     // set here rather than through Error's options, which engines before ES2022 ignore
     if (options) this.cause = options.cause;
   }
@@ -16,6 +17,7 @@ export class CometaError extends Error {
 
 /** The network failed: connection refused, reset, HTTP 5xx, a response that is not engine.io's. */
 export class TransportError extends CometaError {
+  override name = "TransportError";
   constructor(
     message: string,
     readonly transport: string,
@@ -38,6 +40,7 @@ export const serverErrorCodes = {
 
 /** The server refused the request with engine.io's JSON error (`{"code":1,"message":"Session ID unknown"}`). */
 export class ServerError extends CometaError {
+  override name = "ServerError";
   constructor(
     readonly code: number,
     readonly serverMessage: string,
@@ -50,29 +53,38 @@ export class ServerError extends CometaError {
 
 /** The server sent bytes that are not engine.io v4: a malformed packet or payload, an unknown type. */
 export class ProtocolError extends CometaError {
+  override name = "ProtocolError";
   constructor(message: string, readonly data?: unknown, options?: { cause?: unknown }) {
     super(message, options);
   }
 }
 
 /** The open packet was missing, malformed or lacked a field, or the handshake timed out. */
-export class HandshakeError extends CometaError {}
+export class HandshakeError extends CometaError {
+  override name = "HandshakeError";
+}
 
 /** No ping from the server within pingInterval + pingTimeout. */
-export class HeartbeatError extends CometaError {}
+export class HeartbeatError extends CometaError {
+  override name = "HeartbeatError";
+}
 
 /** A probe of a better transport failed; the session stays on the transport it had. */
 export class UpgradeError extends CometaError {
+  override name = "UpgradeError";
   constructor(message: string, readonly transport: string, options?: { cause?: unknown }) {
     super(message, options);
   }
 }
 
 /** The caller used the socket wrongly: a bad URL, an unknown transport, a send after close. */
-export class UsageError extends CometaError {}
+export class UsageError extends CometaError {
+  override name = "UsageError";
+}
 
 /** Messages that did not fit in the reconnecting socket's bounded buffer; none were sent. */
 export class BufferOverflowError extends CometaError {
+  override name = "BufferOverflowError";
   constructor(message: string, readonly messages: unknown[]) {
     super(message);
   }

@@ -153,6 +153,8 @@ export class BaseSocket extends Emitter<SocketEvents> {
   private _connectTimer: unknown;
   private _closeTimer: unknown;
   private _remembered: string | undefined;
+  /** The server sent its close packet; the session ends once the in-flight write settles. */
+  private _serverClosed = false;
 
   /**
    * @param registry the transports `options.transports` may name, and the default when it is
@@ -338,7 +340,11 @@ export class BaseSocket extends Emitter<SocketEvents> {
         this.emit("message", packet.data ?? "");
         return;
       case "close":
-        return this._finish("transport close");
+        // the server ends the session. A message still in flight may have reached it: wait for
+        // its answer (the transport ends right after), so `unsent` holds only what surely did not
+        if (this._inFlight.length === 0) return this._finish("transport close");
+        this._serverClosed = true;
+        return;
       default:
         // noop, and pong/upgrade which a server does not send on a current transport
         return;
@@ -409,7 +415,7 @@ export class BaseSocket extends Emitter<SocketEvents> {
 
   private _flush() {
     const transport = this.transport;
-    if (this.state === "opening" || this.state === "closed") return;
+    if (this.state === "opening" || this.state === "closed" || this._serverClosed) return;
     if (transport.state !== "open" || !transport.writable || this._inFlight.length > 0) return;
     let count = 0;
     while (count < this._queue.length && !this._queue[count]!.reading) count++;
@@ -425,6 +431,7 @@ export class BaseSocket extends Emitter<SocketEvents> {
     if (this.state === "closing" && sent.some((message) => message.packet.type === "close")) {
       return this._finish("forced close");
     }
+    if (this._serverClosed) return this._finish("transport close");
     if (this._queue.length === 0) this.emit("drain");
     this._flush();
   }

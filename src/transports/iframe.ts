@@ -4,12 +4,15 @@
  * POSTs. Needs the cometa/server extension with the page's origin allowed. The iframe is
  * inserted only once the page has loaded, so the page's own load event is not held back.
  */
+import { TransportError } from "../errors.js";
 import type { TransportDefinition } from "../transport.js";
 import { canRequest } from "./http.js";
 import { type ConnectStream, createStreamingTransport } from "./stream-core.js";
 import { randomId, timestamp } from "./upstream.js";
 
 const name = "iframe";
+/** Milliseconds a cut document's last messages get to arrive after its load event. */
+const straggleDelay = 100;
 
 const connect: ConnectStream = (context, handlers) => {
   const { env } = context;
@@ -22,23 +25,35 @@ const connect: ConnectStream = (context, handlers) => {
   let frameWindow: Window | null = null;
   let stopped = false;
 
+  /** The document's bootstrap ran: it is ours and the server has our GET. */
+  let ready = false;
+  const finish = (after: () => void) => {
+    if (stopped) return;
+    stop();
+    after();
+  };
+
   const onMessage = (event: MessageEvent) => {
     // only this frame's own window, from the server's origin, in the agreed shape
     if (stopped || event.source !== frameWindow || event.origin !== serverOrigin) return;
     const data = event.data as unknown;
-    if (!Array.isArray(data) || data[0] !== "cometa" || data[1] !== frameId || typeof data[2] !== "string") return;
-    handlers.packet(data[2]);
+    if (!Array.isArray(data) || data[0] !== "cometa" || data[1] !== frameId) return;
+    const body = data[2] as unknown;
+    if (typeof body === "string") handlers.packet(body);
+    else if (body === 1 && !ready) {
+      ready = true;
+      handlers.opened();
+    } else if (body === 0) finish(handlers.ended);
   };
   const onFrameLoad = () => {
-    // the document ended (recycled, refused or cut). Messages it posted are already queued
-    // ahead of this event's successors: let them through before reopening
-    setTimeoutZero(() => {
-      if (stopped) return;
-      stop();
-      handlers.ended();
-    });
+    if (!ready) {
+      // an iframe cannot read its response's status: no bootstrap means an error page
+      return finish(() => handlers.failed(new TransportError("iframe document refused, or not a cometa stream", name)));
+    }
+    // no end marker: the stream was cut on the way. A cross-site frame's last messages can
+    // trail its load event, so give them a moment before reopening
+    env.setTimeout(() => finish(handlers.ended), straggleDelay);
   };
-  const setTimeoutZero = (callback: () => void) => env.setTimeout(callback, 0);
   const insert = () => {
     if (stopped) return;
     iframe.style.display = "none";
@@ -48,8 +63,6 @@ const connect: ConnectStream = (context, handlers) => {
     iframe.onload = onFrameLoad;
     (doc.body ?? doc.documentElement).appendChild(iframe);
     frameWindow = iframe.contentWindow;
-    // the GET is on its way; a POST that overtakes it waits on the server
-    handlers.opened();
   };
   const stop = () => {
     stopped = true;

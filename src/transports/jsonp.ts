@@ -44,6 +44,7 @@ export const jsonp: TransportDefinition = {
         deliver = noop;
         script.onerror = script.onload = null;
         script.remove();
+        ctx.env.window!.removeEventListener("load", insert);
       };
       const finish = (error: TransportError | ProtocolError | undefined, payload: string) => {
         if (done) return;
@@ -56,8 +57,13 @@ export const jsonp: TransportDefinition = {
       // the load event follows the script's execution: no callback by then means no engine.io
       script.onload = () => finish(new ProtocolError("jsonp response did not call back"), "");
       script.onerror = () => finish(new TransportError("jsonp poll failed to load (network error or refused)", "jsonp"), "");
-      const parent = ctx.env.document!.head ?? ctx.env.document!.body;
-      parent.appendChild(script);
+      const doc = ctx.env.document!;
+      function insert() {
+        if (!done) (doc.head ?? doc.body).appendChild(script);
+      }
+      // a script inserted while the page loads holds back its load event, poll after poll
+      if (doc.readyState === "complete") insert();
+      else ctx.env.window!.addEventListener("load", insert, { once: true });
       return release;
     };
 

@@ -42,7 +42,12 @@ export function createPollingTransport(context: TransportContext, variant: Polli
     resolvePause = undefined;
   });
   const fail = (error: CometaError) => lifecycle.fail(error);
-  const upstream = createUpstream(context, fail, variant.post ?? postText(variant.wireName));
+  // after the server's close packet, a POST still on its way ends the transport either way
+  const upstream = createUpstream(
+    context,
+    (error) => (serverClosed ? lifecycle.finish() : fail(error)),
+    variant.post ?? postText(variant.wireName),
+  );
   // the server takes a POST at any time; the socket only writes once the session is open
   lifecycle.writable = true;
 
@@ -57,6 +62,11 @@ export function createPollingTransport(context: TransportContext, variant: Polli
 
   /** A close packet went up: the session is ending, and a new poll would only meet a 400. */
   let closing = false;
+  /**
+   * The server's close packet came: poll no more, but let an in-flight POST land first, so
+   * the messages it carries are known to have arrived (or known not to have).
+   */
+  let serverClosed = false;
 
   const schedulePoll = () => {
     if (closing) return;
@@ -85,7 +95,11 @@ export function createPollingTransport(context: TransportContext, variant: Polli
       if (lifecycle.closed) return;
       lifecycle.receive(packet);
       // the server ends the session with a close packet: nothing more will come
-      if (packet.type === "close") return lifecycle.finish();
+      if (packet.type === "close") {
+        closing = serverClosed = true;
+        if (!upstream.busy) lifecycle.finish();
+        return;
+      }
     }
     schedulePoll();
   };
@@ -105,7 +119,8 @@ export function createPollingTransport(context: TransportContext, variant: Polli
       closing ||= packets.some((packet) => packet.type === "close");
       upstream.send(packets, () => {
         lifecycle.drained();
-        checkPaused();
+        if (serverClosed) lifecycle.finish();
+        else checkPaused();
       });
     },
     close() {

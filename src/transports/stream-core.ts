@@ -31,13 +31,16 @@ export function createStreamingTransport(context: TransportContext, name: string
   let emptyStreams = 0;
   /** A close packet went up: a stream that ends now is not reopened. */
   let closing = false;
+  /** The server's close packet came: end once an in-flight POST has landed (see polling-core). */
+  let serverClosed = false;
   const lifecycle = new Lifecycle(() => {
     abortStream?.();
     abortStream = undefined;
     upstream.abort();
   });
   const fail = (error: CometaError) => lifecycle.fail(error);
-  const upstream = createUpstream(context, fail, postText(name));
+  // after the server's close packet, a POST still on its way ends the transport either way
+  const upstream = createUpstream(context, (error) => (serverClosed ? lifecycle.finish() : fail(error)), postText(name));
   lifecycle.writable = true;
 
   const open = () => {
@@ -55,7 +58,10 @@ export function createStreamingTransport(context: TransportContext, name: string
         }
         lifecycle.opened();
         lifecycle.receive(packet);
-        if (packet.type === "close") lifecycle.finish();
+        if (packet.type === "close") {
+          closing = serverClosed = true;
+          if (!upstream.busy) lifecycle.finish();
+        }
       },
       ended() {
         if (lifecycle.closed) return;
@@ -78,7 +84,10 @@ export function createStreamingTransport(context: TransportContext, name: string
     send(packets: readonly Packet[]) {
       lifecycle.writable = false;
       closing ||= packets.some((packet) => packet.type === "close");
-      upstream.send(packets, () => lifecycle.drained());
+      upstream.send(packets, () => {
+        lifecycle.drained();
+        if (serverClosed) lifecycle.finish();
+      });
     },
     close() {
       lifecycle.finish();

@@ -36,3 +36,29 @@ test("after the close packet, the held poll's answer starts no new poll", async 
   const after = raw.requests.slice(raw.requests.findIndex((request) => request.body === "1") + 1);
   expect(after.filter((request) => request.method === "GET")).toEqual([]);
 });
+
+test("a message in flight when the server's close packet comes counts as sent once its POST lands", async () => {
+  let heldPoll: ServerResponse | undefined;
+  let heldPost: ServerResponse | undefined;
+  raw = await startRawServer((request, response, index) => {
+    if (index === 0) return response.end(openPacket());
+    if (request.method === "GET") {
+      heldPoll = response;
+      return;
+    }
+    // the server got the message, then closes the session before answering the POST
+    heldPost = response;
+    heldPoll?.end("1");
+    setTimeout(() => heldPost!.end("ok"), 20);
+  });
+  const socket = new Socket(raw.url, { env: nodeEnv(), transports: ["polling"] });
+  await next(socket, "open");
+  while (!heldPoll) await new Promise((resolve) => setImmediate(resolve));
+  let called = false;
+  socket.send("arrived", () => (called = true));
+  const [reason, details] = await closed(socket);
+  expect(reason).toBe("transport close");
+  expect(details.unsent).toEqual([]);
+  expect(called).toBe(true);
+  expect(raw.requests.filter((request) => request.method === "POST").map((request) => request.body)).toEqual(["4arrived"]);
+});

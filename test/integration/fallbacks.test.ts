@@ -188,10 +188,10 @@ describe("falling through the ladder after a failed streaming probe", () => {
     await serve({ transports: ["polling", "sse", "xhr-streaming"] } as never);
     const { EventSource } = nodeEnv();
     // an EventSource whose events never reach the page, as behind a buffering proxy
-    const Deaf = class extends (EventSource as unknown as typeof globalThis.EventSource) {
-      set onmessage(_listener: unknown) {}
-      get onmessage() {
-        return null;
+    const Deaf = class extends (EventSource as unknown as new (url: string, init?: object) => object) {
+      constructor(url: string, init?: object) {
+        super(url, init);
+        Object.defineProperty(this, "onmessage", { set() {}, get: () => null });
       }
     };
     const socket = new Socket(server!.url, {

@@ -37,12 +37,14 @@ export function iframeFraming(paddingBytes: number, isAllowed: OriginCheck): Str
       return (
         '<!doctype html><html><head><meta charset="utf-8"></head><body>\n' +
         `<!--${" ".repeat(paddingBytes)}-->\n` +
-        `<script>var o=${origin},f=${frameId};function p(d){parent.postMessage(["cometa",f,d],o)}</script>\n`
+        // p(1): the document is up, so the page may POST to it (a probe before this could
+        // overtake the GET); p(0) at the end says every packet was posted (docs/wire.md)
+        `<script>var o=${origin},f=${frameId};function p(d){parent.postMessage(["cometa",f,d],o)}p(1)</script>\n`
       );
     },
     frame: (packet) => `<script>p(${encodeForScript(packet)})</script>\n`,
     // A noop packet: proxies see traffic, the page ignores it.
     keepAlive: () => `<script>p(${encodeForScript("6")})</script>\n`,
-    end: () => "</body></html>",
+    end: () => "<script>p(0)</script></body></html>",
   };
 }

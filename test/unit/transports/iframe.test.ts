@@ -122,20 +122,62 @@ test("a malformed packet from the frame is a ProtocolError and a close", () => {
   expect(frames()).toHaveLength(0);
 });
 
-test("reopens a new frame after the document ends, and gives up after three empty ones", () => {
+const frameIdOf = (frame: HTMLIFrameElement) => new URL(frame.src).searchParams.get("f");
+
+test("is open only once the document's bootstrap says so", () => {
+  const { transport } = setup();
+  const opened = vi.fn();
+  transport.on("open", opened);
+  transport.open();
+  expect(opened).not.toHaveBeenCalled();
+  const frame = frames()[0]!;
+  deliver(frame, ["cometa", frameIdOf(frame), 1]);
+  expect(opened).toHaveBeenCalledOnce();
+  transport.close();
+});
+
+test("reopens a new frame on the document's end marker, after its last packet", () => {
+  const { transport, packets } = setup();
+  transport.open();
+  const first = frames()[0]!;
+  deliver(first, ["cometa", frameIdOf(first), 1]);
+  deliver(first, ["cometa", frameIdOf(first), "4one"]);
+  deliver(first, ["cometa", frameIdOf(first), 0]);
+  expect(frames()).toHaveLength(1);
+  const second = frames()[0]!;
+  expect(second).not.toBe(first);
+  expect(frameIdOf(second)).not.toBe(frameIdOf(first));
+  // the old frame's load event, after its end marker, changes nothing
+  first.dispatchEvent(new Event("load"));
+  expect(frames()).toEqual([second]);
+  expect(packets.map((packet) => packet.data)).toEqual(["one"]);
+  transport.close();
+});
+
+test("a document that loads without its bootstrap is refused at once", () => {
+  const { transport, errors } = setup();
+  transport.open();
+  frames()[0]!.dispatchEvent(new Event("load"));
+  expect(errors.map((error) => error.message)).toEqual(["iframe document refused, or not a cometa stream"]);
+  expect(frames()).toHaveLength(0);
+});
+
+test("a cut document (load without an end marker) waits for stragglers, then reopens; three empty ones fail", () => {
   vi.useFakeTimers();
   try {
     const { transport, packets, errors } = setup();
     transport.open();
     let frame = frames()[0]!;
-    deliver(frame, ["cometa", new URL(frame.src).searchParams.get("f"), "4one"]);
+    deliver(frame, ["cometa", frameIdOf(frame), 1]);
     frame.dispatchEvent(new Event("load"));
+    // a straggler posted before the cut still counts
+    deliver(frame, ["cometa", frameIdOf(frame), "4late but ours"]);
     vi.runAllTimers();
-    expect(frames()).toHaveLength(1);
-    frame = frames()[0]!;
-    expect(packets.map((packet) => packet.data)).toEqual(["one"]);
+    expect(packets.map((packet) => packet.data)).toEqual(["late but ours"]);
     for (let i = 0; i < 3; i++) {
-      frames()[0]!.dispatchEvent(new Event("load"));
+      frame = frames()[0]!;
+      deliver(frame, ["cometa", frameIdOf(frame), 1]);
+      frame.dispatchEvent(new Event("load"));
       vi.runAllTimers();
     }
     expect(errors.map((error) => error.message)).toEqual(["iframe stream ended 3 times without data"]);

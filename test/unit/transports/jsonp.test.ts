@@ -114,3 +114,21 @@ test("closing empties the callback slot but keeps the indexes of the others", ()
   expect(registry().length).toBe(length);
   expect(() => registry()[index]!("4late")).not.toThrow();
 });
+
+test("while the page loads, the first poll waits for its load event", () => {
+  const page = Object.assign(new EventTarget(), { location: window.location, ___eio: [] as Registry });
+  const loading = {
+    readyState: "loading",
+    createElement: document.createElement.bind(document),
+    head: document.head,
+    body: document.body,
+  } as unknown as Document;
+  const env = resolveEnvironment({ window: page as unknown as Window, document: loading, fetch: vi.fn() as never });
+  const transport = jsonp.create(makeContext(env, {}, {}, "http://127.0.0.1:4567"));
+  transport.open();
+  expect(scripts()).toHaveLength(0);
+  page.dispatchEvent(new Event("load"));
+  expect(scripts()).toHaveLength(1);
+  transport.close();
+  expect(scripts()).toHaveLength(0);
+});

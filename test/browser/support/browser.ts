@@ -1,0 +1,407 @@
+/**
+ * The browser harness: Debian Chromium driven by playwright-core, a static page server on one
+ * loopback origin and an engine.io server (stock or cometa/server) on another, so every test
+ * is cross-origin. Shared with the examples' browser tests: keep this API stable.
+ *
+ * @example
+ * import { describeBrowser, startEngine, startPageServer, useBrowser } from "./support/browser.js";
+ *
+ * describeBrowser("my page", () => {
+ *   const browser = useBrowser();                     // one Chromium per file; checks every page
+ *   let pages: PageServer; let engine: EngineUnderTest;
+ *   beforeAll(async () => {
+ *     pages = await startPageServer();                // serves /dist/ (dist/) on http://127.0.0.1:PORT
+ *     engine = await startEngine({ pageOrigin: pages.origin });
+ *   });
+ *   afterAll(async () => { await engine?.close(); await pages?.close(); });
+ *   test("echo", async () => {
+ *     const page = await browser.open(pages.page("/echo.html", html));
+ *     expect(await page.evaluate(() => 1 + 1)).toBe(2);
+ *   });                                               // afterEach fails on console errors etc.
+ * });
+ *
+ * API (stable): describeBrowser(name, body); useBrowser() -> { context, open(url, options?),
+ * newPage(options?) }; allowConsoleErrors(page, ...patterns); pageProblems(page);
+ * checkPage(page); startPageServer(options?) -> { origin, url(path), page(path, html),
+ * file(path, body, type?), requests, close() }; startEngine(options) -> TestServer plus
+ * { session(id), received, refusals, requests, responses }; idOf(socket); scriptTagPage();
+ * constants repoRoot, distDir, chromiumPath, chromiumAvailable, chromiumArgs.
+ * In-page helpers for driving sockets: ./page-helpers.ts.
+ *
+ * Every page opened with `open()` fails the test (in afterEach, or in `checkPage()`) on any
+ * console error, uncaught exception or unhandled rejection in the page or its frames, unless
+ * allowed by a pattern (`open(url, { allow: [/403/] })` or `allowConsoleErrors(page, /…/)`).
+ */
+import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, extname, join, normalize, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Socket as EngineSocket } from "engine.io";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import type { ServerOptions as CometaServerOptions } from "../../../src/server/index.js";
+import { startEngineServer, type TestServer } from "../../support/engine-server.js";
+
+/** The repository root and its build output. */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+export const distDir = join(repoRoot, "dist");
+
+/** Where Debian puts Chromium (`CHROMIUM_PATH` overrides it); never downloaded. */
+export const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+/** True when the browser tests can run here. */
+export const chromiumAvailable = existsSync(chromiumPath);
+
+/** Flags that work as root in a container (see /work/shared/notes/toolchain.md). */
+export const chromiumArgs: readonly string[] = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-dev-shm-usage",
+];
+
+const skipMessage = "browser tests skipped: Chromium not found; install it with: apt-get update && apt-get install -y chromium";
+
+/**
+ * `describe` for browser tests. Without Chromium: under CI (`process.env.CI`) a failing test
+ * says so; elsewhere the block is skipped and one message goes to stderr (once per run).
+ */
+export function describeBrowser(name: string, body: () => void): void {
+  if (!chromiumAvailable && process.env.CI) {
+    // CI installs Chromium (.ci/run): its absence there is a broken machine, not a skip
+    describe(name, () => {
+      test(`Chromium is installed at ${chromiumPath}`, () => {
+        throw new Error(`CI is set and ${chromiumPath} is missing; install it with: apt-get update && apt-get install -y chromium`);
+      });
+    });
+    return;
+  }
+  if (!chromiumAvailable) printSkipOnce();
+  describe.skipIf(!chromiumAvailable)(name, body);
+}
+
+/** Prints the skip message once per vitest run, however many files ask (workers included). */
+function printSkipOnce(): void {
+  const marker = join(tmpdir(), `cometa-browser-skip-${process.ppid}`);
+  try {
+    closeSync(openSync(marker, "wx"));
+  } catch {
+    return;
+  }
+  process.stderr.write(`${skipMessage}\n`);
+}
+
+export interface OpenOptions {
+  /** Console errors matching one of these do not fail the test (e.g. an expected 403). */
+  allow?: RegExp[];
+  /** What `goto` waits for. Default `domcontentloaded` (a forever-frame holds `load` back). */
+  waitUntil?: "load" | "domcontentloaded" | "commit";
+}
+
+interface PageRecord {
+  page: Page;
+  problems: string[];
+  allow: RegExp[];
+}
+
+export interface BrowserSession {
+  /** The file's browser context (fresh profile; cookies shared between the file's pages). */
+  readonly context: BrowserContext;
+  /** Opens `url` in a new page whose errors fail the test; closed after the test. */
+  open(url: string, options?: OpenOptions): Promise<Page>;
+  /** A new blank page with the same checks (for pages built with `setContent` or `goto` later). */
+  newPage(options?: OpenOptions): Promise<Page>;
+}
+
+const records = new WeakMap<Page, PageRecord>();
+
+/**
+ * Allowed on every page: Chromium fetches /favicon.ico on its own and logs a 404 for it as a
+ * console error; that is the server's business, not the page's.
+ */
+const defaultAllowed: readonly RegExp[] = [/^console\.error: Failed to load resource: .*\/favicon\.ico\b/];
+
+/** Lets console errors matching `patterns` through for this page (expected 403s, CORS refusals). */
+export function allowConsoleErrors(page: Page, ...patterns: RegExp[]): void {
+  const record = records.get(page);
+  if (!record) throw new Error("allowConsoleErrors: not a page opened by useBrowser()");
+  record.allow.push(...patterns);
+}
+
+/** The page's console errors, uncaught exceptions and unhandled rejections so far, minus the allowed. */
+export function pageProblems(page: Page): string[] {
+  const record = records.get(page);
+  if (!record) throw new Error("pageProblems: not a page opened by useBrowser()");
+  return record.problems.filter((problem) => !record.allow.some((pattern) => pattern.test(problem)));
+}
+
+/** Fails now if the page reported a problem (afterEach does this for every page anyway). */
+export function checkPage(page: Page): void {
+  expect(pageProblems(page), "errors in the page").toEqual([]);
+}
+
+/**
+ * Launches Chromium once for the calling test file (beforeAll / afterAll) and checks every
+ * page opened through the returned session after each test (afterEach), then closes it.
+ */
+export function useBrowser(): BrowserSession {
+  let context: BrowserContext | undefined;
+  let userDataDir: string | undefined;
+  let opened: PageRecord[] = [];
+
+  beforeAll(async () => {
+    userDataDir = mkdtempSync(join(tmpdir(), "cometa-chromium-"));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: [...chromiumArgs],
+      // the wrapper script of Debian's package prints noise on stderr; not a page problem
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    context = undefined;
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  afterEach(async () => {
+    const pages = opened;
+    opened = [];
+    const problems = pages.flatMap((record) =>
+      record.problems.filter((problem) => !record.allow.some((pattern) => pattern.test(problem))),
+    );
+    await Promise.all(pages.map((record) => record.page.close().catch(() => undefined)));
+    expect(problems, "console errors, uncaught exceptions or unhandled rejections in the page").toEqual([]);
+  });
+
+  const newPage = async (options: OpenOptions = {}): Promise<Page> => {
+    if (!context) throw new Error("useBrowser(): the browser is not running (call open() inside a test)");
+    const page = await context.newPage();
+    const record: PageRecord = { page, problems: [], allow: [...defaultAllowed, ...(options.allow ?? [])] };
+    records.set(page, record);
+    opened.push(record);
+    page.on("console", (message) => {
+      if (message.type() !== "error") return;
+      const { url, lineNumber } = message.location();
+      record.problems.push(`console.error: ${message.text()}${url ? ` (${url}:${lineNumber})` : ""}`);
+    });
+    page.on("pageerror", (error) => record.problems.push(`uncaught: ${error.stack ?? String(error)}`));
+    page.on("crash", () => record.problems.push("the page crashed"));
+    // Chromium reports most unhandled rejections as pageerror; this catches every one of them
+    await page.addInitScript(() => {
+      window.addEventListener("unhandledrejection", (event) => {
+        const reason = event.reason as { stack?: string } | undefined;
+        console.error(`unhandled rejection: ${reason?.stack ?? String(event.reason)}`);
+      });
+    });
+    return page;
+  };
+
+  return {
+    get context() {
+      if (!context) throw new Error("useBrowser(): the browser is not running");
+      return context;
+    },
+    newPage,
+    async open(url, options = {}) {
+      const page = await newPage(options);
+      await page.goto(url, { waitUntil: options.waitUntil ?? "domcontentloaded" });
+      return page;
+    },
+  };
+}
+
+/** Content types of what the page server sends (every response is nosniff). */
+const contentTypes: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+export interface PageServerOptions {
+  /** URL prefix -> directory. Default `{ "/dist/": <repo>/dist }`; given mounts are added to it. */
+  mounts?: Record<string, string>;
+}
+
+export interface PageServer {
+  /** `http://127.0.0.1:PORT`, this server's origin (what engine servers must allow). */
+  readonly origin: string;
+  /** `origin + path`. */
+  url(path: string): string;
+  /** Serves `html` at `path` (from memory) and returns its URL. */
+  page(path: string, html: string): string;
+  /** Serves `body` at `path` with a content type from its extension (or `type`); returns its URL. */
+  file(path: string, body: string | Buffer, type?: string): string;
+  /** Paths requested so far, in order (query included). */
+  readonly requests: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A static server on an ephemeral port of 127.0.0.1: in-memory pages and files first, then
+ * the mounted directories. `/favicon.ico` is a 204 so no page logs a 404 for it.
+ */
+export async function startPageServer(options: PageServerOptions = {}): Promise<PageServer> {
+  const memory = new Map<string, { body: string | Buffer; type: string }>();
+  const mounts = Object.entries({ "/dist/": distDir, ...options.mounts }).sort((a, b) => b[0].length - a[0].length);
+  const requests: string[] = [];
+
+  const send = (res: ServerResponse, status: number, type: string, body: string | Buffer) => {
+    res.writeHead(status, {
+      "Content-Type": type,
+      "Content-Length": Buffer.byteLength(body),
+      "Cache-Control": "no-store",
+      "X-Content-Type-Options": "nosniff",
+    });
+    res.end(body);
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    requests.push(req.url ?? "");
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    if (path === "/favicon.ico") {
+      res.writeHead(204).end();
+      return;
+    }
+    const stored = memory.get(path);
+    if (stored) return send(res, 200, stored.type, stored.body);
+    for (const [prefix, dir] of mounts) {
+      if (!path.startsWith(prefix)) continue;
+      const file = normalize(join(dir, path.slice(prefix.length)));
+      if (!file.startsWith(normalize(dir) + sep) && file !== normalize(dir)) break;
+      let target = file;
+      if (existsSync(target) && statSync(target).isDirectory()) target = join(target, "index.html");
+      if (!existsSync(target)) break;
+      return send(res, 200, contentTypes[extname(target)] ?? "application/octet-stream", readFileSync(target));
+    }
+    send(res, 404, "text/plain; charset=utf-8", "not found");
+  };
+
+  const http = createServer(handle);
+  await new Promise<void>((done) => http.listen(0, "127.0.0.1", done));
+  const origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const url = (path: string) => origin + path;
+  return {
+    origin,
+    url,
+    requests,
+    page(path, html) {
+      memory.set(path, { body: html, type: contentTypes[".html"]! });
+      return url(path);
+    },
+    file(path, body, type) {
+      memory.set(path, { body, type: type ?? contentTypes[extname(path)] ?? "application/octet-stream" });
+      return url(path);
+    },
+    close: () =>
+      new Promise<void>((done) => {
+        http.closeAllConnections();
+        http.close(() => done());
+      }),
+  };
+}
+
+export interface EngineOptions {
+  /** The page origin allowed by CORS (with credentials) and by cometa/server's `allowedOrigins`. */
+  pageOrigin: string;
+  /** Use cometa/server (default) or a stock engine.io server. */
+  extended?: boolean;
+  /** The server's transports (engine.io's option, with cometa/server's names). */
+  transports?: CometaServerOptions["transports"];
+  /** More cometa/server options (recycleBytes, paddingBytes, ...). */
+  server?: Omit<CometaServerOptions, "transports" | "allowedOrigins">;
+  /**
+   * The host name in `url`. `"127.0.0.1"` (default): another port of the page server's host,
+   * cross-origin but same-site. `"localhost"`: cross-site too (the iframe becomes an
+   * out-of-process frame, cookies become third-party). The server listens on 127.0.0.1 either way.
+   */
+  host?: "127.0.0.1" | "localhost";
+  /** What each new server-side socket does; the default echoes every message back. */
+  onConnection?: (socket: EngineSocket) => void;
+}
+
+export interface EngineUnderTest extends TestServer {
+  /** The server side of session `id` (engine.io's typings keep `Socket.id` private). */
+  session(id: string): EngineSocket | undefined;
+  /** Messages each session received, by session id, in arrival order (Buffers for binary). */
+  received: Map<string, unknown[]>;
+  /** engine.io `connection_error`s (refusals), in order: `{ code, message, url }`. */
+  refusals: { code: number; message: string; url: string }[];
+  /** HTTP requests as they arrived (WebSocket upgrades as method `UPGRADE`), in order. */
+  requests: { method: string; url: string }[];
+  /** HTTP statuses the server answered, in order of completion, with the request URL. */
+  responses: { status: number; method: string; url: string }[];
+}
+
+/**
+ * An engine.io server on an ephemeral port of 127.0.0.1 (so another origin than the page
+ * server's): cometa/server with `allowedOrigins: [pageOrigin]`, or stock; CORS for the page
+ * with credentials either way. Records what sessions received and every refusal.
+ */
+export async function startEngine(options: EngineOptions): Promise<EngineUnderTest> {
+  const received = new Map<string, unknown[]>();
+  const onConnection =
+    options.onConnection ??
+    ((socket: EngineSocket) => socket.on("message", (data: unknown) => socket.send(data as string)));
+  const cors = { origin: options.pageOrigin, credentials: true };
+  // engine.io options (pingInterval, cookie, ...) go to `server`; they reach engine.io too
+  const transports = options.transports ? { transports: options.transports } : {};
+  const server = await startEngineServer(
+    options.extended === false
+      ? ({ cors, ...options.server, ...transports } as Parameters<typeof startEngineServer>[0])
+      : { cors, extended: { allowedOrigins: [options.pageOrigin], ...options.server, ...transports } },
+    (socket) => {
+      const log: unknown[] = [];
+      received.set(idOf(socket), log);
+      socket.on("message", (data: unknown) => log.push(data));
+      onConnection(socket);
+    },
+  );
+  const refusals: EngineUnderTest["refusals"] = [];
+  server.engine.on("connection_error", (error: { code: number; message: string; req: IncomingMessage }) =>
+    refusals.push({ code: error.code, message: error.message, url: error.req.url ?? "" }),
+  );
+  const responses: EngineUnderTest["responses"] = [];
+  const requests: EngineUnderTest["requests"] = [];
+  server.http.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
+    requests.push({ method: req.method ?? "", url: req.url ?? "" });
+    res.on("finish", () => responses.push({ status: res.statusCode, method: req.method ?? "", url: req.url ?? "" }));
+  });
+  server.http.prependListener("upgrade", (req: IncomingMessage, socket: import("node:stream").Duplex) => {
+    requests.push({ method: "UPGRADE", url: req.url ?? "" });
+    // a refused WebSocket is answered on the raw socket: read the status line it writes
+    const write = socket.write.bind(socket) as (chunk: unknown, ...rest: unknown[]) => boolean;
+    let seen = false;
+    (socket as unknown as { write: typeof write }).write = (chunk: unknown, ...rest: unknown[]) => {
+      if (!seen) {
+        seen = true;
+        const status = /^HTTP\/1\.1 (\d{3})/.exec(String(chunk))?.[1];
+        if (status) responses.push({ status: Number(status), method: "UPGRADE", url: req.url ?? "" });
+      }
+      return write(chunk, ...rest);
+    };
+  });
+  if (options.host === "localhost") server.url = server.url.replace("//127.0.0.1:", "//localhost:");
+  const session = (id: string) => server.sessions.find((socket) => idOf(socket) === id);
+  return Object.assign(server, { session, received, refusals, requests, responses });
+}
+
+/** A server-side session's id. */
+export function idOf(socket: EngineSocket): string {
+  return (socket as unknown as { id: string }).id;
+}
+
+/** The page shell most tests use: the minified IIFE through a plain `<script src>`. */
+export function scriptTagPage(title = "cometa", body = ""): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>
+<script src="/dist/cometa.min.js"></script></head><body>${body}</body></html>`;
+}
