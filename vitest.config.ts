@@ -22,7 +22,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts", "test/server/**/*.test.ts"],
+          include: ["test/integration/**/*.test.ts", "test/server/**/*.test.ts", "test/network/**/*.test.ts"],
           environment: "node",
         },
       },

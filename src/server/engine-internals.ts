@@ -168,7 +168,11 @@ export abstract class EngineServerBase extends StockServer {
 
   /** engine.io's `handshake` builds every transport through this. */
   protected override createTransport(name: string, req: IncomingMessage): StockTransport {
-    return this.extensionTransport(name, req as EngineRequest) ?? super.createTransport(name as "polling", req);
+    const extension = this.extensionTransport(name, req as EngineRequest);
+    if (extension) return extension;
+    const stock = super.createTransport(name as "polling", req);
+    if (name === "polling") tolerateCutPolls(stock);
+    return stock;
   }
 
   /** `Socket#getAvailableUpgrades` asks this (and filters by the `transports` option). */
@@ -204,9 +208,70 @@ export abstract class EngineServerBase extends StockServer {
   }
 }
 
+/** What stock polling (and JSONP) keep of the held GET. */
+interface PollingPrivates {
+  req: { cleanup?: () => void } | null;
+  writable: boolean;
+  onPollRequest?: unknown;
+  onError(message: string, description?: unknown): void;
+}
+
+/** engine.io's words when a held poll's connection closes before it is answered. */
+export const CUT_POLL_MESSAGE = "poll connection closed prematurely";
+
+/**
+ * Stock polling ends the session when a held GET's connection closes before it is answered.
+ * That is what a proxy's read timeout does to every idle session, so here the GET is only
+ * dropped: packets wait in the socket's buffer for the client's next poll (which a gateway
+ * error prompts), and a client that never comes back misses its pongs and times out.
+ * Returns false, leaving stock behaviour, if this engine.io words it differently.
+ */
+export function tolerateCutPolls(transport: StockTransport): boolean {
+  const polling = transport as unknown as PollingPrivates;
+  if (typeof polling.onPollRequest !== "function" || !String(polling.onPollRequest).includes(CUT_POLL_MESSAGE)) {
+    return false;
+  }
+  const onError = polling.onError;
+  polling.onError = function (this: PollingPrivates, message: string, description?: unknown) {
+    if (message === CUT_POLL_MESSAGE && this.req?.cleanup) {
+      this.req.cleanup();
+      this.writable = false;
+      return;
+    }
+    onError.call(this, message, description);
+  };
+  return true;
+}
+
+/**
+ * Calls `listener` with every candidate engine.io's own upgrade path probes on `socket`
+ * (WebSocket, WebTransport), so the server can give one up when the client moves on.
+ */
+export function watchUpgrades(socket: EngineSocket, listener: (candidate: StockTransport) => void): void {
+  const privates = socket as unknown as SocketPrivates;
+  const maybeUpgrade = privates._maybeUpgrade;
+  privates._maybeUpgrade = function (this: SocketPrivates, candidate: StockTransport) {
+    listener(candidate);
+    maybeUpgrade.call(this, candidate);
+  };
+}
+
+/**
+ * Ends engine.io's upgrade attempt with `candidate` at once: its upgrade path listens for the
+ * candidate's `error`, and cleans up (no longer upgrading) and closes it synchronously.
+ */
+export function abandonUpgrade(candidate: StockTransport): void {
+  candidate.emit("error", new Error("upgrade given up by the client"));
+}
+
 /** Starts engine.io's upgrade path on `socket` with `candidate` (probe, `5`, swap). */
 export function beginUpgrade(socket: EngineSocket, candidate: StockTransport): void {
   (socket as unknown as SocketPrivates)._maybeUpgrade(candidate);
+}
+
+/** Whether engine.io is probing an upgrade candidate for the socket right now. */
+export function isUpgrading(socket: EngineSocket): boolean {
+  return (socket as unknown as SocketPrivates).upgrading;
 }
 
 /** Whether the socket is probing an upgrade or already upgraded (one upgrade per session). */

@@ -13,7 +13,10 @@ import {
   type ErrorContext,
   beginUpgrade,
   engineErrorMessage,
+  abandonUpgrade,
+  isUpgrading,
   isUpgradingOrUpgraded,
+  watchUpgrades,
 } from "./engine-internals.js";
 import { abortUpgrade, relabelJsonp, sendEngineError } from "./http.js";
 import {
@@ -48,6 +51,8 @@ export class Server extends EngineServerBase {
   private readonly framings: ReadonlyMap<StreamingTransportName, StreamFraming>;
   /** The transport each session is probing (an upgrade candidate that is not its transport yet). */
   private readonly candidates = new WeakMap<EngineSocket, StreamingTransport>();
+  /** The last candidate engine.io's own upgrade path probed for each session (WebSocket). */
+  private readonly stockCandidates = new WeakMap<EngineSocket, EngineTransport>();
 
   constructor(options: ServerOptions = {}) {
     const settings = resolveOptions(options);
@@ -63,6 +68,9 @@ export class Server extends EngineServerBase {
     }
     this.framings = framings;
     this.on("headers", relabelJsonp);
+    this.on("connection", (socket: EngineSocket) =>
+      watchUpgrades(socket, (candidate) => this.stockCandidates.set(socket, candidate)),
+    );
   }
 
   override handleRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -183,6 +191,19 @@ export class Server extends EngineServerBase {
         if (candidate?.name === name) {
           candidate.onRequest(req);
           return;
+        }
+        const stockCandidate = this.stockCandidates.get(socket);
+        if (
+          !candidate &&
+          stockCandidate &&
+          req.method === "GET" &&
+          isUpgrading(socket) &&
+          socket.transport !== stockCandidate
+        ) {
+          // the same for a WebSocket the client gave up on (a proxy let it open, then it went
+          // silent): its TCP close may take its time to reach us, the GET came first
+          abandonUpgrade(stockCandidate);
+          this.stockCandidates.delete(socket);
         }
         if (candidate && req.method === "GET" && candidate.readyState === "open") {
           // A client probes one candidate at a time: a GET for another means it gave this one

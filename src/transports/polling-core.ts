@@ -9,6 +9,9 @@ import { type Abort, type HttpCallback, httpRequest } from "./http.js";
 import { Lifecycle } from "./lifecycle.js";
 import { createUpstream, type PostPayload, postText, timestamp } from "./upstream.js";
 
+/** Gateway errors in a row on held polls before they count as a failure. */
+const maxGatewayErrors = 3;
+
 export interface PollingVariant {
   /** The adapter's name. */
   name: string;
@@ -60,6 +63,7 @@ export function createPollingTransport(context: TransportContext, variant: Polli
     }
   };
 
+  let gatewayErrors = 0;
   /** A close packet went up: the session is ending, and a new poll would only meet a 400. */
   let closing = false;
   /**
@@ -83,7 +87,15 @@ export function createPollingTransport(context: TransportContext, variant: Polli
 
   const onPayload: HttpCallback = (error, body) => {
     abortGet = undefined;
-    if (error) return fail(error);
+    if (error) {
+      // a proxy's read timeout ends a held poll with a gateway error: poll again, a few times
+      const status = (error as { status?: number }).status;
+      if (context.session.sid && status && status >= 502 && status <= 504 && ++gatewayErrors <= maxGatewayErrors) {
+        return schedulePoll();
+      }
+      return fail(error);
+    }
+    gatewayErrors = 0;
     let packets;
     try {
       packets = decodePayload(body, context.options.binaryType);

@@ -23,8 +23,16 @@ export interface StreamHandlers {
 /** Opens one downstream response; the returned function tears it down. */
 export type ConnectStream = (context: TransportContext, handlers: StreamHandlers) => Abort;
 
-/** Consecutive responses that may end without carrying a packet before that counts as failure. */
+/**
+ * Consecutive responses that may end early without carrying a packet before that counts as
+ * failure: a server or proxy answering and closing at once would otherwise loop forever.
+ */
 const maxEmptyStreams = 3;
+/**
+ * A stream that lived this long was a working stream, whatever it carried: an idle session
+ * behind a proxy's read timeout is cut empty every few seconds and must reopen for ever.
+ */
+const workingStreamMs = 1000;
 
 export function createStreamingTransport(context: TransportContext, name: string, connect: ConnectStream): Transport {
   let abortStream: Abort | undefined;
@@ -45,6 +53,7 @@ export function createStreamingTransport(context: TransportContext, name: string
 
   const open = () => {
     let carried = false;
+    const openedAt = context.env.now();
     abortStream = connect(context, {
       opened: () => lifecycle.opened(),
       packet(text) {
@@ -67,7 +76,7 @@ export function createStreamingTransport(context: TransportContext, name: string
         if (lifecycle.closed) return;
         if (closing) return lifecycle.finish();
         abortStream = undefined;
-        emptyStreams = carried ? 0 : emptyStreams + 1;
+        emptyStreams = carried || context.env.now() - openedAt >= workingStreamMs ? 0 : emptyStreams + 1;
         if (!context.session.sid) return fail(new TransportError(`${name} stream ended before the handshake`, name));
         if (emptyStreams >= maxEmptyStreams) {
           return fail(new TransportError(`${name} stream ended ${maxEmptyStreams} times without data`, name));

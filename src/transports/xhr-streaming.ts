@@ -45,7 +45,14 @@ const connect: ConnectStream = (context, handlers) => {
   const url = context.url("http", name, timestamp(context));
   let stopped = false;
   const fail = (error: CometaError) => !stopped && handlers.failed(error);
-  const networkError = (cause: unknown) => fail(new TransportError(`${name} stream failed: network error`, name, undefined, { cause }));
+  /** Headers of a 200 arrived: a failure from now on is the stream being cut, not refused. */
+  let streaming = false;
+  const networkError = (cause: unknown) => {
+    if (stopped) return;
+    // a proxy's read timeout cuts a stream it already let through: reopen it, as when it ends
+    if (streaming) handlers.ended();
+    else fail(new TransportError(`${name} stream failed: network error`, name, undefined, { cause }));
+  };
   const read = createLineReader(
     (line) => {
       if (stopped) return;
@@ -74,6 +81,7 @@ const connect: ConnectStream = (context, handlers) => {
       })
       .then((response) =>
         status(response.status, () => response.text(), () => {
+          streaming = true;
           handlers.opened();
           const reader = response.body!.getReader();
           const decoder = new TextDecoder();
@@ -108,7 +116,10 @@ const connect: ConnectStream = (context, handlers) => {
   for (const header in options.extraHeaders) xhr.setRequestHeader(header, options.extraHeaders[header]!);
   xhr.onprogress = () => xhr.status === 200 && progress();
   xhr.onreadystatechange = () => {
-    if (xhr.readyState === 2 && xhr.status === 200) handlers.opened();
+    if (xhr.readyState === 2 && xhr.status === 200) {
+      streaming = true;
+      handlers.opened();
+    }
     if (xhr.readyState !== 4 || stopped) return;
     if (xhr.status === 0) return networkError(xhr);
     status(xhr.status, () => xhr.responseText, () => {

@@ -2,16 +2,18 @@
  * Fails loudly when an engine.io release changes an internal cometa/server relies on (see
  * src/server/engine-internals.ts for the list). Each test names the internal it pins.
  */
-import { createServer } from "node:http";
+import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server as StockServer, Transport as StockTransport, type Socket as EngineSocket } from "engine.io";
 import type { Packet } from "engine.io-parser";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  CUT_POLL_MESSAGE,
   SUPPORTED_ENGINE_IO,
   installedEngineVersion,
   missingEngineInternals,
 } from "../../src/server/engine-internals.js";
+import { Server as CometaServer } from "../../src/server/index.js";
 import { httpRequest } from "./support/http-client.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -163,5 +165,40 @@ describe(`engine.io internals (written against ${SUPPORTED_ENGINE_IO})`, () => {
     const response = await httpRequest(`${url}transport=polling`);
     expect(events).toEqual(["initial_headers", "headers"]);
     expect(response.headers["x-seen"]).toBe("1");
+  });
+});
+
+describe("a held poll cut before it is answered", () => {
+  /** Handshakes, holds a GET, cuts it from the client side; resolves once the server saw it. */
+  async function cutHeldPoll(engine: StockServer) {
+    const url = await listen(engine);
+    const sessions: EngineSocket[] = [];
+    engine.on("connection", (socket: EngineSocket) => sessions.push(socket));
+    const sid = (JSON.parse((await httpRequest(`${url}transport=polling`)).body.slice(1)) as { sid: string }).sid;
+    const session = sessions[0]!;
+    const closed: string[] = [];
+    session.on("close", (reason: string) => closed.push(reason));
+    const held = request(`${url}transport=polling&sid=${sid}`);
+    held.on("error", () => {});
+    held.end();
+    const transport = session.transport as unknown as { req: unknown };
+    while (!transport.req) await new Promise((resolve) => setImmediate(resolve));
+    held.destroy();
+    while (transport.req) await new Promise((resolve) => setImmediate(resolve));
+    // one more turn for a close the cut may cause
+    await new Promise((resolve) => setImmediate(resolve));
+    return { url, sid, session, closed };
+  }
+
+  it(`stock engine.io closes the session ("${CUT_POLL_MESSAGE}")`, async () => {
+    const { closed } = await cutHeldPoll(new StockServer());
+    expect(closed).toEqual(["transport error"]);
+  });
+
+  it("cometa/server keeps it: what the server sends meanwhile comes with the next poll", async () => {
+    const { url, sid, session, closed } = await cutHeldPoll(new CometaServer({}) as unknown as StockServer);
+    expect(closed).toEqual([]);
+    session.send("kept for the next poll");
+    expect((await httpRequest(`${url}transport=polling&sid=${sid}`)).body).toBe("4kept for the next poll");
   });
 });
