@@ -3,11 +3,11 @@
  * one POST in flight at most, and a pause that lets both finish before an upgrade.
  */
 import type { CometaError } from "../errors.js";
-import { decodePayload, type Packet } from "../protocol.js";
+import { decodePayload } from "../protocol.js";
 import type { Transport, TransportContext } from "../transport.js";
 import { type Abort, type HttpCallback, httpRequest } from "./http.js";
 import { Lifecycle } from "./lifecycle.js";
-import { createUpstream, type PostPayload, postText, timestamp } from "./upstream.js";
+import { createHttpWriter, type PostPayload, postText, timestamp } from "./upstream.js";
 
 /** Gateway errors in a row on held polls before they count as a failure. */
 const maxGatewayErrors = 3;
@@ -45,14 +45,11 @@ export function createPollingTransport(context: TransportContext, variant: Polli
     resolvePause = undefined;
   });
   const fail = (error: CometaError) => lifecycle.fail(error);
-  // after the server's close packet, a POST still on its way ends the transport either way
-  const upstream = createUpstream(
-    context,
-    (error) => (serverClosed ? lifecycle.finish() : fail(error)),
-    variant.post ?? postText(variant.wireName),
-  );
+  const writer = createHttpWriter(context, lifecycle, variant.post ?? postText(variant.wireName), () => checkPaused());
+  const { upstream } = writer;
   // the server takes a POST at any time; the socket only writes once the session is open
   lifecycle.writable = true;
+  let gatewayErrors = 0;
 
   const checkPaused = () => {
     if (lifecycle.state === "pausing" && !abortGet && pollTimer === undefined && !upstream.busy) {
@@ -63,17 +60,9 @@ export function createPollingTransport(context: TransportContext, variant: Polli
     }
   };
 
-  let gatewayErrors = 0;
-  /** A close packet went up: the session is ending, and a new poll would only meet a 400. */
-  let closing = false;
-  /**
-   * The server's close packet came: poll no more, but let an in-flight POST land first, so
-   * the messages it carries are known to have arrived (or known not to have).
-   */
-  let serverClosed = false;
-
   const schedulePoll = () => {
-    if (closing) return;
+    // the session is ending: a new poll would only meet a 400
+    if (writer.closing) return;
     if (lifecycle.state !== "open" && lifecycle.state !== "opening") return checkPaused();
     const delay = variant.pollDelay(context);
     if (delay > 0) {
@@ -107,11 +96,7 @@ export function createPollingTransport(context: TransportContext, variant: Polli
       if (lifecycle.closed) return;
       lifecycle.receive(packet);
       // the server ends the session with a close packet: nothing more will come
-      if (packet.type === "close") {
-        closing = serverClosed = true;
-        if (!upstream.busy) lifecycle.finish();
-        return;
-      }
+      if (packet.type === "close") return writer.serverClosed();
     }
     schedulePoll();
   };
@@ -126,15 +111,7 @@ export function createPollingTransport(context: TransportContext, variant: Polli
     open() {
       poll();
     },
-    send(packets: readonly Packet[]) {
-      lifecycle.writable = false;
-      closing ||= packets.some((packet) => packet.type === "close");
-      upstream.send(packets, () => {
-        lifecycle.drained();
-        if (serverClosed) lifecycle.finish();
-        else checkPaused();
-      });
-    },
+    send: writer.send,
     close() {
       lifecycle.finish();
     },

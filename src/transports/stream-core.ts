@@ -4,11 +4,11 @@
  * (recycling) or a proxy cuts it; upstream POSTs like polling.
  */
 import { type CometaError, ProtocolError, TransportError } from "../errors.js";
-import { decodeFrame, type Packet } from "../protocol.js";
+import { decodeFrame } from "../protocol.js";
 import type { Transport, TransportContext } from "../transport.js";
 import type { Abort } from "./http.js";
 import { Lifecycle } from "./lifecycle.js";
-import { createUpstream, postText } from "./upstream.js";
+import { createHttpWriter, postText } from "./upstream.js";
 
 export interface StreamHandlers {
   /** The response started: headers arrived, or the stream is otherwise known to be up. */
@@ -37,18 +37,14 @@ const workingStreamMs = 1000;
 export function createStreamingTransport(context: TransportContext, name: string, connect: ConnectStream): Transport {
   let abortStream: Abort | undefined;
   let emptyStreams = 0;
-  /** A close packet went up: a stream that ends now is not reopened. */
-  let closing = false;
-  /** The server's close packet came: end once an in-flight POST has landed (see polling-core). */
-  let serverClosed = false;
   const lifecycle = new Lifecycle(() => {
     abortStream?.();
     abortStream = undefined;
     upstream.abort();
   });
   const fail = (error: CometaError) => lifecycle.fail(error);
-  // after the server's close packet, a POST still on its way ends the transport either way
-  const upstream = createUpstream(context, (error) => (serverClosed ? lifecycle.finish() : fail(error)), postText(name));
+  const writer = createHttpWriter(context, lifecycle, postText(name));
+  const { upstream } = writer;
   lifecycle.writable = true;
 
   const open = () => {
@@ -67,14 +63,11 @@ export function createStreamingTransport(context: TransportContext, name: string
         }
         lifecycle.opened();
         lifecycle.receive(packet);
-        if (packet.type === "close") {
-          closing = serverClosed = true;
-          if (!upstream.busy) lifecycle.finish();
-        }
+        if (packet.type === "close") writer.serverClosed();
       },
       ended() {
         if (lifecycle.closed) return;
-        if (closing) return lifecycle.finish();
+        if (writer.closing) return lifecycle.finish();
         abortStream = undefined;
         emptyStreams = carried || context.env.now() - openedAt >= workingStreamMs ? 0 : emptyStreams + 1;
         if (!context.session.sid) return fail(new TransportError(`${name} stream ended before the handshake`, name));
@@ -90,14 +83,7 @@ export function createStreamingTransport(context: TransportContext, name: string
   return Object.assign(lifecycle, {
     name,
     open,
-    send(packets: readonly Packet[]) {
-      lifecycle.writable = false;
-      closing ||= packets.some((packet) => packet.type === "close");
-      upstream.send(packets, () => {
-        lifecycle.drained();
-        if (serverClosed) lifecycle.finish();
-      });
-    },
+    send: writer.send,
     close() {
       lifecycle.finish();
     },

@@ -3,6 +3,7 @@
  * in batches no larger than the server's maxPayload, one request at a time, in order.
  */
 import type { CometaError } from "../errors.js";
+import type { Lifecycle } from "./lifecycle.js";
 import { encodedTextLength, encodePayload, type Packet } from "../protocol.js";
 import type { TransportContext } from "../transport.js";
 import { type Abort, type HttpCallback, httpRequest } from "./http.js";
@@ -101,4 +102,49 @@ export function timestamp(context: TransportContext, extra?: Record<string, stri
 /** A short id, unique enough to bust caches and to tell frames and callbacks apart. */
 export function randomId(context: TransportContext): string {
   return (context.env.now() * 1000 + Math.floor(context.env.random() * 1000)).toString(36);
+}
+
+export interface HttpWriter {
+  readonly upstream: Upstream;
+  /** A close packet went up or came down: the session is ending, start no new request. */
+  readonly closing: boolean;
+  /** Sends as the Transport interface says: not writable until the POSTs are answered. */
+  send(packets: readonly Packet[]): void;
+  /**
+   * The server's close packet came. A POST still on its way may have reached it: the
+   * transport ends once it is answered, so the messages it carries are known to have arrived
+   * (or known not to have).
+   */
+  serverClosed(): void;
+}
+
+/** The writing half every HTTP transport shares, and how it ends. */
+export function createHttpWriter(
+  context: TransportContext,
+  lifecycle: Lifecycle,
+  post: PostPayload,
+  afterDrain: () => void = () => {},
+): HttpWriter {
+  let closing = false;
+  let serverClosed = false;
+  const upstream = createUpstream(context, (error) => (serverClosed ? lifecycle.finish() : lifecycle.fail(error)), post);
+  return {
+    upstream,
+    get closing() {
+      return closing;
+    },
+    send(packets) {
+      lifecycle.writable = false;
+      closing ||= packets.some((packet) => packet.type === "close");
+      upstream.send(packets, () => {
+        lifecycle.drained();
+        if (serverClosed) lifecycle.finish();
+        else afterDrain();
+      });
+    },
+    serverClosed() {
+      closing = serverClosed = true;
+      if (!upstream.busy) lifecycle.finish();
+    },
+  };
 }
