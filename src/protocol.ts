@@ -119,9 +119,15 @@ function mapReceived(packet: ParserPacket, binaryType: BinaryType): ReceivedPack
 
 /** One packet from a text or binary frame; throws ProtocolError on anything not engine.io. */
 export function decodeFrame(frame: unknown, binaryType: BinaryType = "arraybuffer"): ReceivedPacket {
-  // a binary frame is a message as it is; only text goes through the parser
-  if (isArrayBuffer(frame)) return mapReceived({ type: "message", data: frame }, binaryType);
-  const packet = typeof frame === "string" && frame !== "" ? decodePacket(frame, "arraybuffer") : undefined;
+  // text first, the common case; a binary frame is a message as it is
+  const packet =
+    typeof frame === "string"
+      ? frame !== ""
+        ? decodePacket(frame, "arraybuffer")
+        : undefined
+      : isArrayBuffer(frame)
+        ? { type: "message" as const, data: frame }
+        : undefined;
   if (!packet || packet.type === "error") {
     throw new ProtocolError(`malformed packet ${JSON.stringify(preview(frame))}`, frame);
   }

@@ -10,6 +10,8 @@ export interface Endpoint {
   /** Always starts and ends with `/`. */
   path: string;
   query: Record<string, string>;
+  /** The URL after the scheme, with the fixed query, once built. */
+  base?: string;
 }
 
 function pageLocation(env: Environment): string | undefined {
@@ -55,8 +57,12 @@ export function endpointUrl(
   scheme: "http" | "ws",
   params: Record<string, string | undefined>,
 ): string {
-  const search = new URLSearchParams(endpoint.query);
-  search.set("EIO", String(protocolVersion));
-  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, value);
-  return `${scheme}${endpoint.secure ? "s" : ""}://${endpoint.host}${endpoint.path}?${search}`;
+  // the fixed part is encoded once per endpoint: this runs for every request
+  let url = (endpoint.base ??= `://${endpoint.host}${endpoint.path}?${new URLSearchParams({ ...endpoint.query, EIO: String(protocolVersion) })}`);
+  url = scheme + (endpoint.secure ? "s" : "") + url;
+  for (const key in params) {
+    const value = params[key];
+    if (value !== undefined && key !== "EIO") url += `&${encodeURIComponent(key)}=${encodeURIComponent(value)}`;
+  }
+  return url;
 }

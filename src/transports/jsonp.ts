@@ -7,8 +7,9 @@
 import { ProtocolError, TransportError } from "../errors.js";
 import type { TransportContext, TransportDefinition } from "../transport.js";
 import type { Abort, HttpCallback } from "./http.js";
+import { encodeTextPacket } from "../protocol.js";
 import { createPollingTransport } from "./polling-core.js";
-import { timestamp } from "./upstream.js";
+import { type BodySize, timestamp } from "./upstream.js";
 
 /** The callbacks stock servers' responses call, shared by every JSONP transport of the page. */
 type Registry = (((payload: string) => void) | undefined)[];
@@ -22,6 +23,13 @@ const noop = () => {};
 export function escapeJsonpPayload(payload: string): string {
   return payload.replace(/\\n/g, "\\\\n").replace(/\n/g, "\\n");
 }
+
+/** The form body's size: what engine.io's maxHttpBufferSize counts, after URL-encoding. */
+const formBody: BodySize = {
+  packet: (packet) => encodeURIComponent(escapeJsonpPayload(encodeTextPacket(packet))).length,
+  separator: 3, // U+001E as %1E
+  overhead: 2, // d=
+};
 
 export const jsonp: TransportDefinition = {
   name: "jsonp",
@@ -69,13 +77,22 @@ export const jsonp: TransportDefinition = {
 
     const post = (ctx: TransportContext, payload: string, callback: HttpCallback): Abort => {
       let cancelled = false;
+      const body = "d=" + encodeURIComponent(escapeJsonpPayload(payload));
+      if (body.length > ctx.session.maxPayload) {
+        // the server would answer 413, which a no-cors request cannot see: the message would
+        // vanish. Only a single message over the limit gets here (batches are sized to fit)
+        Promise.resolve().then(() =>
+          callback(new TransportError(`jsonp: a message of ${body.length} encoded bytes is over the server's maxPayload`, "jsonp"), ""),
+        );
+        return () => {};
+      }
       ctx.env.fetch!(url(ctx), {
         method: "POST",
         mode: "no-cors",
         // like the script tags of the polls, so a sticky-session cookie goes both ways
         credentials: "include",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body: "d=" + encodeURIComponent(escapeJsonpPayload(payload)),
+        body,
       }).then(
         // an opaque response: the server's answer cannot be read, only that it came
         () => !cancelled && callback(undefined, "ok"),
@@ -87,7 +104,14 @@ export const jsonp: TransportDefinition = {
       };
     };
 
-    const transport = createPollingTransport(context, { name: "jsonp", wireName: "polling", get, post, pollDelay: () => 0 });
+    const transport = createPollingTransport(context, {
+      name: "jsonp",
+      wireName: "polling",
+      get,
+      post,
+      postBody: formBody,
+      pollDelay: () => 0,
+    });
     transport.on("close", () => {
       // indexes are positions in a shared array: keep the slot, drop the closure
       registry[index] = noop;

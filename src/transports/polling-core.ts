@@ -7,7 +7,7 @@ import { decodePayload } from "../protocol.js";
 import type { Transport, TransportContext } from "../transport.js";
 import { type Abort, type HttpCallback, httpRequest } from "./http.js";
 import { Lifecycle } from "./lifecycle.js";
-import { createHttpWriter, type PostPayload, postText, timestamp } from "./upstream.js";
+import { type BodySize, createHttpWriter, type PostPayload, postText, timestamp } from "./upstream.js";
 
 /** Gateway errors in a row on held polls before they count as a failure. */
 const maxGatewayErrors = 3;
@@ -23,6 +23,8 @@ export interface PollingVariant {
   pollDelay(context: TransportContext): number;
   /** How a payload goes up; a text POST unless given. */
   post?: PostPayload;
+  /** How big packets are in that POST's body; a text payload's sizes unless given. */
+  postBody?: BodySize;
 }
 
 /** The usual downstream: a GET answered with a text payload. */
@@ -45,7 +47,13 @@ export function createPollingTransport(context: TransportContext, variant: Polli
     resolvePause = undefined;
   });
   const fail = (error: CometaError) => lifecycle.fail(error);
-  const writer = createHttpWriter(context, lifecycle, variant.post ?? postText(variant.wireName), () => checkPaused());
+  const writer = createHttpWriter(
+    context,
+    lifecycle,
+    variant.post ?? postText(variant.wireName),
+    () => checkPaused(),
+    variant.postBody,
+  );
   const { upstream } = writer;
   // the server takes a POST at any time; the socket only writes once the session is open
   lifecycle.writable = true;

@@ -3,31 +3,53 @@
  * in batches no larger than the server's maxPayload, one request at a time, in order.
  */
 import type { CometaError } from "../errors.js";
-import type { Lifecycle } from "./lifecycle.js";
 import { encodedTextLength, encodePayload, type Packet } from "../protocol.js";
 import type { TransportContext } from "../transport.js";
 import { type Abort, type HttpCallback, httpRequest } from "./http.js";
+import type { Lifecycle } from "./lifecycle.js";
+
+/** How many bytes packets take in a POST body, which is what the server's maxPayload counts. */
+export interface BodySize {
+  packet(packet: Packet): number;
+  /** Bytes between two packets. */
+  separator: number;
+  /** Bytes of the body besides the packets. */
+  overhead: number;
+}
+
+/** A plain text payload: packets joined by U+001E. */
+export const textBody: BodySize = { packet: encodedTextLength, separator: 1, overhead: 0 };
 
 /**
  * Splits packets into payloads of at most `maxPayload` bytes. A packet larger than that on
  * its own travels alone, and the server's refusal of it is reported like any failed request.
  */
-export function splitBatches(packets: readonly Packet[], maxPayload: number): Packet[][] {
+export function splitBatches(packets: readonly Packet[], maxPayload: number, body: BodySize = textBody): Packet[][] {
+  if (body === textBody && packets.length > 0 && fitsSurely(packets, maxPayload)) return [packets.slice()];
   const batches: Packet[][] = [];
   let batch: Packet[] = [];
   let size = 0;
   for (const packet of packets) {
-    const length = encodedTextLength(packet);
-    // every packet after the first costs one separator byte more
-    if (batch.length > 0 && size + 1 + length > maxPayload) {
+    const length = body.packet(packet);
+    if (batch.length > 0 && size + body.separator + length > maxPayload) {
       batches.push(batch);
       batch = [];
     }
-    size = batch.length > 0 ? size + 1 + length : length;
+    size = batch.length > 0 ? size + body.separator + length : body.overhead + length;
     batch.push(packet);
   }
   if (batch.length > 0) batches.push(batch);
   return batches;
+}
+
+/** Whether packets fit even if every character took 3 bytes: no need to count them exactly. */
+function fitsSurely(packets: readonly Packet[], maxPayload: number): boolean {
+  let bound = 0;
+  for (const { data } of packets) {
+    bound += 2 + (data === undefined ? 0 : typeof data === "string" ? 3 * data.length : Math.ceil(data.byteLength / 3) * 4);
+    if (bound > maxPayload) return false;
+  }
+  return true;
 }
 
 export interface Upstream {
@@ -57,6 +79,7 @@ export function createUpstream(
   context: TransportContext,
   onError: (error: CometaError) => void,
   postPayload: PostPayload,
+  body: BodySize = textBody,
 ): Upstream {
   let abort: Abort | undefined;
   let busy = false;
@@ -83,7 +106,7 @@ export function createUpstream(
     },
     send(packets, done) {
       busy = true;
-      post(splitBatches(packets, context.session.maxPayload), 0, done);
+      post(splitBatches(packets, context.session.maxPayload, body), 0, done);
     },
     abort() {
       abort?.();
@@ -124,10 +147,11 @@ export function createHttpWriter(
   lifecycle: Lifecycle,
   post: PostPayload,
   afterDrain: () => void = () => {},
+  body?: BodySize,
 ): HttpWriter {
   let closing = false;
   let serverClosed = false;
-  const upstream = createUpstream(context, (error) => (serverClosed ? lifecycle.finish() : lifecycle.fail(error)), post);
+  const upstream = createUpstream(context, (error) => (serverClosed ? lifecycle.finish() : lifecycle.fail(error)), post, body);
   return {
     upstream,
     get closing() {

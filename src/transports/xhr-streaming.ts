@@ -75,7 +75,8 @@ const connect: ConnectStream = (context, handlers) => {
     const controller = new AbortController();
     env
       .fetch(url, {
-        headers: options.extraHeaders,
+        // a compressed stream is held back until the compressor flushes
+        headers: { "Accept-Encoding": "identity", ...options.extraHeaders },
         credentials: options.withCredentials ? "include" : "same-origin",
         signal: controller.signal,
       })

@@ -132,3 +132,34 @@ test("while the page loads, the first poll waits for its load event", () => {
   transport.close();
   expect(scripts()).toHaveLength(0);
 });
+
+test("sizes batches by the URL-encoded form body, which is what the server's limit counts", async () => {
+  const fetchImpl = vi.fn(() => Promise.resolve(new Response(null)));
+  const { transport, context } = setup(fetchImpl);
+  context.session.sid = "abc";
+  context.session.maxPayload = 200;
+  transport.open();
+  const texts = Array.from({ length: 40 }, (_, i) => `é ${i} & 🌍`);
+  const drained = new Promise<void>((resolve) => transport.on("drain", resolve));
+  transport.send(texts.map((data) => ({ type: "message" as const, data })));
+  await drained;
+  const bodies = fetchImpl.mock.calls.map((call) => (call as unknown as [string, RequestInit])[1].body as string);
+  expect(bodies.length).toBeGreaterThan(1);
+  for (const body of bodies) expect(body.length).toBeLessThanOrEqual(200);
+  const sent = bodies.flatMap((body) => new URLSearchParams(body).get("d")!.split("\x1e"));
+  expect(sent).toEqual(texts.map((text) => "4" + text));
+  transport.close();
+});
+
+test("a single message over the limit once encoded is a TransportError, not a silent loss", async () => {
+  const fetchImpl = vi.fn(() => Promise.resolve(new Response(null)));
+  const { transport, context, errors } = setup(fetchImpl);
+  context.session.sid = "abc";
+  context.session.maxPayload = 100;
+  transport.open();
+  const closed = new Promise<void>((resolve) => transport.on("close", resolve));
+  transport.send([{ type: "message", data: "é".repeat(40) }]);
+  await closed;
+  expect(fetchImpl).not.toHaveBeenCalled();
+  expect(errors.map((error) => error.message)).toEqual([expect.stringMatching(/over the server's maxPayload/)]);
+});

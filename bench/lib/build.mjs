@@ -1,0 +1,108 @@
+/**
+ * A snapshot of the working tree's builds, made in memory with the same plugins and settings as
+ * rollup.config.mjs and written to bench/.cache/snapshot/: so a run measures the sources as
+ * they are, and an `npm run build` started meanwhile (it empties dist/) cannot break it.
+ * With `--dist`, dist/ is used as it is instead.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { join } from "node:path";
+import nodeResolve from "@rollup/plugin-node-resolve";
+import terser from "@rollup/plugin-terser";
+import { rollup } from "rollup";
+import esbuild from "rollup-plugin-esbuild";
+import { IIFE_TARGET, MODULE_TARGET, terserOptions } from "../../scripts/build-settings.mjs";
+import { cacheDir, root } from "./util.mjs";
+
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const matches = (names) => (id) => names.some((name) => id === name || id.startsWith(`${name}/`));
+const clientExternal = matches(Object.keys(pkg.dependencies ?? {}));
+const serverExternal = (id) =>
+  id.startsWith("node:") ||
+  builtinModules.includes(id) ||
+  matches([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), "engine.io", "ws"])(id);
+
+/** As in rollup.config.mjs: imports made from node_modules go to node-resolve (browser map). */
+function typescript(options) {
+  const plugin = esbuild(options);
+  const resolveId = plugin.resolveId;
+  return {
+    ...plugin,
+    resolveId(id, importer, opts) {
+      if (importer && /[\\/]node_modules[\\/]/.test(importer)) return null;
+      return resolveId.call(this, id, importer, opts);
+    },
+  };
+}
+
+function onwarn(warning, warn) {
+  if (warning.code === "UNRESOLVED_IMPORT" || warning.code === "MISSING_GLOBAL_NAME") throw new Error(warning.message);
+  warn(warning);
+}
+
+async function build(input, plugins, external, output) {
+  const bundle = await rollup({ input, external, plugins, onwarn });
+  try {
+    const { output: chunks } = await bundle.generate(output);
+    return chunks[0].code;
+  } finally {
+    await bundle.close();
+  }
+}
+
+/** The IIFE without terser, for profiles that show function names (bench/profile.mjs --browser). */
+export async function buildReadableIife() {
+  const out = join(cacheDir, "snapshot");
+  mkdirSync(out, { recursive: true });
+  const code = await build(
+    join(root, "src/index.ts"),
+    [nodeResolve({ browser: true, preferBuiltins: false }), typescript({ target: IIFE_TARGET })],
+    undefined,
+    { format: "iife", name: "Cometa", exports: "named" },
+  );
+  const file = join(out, "cometa.readable.js");
+  writeFileSync(file, code);
+  return file;
+}
+
+/** Paths of `cometa.mjs` (client for Node), `cometa.min.js` (IIFE) and `server.mjs`. */
+export async function prepareBuilds({ useDist = false } = {}) {
+  if (useDist) {
+    const dist = join(root, "dist");
+    const files = { client: join(dist, "cometa.mjs"), iife: join(dist, "cometa.min.js"), server: join(dist, "server.mjs") };
+    for (const file of Object.values(files)) if (!existsSync(file)) throw new Error(`${file} missing: run \`npm run build\``);
+    // copied, so a rebuild during the run cannot pull them away
+    const out = join(cacheDir, "dist-copy");
+    mkdirSync(out, { recursive: true });
+    const copy = {};
+    for (const [key, file] of Object.entries(files)) {
+      copy[key] = join(out, file.split("/").pop());
+      writeFileSync(copy[key], readFileSync(file));
+    }
+    return { ...copy, source: "dist/ (copied at start)" };
+  }
+  const out = join(cacheDir, "snapshot");
+  mkdirSync(out, { recursive: true });
+  const entry = join(root, "src/index.ts");
+  const serverEntry = join(root, "src/server/index.ts");
+  const [client, iife, server] = await Promise.all([
+    build(entry, [typescript({ target: MODULE_TARGET })], clientExternal, { format: "es" }),
+    build(entry, [nodeResolve({ browser: true, preferBuiltins: false }), typescript({ target: IIFE_TARGET })], undefined, {
+      format: "iife",
+      name: "Cometa",
+      exports: "named",
+      plugins: [terser(terserOptions(IIFE_TARGET))],
+    }),
+    build(
+      serverEntry,
+      [nodeResolve({ preferBuiltins: true, exportConditions: ["node"] }), typescript({ target: "node20", platform: "node" })],
+      serverExternal,
+      { format: "es" },
+    ),
+  ]);
+  const files = { client: join(out, "cometa.mjs"), iife: join(out, "cometa.min.js"), server: join(out, "server.mjs") };
+  writeFileSync(files.client, client);
+  writeFileSync(files.iife, iife);
+  writeFileSync(files.server, server);
+  return { ...files, source: "src/ (built in memory like rollup.config.mjs)" };
+}

@@ -1,0 +1,88 @@
+/**
+ * Server side, per transport: memory per idle session and CPU while heartbeats run. For each
+ * transport a fresh server process (--expose-gc) and a fresh client process (swarm.mjs):
+ *   1. warm-up: open and close a few sessions, so the transport's code is loaded and compiled;
+ *   2. baseline: full GCs, then RSS and heap;
+ *   3. open N sessions, let them sit for two heartbeats, full GCs, RSS and heap again:
+ *      (after - baseline) / N;
+ *   4. CPU: process.cpuUsage() of the server over a window of idle heartbeats.
+ */
+import { join } from "node:path";
+import { benchDir, sleep, spawnChild } from "./util.mjs";
+
+const IFRAME_ORIGIN = "http://bench.invalid";
+
+async function start(file, config, execArgv = []) {
+  let ready;
+  const readyPromise = new Promise((resolve) => (ready = resolve));
+  const child = spawnChild(join(benchDir, "lib", file), [JSON.stringify(config)], {
+    execArgv,
+    onMessage: (message) => message?.ready && ready(message.ready),
+  });
+  const value = await Promise.race([readyPromise, child.exited.then(() => Promise.reject(new Error(`${file} exited early`)))]);
+  return { ...child, value };
+}
+
+export async function measureIdle(builds, { transports, sessions, warmupSessions = 50, pingInterval, cpuWindowMs, log, deadline }) {
+  const results = {};
+  for (const transport of transports) {
+    if (Date.now() > deadline) {
+      results[transport] = { error: "skipped: the run's time budget was spent" };
+      continue;
+    }
+    const started = Date.now();
+    let server;
+    let swarm;
+    try {
+      server = await start(
+        "server.mjs",
+        { serverModule: builds.server, pingInterval, pingTimeout: Math.max(20000, pingInterval * 4), iframeOrigin: IFRAME_ORIGIN },
+        ["--expose-gc"],
+      );
+      swarm = await start("swarm.mjs", { clientModule: builds.client, url: server.value, transport, iframeOrigin: IFRAME_ORIGIN });
+      const warm = await swarm.request({ type: "open", count: warmupSessions }, 60_000);
+      if (warm.open === 0) throw new Error(`no session opens on ${transport}: ${warm.firstError}`);
+      await swarm.request({ type: "close" });
+      await waitForSessions(server, 0, 35_000);
+      const before = await server.request({ type: "memory" });
+      const opened = await swarm.request({ type: "open", count: sessions }, 180_000);
+      // two heartbeats, so every session reached its steady state (a held poll, a pong posted)
+      await sleep(Math.max(1000, 2 * pingInterval + 200));
+      const after = await server.request({ type: "memory" });
+      await server.request({ type: "cpuStart" });
+      await sleep(cpuWindowMs);
+      const cpu = await server.request({ type: "cpuStop" });
+      const status = await swarm.request({ type: "status" });
+      const n = after.sessions - before.sessions;
+      results[transport] = {
+        sessions: n,
+        failed: opened.failed,
+        lost: status.lost,
+        rssPerSession: (after.rss - before.rss) / n,
+        heapPerSession: (after.heapUsed - before.heapUsed) / n,
+        externalPerSession: (after.external - before.external) / n,
+        cpuMsPerSecond: (cpu.cpuMs / cpu.wallMs) * 1000,
+        cpuMsPerSecondPer1000: ((cpu.cpuMs / cpu.wallMs) * 1000 * 1000) / cpu.sessions,
+        seconds: (Date.now() - started) / 1000,
+      };
+      if (opened.failed) results[transport].firstError = opened.firstError;
+      log?.(`  idle ${transport}: ${n} sessions, ${(results[transport].rssPerSession / 1024).toFixed(1)} KiB RSS/session, ${(results[transport].heapPerSession / 1024).toFixed(1)} KiB heap/session, ${results[transport].cpuMsPerSecondPer1000.toFixed(1)} ms CPU/s per 1000 (${results[transport].seconds.toFixed(0)} s)`);
+    } catch (error) {
+      results[transport] = { error: String(error?.message ?? error) };
+      log?.(`  idle ${transport}: FAILED ${results[transport].error}`);
+    } finally {
+      await swarm?.request({ type: "close" }).catch(() => {});
+      await swarm?.stop();
+      await server?.stop();
+    }
+  }
+  return results;
+}
+
+async function waitForSessions(server, count, ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if ((await server.request({ type: "sessions" })) <= count) return;
+    await sleep(100);
+  }
+}
