@@ -48,6 +48,8 @@ export class Emitter<Events extends EventMap> {
   emit<E extends keyof Events>(event: E, ...args: Events[E]): void {
     const list = this._listeners[event];
     if (!list) return;
+    // one listener, the usual case on the receive path: no copy to make
+    if (list.length === 1) return list[0]!(...args);
     // a copy, so listeners that unsubscribe while being called do not skip their neighbours
     for (const listener of list.slice()) listener(...args);
   }
