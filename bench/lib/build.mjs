@@ -10,8 +10,7 @@ import { join } from "node:path";
 import nodeResolve from "@rollup/plugin-node-resolve";
 import terser from "@rollup/plugin-terser";
 import { rollup } from "rollup";
-import esbuild from "rollup-plugin-esbuild";
-import { IIFE_TARGET, MODULE_TARGET, terserOptions } from "../../scripts/build-settings.mjs";
+import { IIFE_TARGET, MODULE_TARGET, terserOptions, typescript } from "../../scripts/build-settings.mjs";
 import { cacheDir, root } from "./util.mjs";
 
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
@@ -21,19 +20,6 @@ const serverExternal = (id) =>
   id.startsWith("node:") ||
   builtinModules.includes(id) ||
   matches([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), "engine.io", "ws"])(id);
-
-/** As in rollup.config.mjs: imports made from node_modules go to node-resolve (browser map). */
-function typescript(options) {
-  const plugin = esbuild(options);
-  const resolveId = plugin.resolveId;
-  return {
-    ...plugin,
-    resolveId(id, importer, opts) {
-      if (importer && /[\\/]node_modules[\\/]/.test(importer)) return null;
-      return resolveId.call(this, id, importer, opts);
-    },
-  };
-}
 
 function onwarn(warning, warn) {
   if (warning.code === "UNRESOLVED_IMPORT" || warning.code === "MISSING_GLOBAL_NAME") throw new Error(warning.message);
