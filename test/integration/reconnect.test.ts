@@ -234,3 +234,36 @@ test("a page waking up checks the heartbeat on the clock and reconnects a dead s
   socket.send("after waking");
   expect(await collect(socket, 1)).toEqual(["echo after waking"]);
 });
+
+test("garbage from the server: a typed error, a clean close, then a fresh session", async () => {
+  // the first session's poll answers garbage; the next handshake finds a sane server
+  let handshakes = 0;
+  let greeted = false;
+  const { startRawServer, openPacket } = await import("../support/raw-server.js");
+  const raw = await startRawServer((request, response) => {
+    if (request.method === "POST") return response.end("ok");
+    if (!request.url.includes("sid=")) {
+      handshakes++;
+      return response.end(openPacket({ sid: `s${handshakes}` }));
+    }
+    if (request.url.includes("sid=s1")) return response.end("\u0000garbage\x1e{}");
+    // the second session: one message, then its polls are held
+    if (!greeted) {
+      greeted = true;
+      response.end("4hello again");
+    }
+  });
+  try {
+    const socket = reconnecting(raw.url, { transports: ["polling"] });
+    const errors: string[] = [];
+    socket.on("error", (error) => errors.push(error.name));
+    const [reason] = await next(socket, "disconnect");
+    expect(reason).toBe("parse error");
+    expect(errors).toEqual(["ProtocolError"]);
+    await next(socket, "reconnect");
+    expect(await collect(socket, 1)).toEqual(["hello again"]);
+    socket.close();
+  } finally {
+    await raw.close();
+  }
+});
