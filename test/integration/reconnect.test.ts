@@ -242,11 +242,11 @@ test("garbage from the server: a typed error, a clean close, then a fresh sessio
   const { startRawServer, openPacket } = await import("../support/raw-server.js");
   const raw = await startRawServer((request, response) => {
     if (request.method === "POST") return response.end("ok");
-    if (!request.url.includes("sid=")) {
+    if (!request.url?.includes("sid=")) {
       handshakes++;
       return response.end(openPacket({ sid: `s${handshakes}` }));
     }
-    if (request.url.includes("sid=s1")) return response.end("\u0000garbage\x1e{}");
+    if (request.url?.includes("sid=s1")) return response.end("\u0000garbage\x1e{}");
     // the second session: one message, then its polls are held
     if (!greeted) {
       greeted = true;
