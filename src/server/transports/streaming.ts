@@ -10,20 +10,16 @@
  */
 import type { ServerResponse } from "node:http";
 import { type Packet, encodePacket } from "engine.io-parser";
-import { type EngineRequest, EngineTransportBase } from "../engine-internals.js";
+import type { EngineRequest } from "../engine-internals.js";
 import { sendEngineError, transportHeaders } from "../http.js";
-import { UpstreamReceiver, dispatchPayload } from "../upstream.js";
 import type { StreamFraming } from "./framing.js";
+import { HttpTransport, type HttpTransportSettings } from "./http-transport.js";
 
-export interface StreamingSettings {
+export interface StreamingSettings extends HttpTransportSettings {
   /** Bytes after which a response is ended (at a frame boundary) and reopened by the client. */
   readonly recycleBytes: number;
   /** Silence (ms) after which the framing's keep-alive is written; 0 disables. */
   readonly keepAliveInterval: number;
-  /** Largest POST body accepted (engine.io's `maxHttpBufferSize`). */
-  readonly maxHttpBufferSize: number;
-  /** How long an orderly close waits for a stream to write `1` to (engine.io polling: 30 s). */
-  readonly closeTimeout: number;
 }
 
 interface OpenStream {
@@ -31,7 +27,7 @@ interface OpenStream {
   readonly onPrematureClose: () => void;
 }
 
-export class StreamingTransport extends EngineTransportBase {
+export class StreamingTransport extends HttpTransport {
   private stream: OpenStream | null = null;
   /** Bytes written to the current response (padding and keep-alives included). */
   private written = 0;
@@ -42,10 +38,6 @@ export class StreamingTransport extends EngineTransportBase {
    * client's POST `2probe` may overtake its GET.
    */
   private pending: Packet[] = [];
-  /** An orderly close waiting for a stream to carry the `1` packet (as polling's shouldClose). */
-  private pendingClose: (() => void) | null = null;
-  private closeTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly upstream: UpstreamReceiver;
   /** An upgrade candidate is not the session's transport yet: never write `1` on it. */
   private isCandidate = false;
 
@@ -55,13 +47,7 @@ export class StreamingTransport extends EngineTransportBase {
     private readonly framing: StreamFraming,
     private readonly settings: StreamingSettings,
   ) {
-    super(req);
-    this.upstream = new UpstreamReceiver({
-      maxBytes: settings.maxHttpBufferSize,
-      onPayload: (payload) => this.onPayload(payload),
-      onError: (message) => this.onError(message),
-      headers: (request, base) => transportHeaders(this, request, base),
-    });
+    super(req, settings);
   }
 
   get name(): string {
@@ -78,16 +64,6 @@ export class StreamingTransport extends EngineTransportBase {
     this.isCandidate = false;
   }
 
-  override onRequest(req: EngineRequest): void {
-    const res = req.res;
-    // engine.io keeps the handshake request for the session's lifetime: drop its response.
-    req.res = null;
-    if (!res) return;
-    if (req.method === "GET") this.openStream(req, res);
-    else if (req.method === "POST") this.upstream.receive(req, res);
-    else sendEngineError(res, 3);
-  }
-
   override send(packets: Packet[]): void {
     if (!this.stream || !this.writable) {
       this.pending.push(...packets);
@@ -96,32 +72,15 @@ export class StreamingTransport extends EngineTransportBase {
     this.writePackets(packets);
   }
 
-  override doClose(fn?: () => void): void {
-    this.upstream.abort();
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      fn?.();
-      this.onClose();
-    };
-    if (this.stream) {
-      // A `1` closes the session: not on a failed candidate, nor after an upgrade away.
-      if (!this.discarded && !this.isCandidate) this.writeFrames([{ type: "close" }]);
-      finish();
-    } else if (this.discarded) {
-      finish();
-    } else {
-      this.pendingClose = finish;
-      this.closeTimer = setTimeout(finish, this.settings.closeTimeout);
-    }
+  /** With a stream open, the `1` goes out on it: not on a failed candidate, nor after an upgrade away. */
+  protected closeNow(): boolean {
+    if (!this.stream) return false;
+    if (!this.discarded && !this.isCandidate) this.writeFrames([{ type: "close" }]);
+    return true;
   }
 
   protected override onClose(): void {
     if (this.readyState === "closed") return;
-    if (this.closeTimer) clearTimeout(this.closeTimer);
-    this.closeTimer = null;
-    this.pendingClose = null;
     this.pending = [];
     this.endStream(true);
     super.onClose();
@@ -136,7 +95,7 @@ export class StreamingTransport extends EngineTransportBase {
    * client that gave up on a stalled response (a buffering proxy, a half-dead connection) and
    * reopened. Killing the session there would turn a recoverable stall into a reconnect.
    */
-  private openStream(req: EngineRequest, res: ServerResponse): void {
+  protected onGet(req: EngineRequest, res: ServerResponse): void {
     // "closing" still takes a GET: it carries the orderly `1` (see doClose).
     if (this.readyState === "closed") {
       sendEngineError(res, 3);
@@ -247,12 +206,4 @@ export class StreamingTransport extends EngineTransportBase {
     if (gracefully && !stream.res.writableEnded) stream.res.end(this.framing.end());
   }
 
-  private onPayload(payload: string): void {
-    dispatchPayload(payload, {
-      isClosed: () => this.readyState === "closed",
-      onClose: () => this.onClose(),
-      onPacket: (packet) => this.onPacket(packet),
-    });
-  }
 }
-
