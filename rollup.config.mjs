@@ -3,14 +3,20 @@
 //   dist/cometa.min.js                  minified IIFE, global `Cometa`, everything bundled (browser resolution)
 //   dist/cometa.d.ts                    bundled declarations
 //   dist/server.{mjs,cjs,d.ts}          Node server extension, only when src/server/index.ts exists
-import { existsSync, readFileSync, rmSync } from "node:fs";
-import { builtinModules } from "node:module";
+import { existsSync, rmSync } from "node:fs";
 import nodeResolve from "@rollup/plugin-node-resolve";
 import terser from "@rollup/plugin-terser";
-import { IIFE_TARGET, MODULE_TARGET, terserOptions, typescript } from "./scripts/build-settings.mjs";
+import {
+  clientExternal,
+  IIFE_TARGET,
+  MODULE_TARGET,
+  onwarn,
+  serverExternal,
+  terserOptions,
+  typescript,
+} from "./scripts/build-settings.mjs";
 import dts from "rollup-plugin-dts";
 
-const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
 
 const CLIENT_ENTRY = "src/index.ts";
 const SERVER_ENTRY = "src/server/index.ts";
@@ -18,25 +24,6 @@ const SERVER_ENTRY = "src/server/index.ts";
 // Start from an empty dist/ so a removed entry never leaves stale files (not in watch mode).
 if (!process.env.ROLLUP_WATCH) rmSync("dist", { recursive: true, force: true });
 
-/** `name` or `name/subpath` matches one of `names`. */
-const matches = (names) => (id) => names.some((name) => id === name || id.startsWith(`${name}/`));
-
-/** Runtime dependencies stay imports in the ESM/CJS client. */
-const clientExternal = matches(Object.keys(pkg.dependencies ?? {}));
-
-/** The server entry leaves engine.io, engine.io-parser, ws and every Node builtin to Node. */
-const serverExternal = (id) =>
-  id.startsWith("node:") ||
-  builtinModules.includes(id) ||
-  matches([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), "engine.io", "ws"])(id);
-
-/** A bare import that resolves to nothing is a build error, not a silent external. */
-function onwarn(warning, warn) {
-  if (warning.code === "UNRESOLVED_IMPORT" || warning.code === "MISSING_GLOBAL_NAME") {
-    throw new Error(`${warning.code}: ${warning.message}`);
-  }
-  warn(warning);
-}
 
 
 /**

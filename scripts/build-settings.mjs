@@ -1,4 +1,28 @@
+import { readFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import esbuild from "rollup-plugin-esbuild";
+
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+
+/** `name` or `name/subpath` matches one of `names`. */
+const matches = (names) => (id) => names.some((name) => id === name || id.startsWith(`${name}/`));
+
+/** Runtime dependencies stay imports in the ESM/CJS client. */
+export const clientExternal = matches(Object.keys(pkg.dependencies ?? {}));
+
+/** The server entry leaves engine.io, engine.io-parser, ws and every Node builtin to Node. */
+export const serverExternal = (id) =>
+  id.startsWith("node:") ||
+  builtinModules.includes(id) ||
+  matches([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), "engine.io", "ws"])(id);
+
+/** A bare import that resolves to nothing is a build error, not a silent external. */
+export function onwarn(warning, warn) {
+  if (warning.code === "UNRESOLVED_IMPORT" || warning.code === "MISSING_GLOBAL_NAME") {
+    throw new Error(`${warning.code}: ${warning.message}`);
+  }
+  warn(warning);
+}
 
 /** Build settings shared by rollup.config.mjs and scripts/size.mjs, so sizes match what ships. */
 

@@ -5,26 +5,20 @@
  * With `--dist`, dist/ is used as it is instead.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { builtinModules } from "node:module";
 import { join } from "node:path";
 import nodeResolve from "@rollup/plugin-node-resolve";
 import terser from "@rollup/plugin-terser";
 import { rollup } from "rollup";
-import { IIFE_TARGET, MODULE_TARGET, terserOptions, typescript } from "../../scripts/build-settings.mjs";
+import {
+  clientExternal,
+  IIFE_TARGET,
+  MODULE_TARGET,
+  onwarn,
+  serverExternal,
+  terserOptions,
+  typescript,
+} from "../../scripts/build-settings.mjs";
 import { cacheDir, root } from "./util.mjs";
-
-const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
-const matches = (names) => (id) => names.some((name) => id === name || id.startsWith(`${name}/`));
-const clientExternal = matches(Object.keys(pkg.dependencies ?? {}));
-const serverExternal = (id) =>
-  id.startsWith("node:") ||
-  builtinModules.includes(id) ||
-  matches([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), "engine.io", "ws"])(id);
-
-function onwarn(warning, warn) {
-  if (warning.code === "UNRESOLVED_IMPORT" || warning.code === "MISSING_GLOBAL_NAME") throw new Error(warning.message);
-  warn(warning);
-}
 
 async function build(input, plugins, external, output) {
   const bundle = await rollup({ input, external, plugins, onwarn });
