@@ -28,16 +28,6 @@ export class TransportError extends CometaError {
   }
 }
 
-/** engine.io's JSON error codes (HTTP 400/403 bodies). */
-export const serverErrorCodes = {
-  0: "Transport unknown",
-  1: "Session ID unknown",
-  2: "Bad handshake method",
-  3: "Bad request",
-  4: "Forbidden",
-  5: "Unsupported protocol version",
-} as const;
-
 /** The server refused the request with engine.io's JSON error (`{"code":1,"message":"Session ID unknown"}`). */
 export class ServerError extends CometaError {
   override name = "ServerError";

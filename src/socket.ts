@@ -315,7 +315,8 @@ export class BaseSocket extends Emitter<SocketEvents> {
       this._memory("");
       this._remembered = undefined;
       const old = this.transport;
-      this._use(this._create(this._definitions.filter((d) => d.supported(this._env))[0]!));
+      // memory is cleared, so this is the first supported transport again
+      this._use(this._create(this._firstTransport()));
       old.close();
       this.transport.open();
       return;
