@@ -13,6 +13,7 @@ import {
   onwarn,
   serverExternal,
   terserOptions,
+  treeshake,
   typescript,
 } from "./scripts/build-settings.mjs";
 import dts from "rollup-plugin-dts";
@@ -62,6 +63,7 @@ const client = [
       typescript({ target: IIFE_TARGET }),
       browserParserOnly(),
     ],
+    treeshake,
     output: {
       file: "dist/cometa.min.js",
       format: "iife",

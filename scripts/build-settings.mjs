@@ -24,6 +24,12 @@ export function onwarn(warning, warn) {
   warn(warning);
 }
 
+/**
+ * Tree-shaking for the bundles that include engine.io-parser: its browser build computes a
+ * Blob check at load that nothing here reads, and only a `toString.call` keeps it alive.
+ */
+export const treeshake = { manualPureFunctions: ["Object.prototype.toString.call"] };
+
 /** Build settings shared by rollup.config.mjs and scripts/size.mjs, so sizes match what ships. */
 
 /** dist/cometa.mjs, dist/cometa.cjs (bundlers transpile further). */

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import nodeResolve from "@rollup/plugin-node-resolve";
 import terser from "@rollup/plugin-terser";
-import { IIFE_TARGET, MODULE_TARGET, terserOptions, typescript } from "./build-settings.mjs";
+import { IIFE_TARGET, MODULE_TARGET, terserOptions, treeshake, typescript } from "./build-settings.mjs";
 import { rollup } from "rollup";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -44,6 +44,7 @@ async function bundle(input, format, external) {
   const build = await rollup({
     input,
     external,
+    treeshake,
     plugins: [
       nodeResolve({ browser: true, preferBuiltins: false }),
       typescript({ target: format === "iife" ? IIFE_TARGET : MODULE_TARGET }),

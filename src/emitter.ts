@@ -7,7 +7,7 @@ export class Emitter<Events extends EventMap> {
   private _listeners: { [E in keyof Events]?: Listener<Events[E]>[] } = {};
 
   on<E extends keyof Events>(event: E, listener: Listener<Events[E]>): () => void {
-    (this._listeners[event] ??= []).push(listener);
+    (this._listeners[event] || (this._listeners[event] = [])).push(listener);
     let bound = true;
     // idempotent: a second call must not remove another registration of the same function
     return () => {
@@ -42,7 +42,7 @@ export class Emitter<Events extends EventMap> {
   }
 
   listenerCount<E extends keyof Events>(event: E): number {
-    return this._listeners[event]?.length ?? 0;
+    return (this._listeners[event] || []).length;
   }
 
   emit<E extends keyof Events>(event: E, ...args: Events[E]): void {

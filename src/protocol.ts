@@ -73,7 +73,7 @@ const packetTypes: readonly PacketType[] = ["open", "close", "ping", "pong", "me
 export function encodeTextPacket(packet: Packet): string {
   const { data } = packet;
   if (data !== undefined && typeof data !== "string") return "b" + toBase64(data);
-  return packetTypes.indexOf(packet.type) + (data ?? "");
+  return packetTypes.indexOf(packet.type) + (data || "");
 }
 
 /** One packet for a WebSocket frame: binary stays binary. */
@@ -148,7 +148,7 @@ export function decodePayload(payload: string, binaryType: BinaryType = "arraybu
 }
 
 function preview(data: unknown): string {
-  const text = typeof data === "string" ? data : `<${(data as BinaryData)?.byteLength ?? "?"} bytes>`;
+  const text = typeof data === "string" ? data : `<${data && (data as BinaryData).byteLength} bytes>`;
   return text.length > 80 ? text.slice(0, 80) + "…" : text;
 }
 
@@ -175,7 +175,7 @@ export function parseOpenData(data: unknown): OpenData {
   for (const [field, valid] of openFields) {
     if (!valid(open[field])) throw new HandshakeError(`open packet has no valid ${field}: ${preview(data)}`);
   }
-  return { ...(open as unknown as OpenData), maxPayload: (open.maxPayload as number | undefined) ?? defaultMaxPayload };
+  return { ...(open as unknown as OpenData), maxPayload: (open.maxPayload as number | undefined) || defaultMaxPayload };
 }
 
 /** engine.io's HTTP error body, `{"code":1,"message":"Session ID unknown"}`, if that is what it is. */

@@ -175,8 +175,8 @@ export class BaseSocket extends Emitter<SocketEvents> {
     if (this._options.binaryType !== "arraybuffer" && this._options.binaryType !== "blob") {
       throw new UsageError(`binaryType must be "arraybuffer" or "blob"`);
     }
-    this._endpoint = parseEndpoint(uri, this._options.path, options.query ?? {}, this._env);
-    this._definitions = (options.transports ?? registry).map((entry) => {
+    this._endpoint = parseEndpoint(uri, this._options.path, options.query || {}, this._env);
+    this._definitions = (options.transports || registry).map((entry) => {
       const definition = typeof entry === "string" ? registry.find((known) => known.name === entry) : entry;
       if (!definition || typeof definition.create !== "function") {
         throw new UsageError(`unknown transport ${JSON.stringify(typeof entry === "string" ? entry : String(entry))}`);
@@ -210,7 +210,7 @@ export class BaseSocket extends Emitter<SocketEvents> {
       throw new UsageError("a message cannot contain U+001E, the separator of engine.io payloads");
     }
     if (callback !== undefined && typeof callback !== "function") throw new UsageError("callback must be a function");
-    if (this.state === "open" && this._heartbeat?.expired()) {
+    if (this.state === "open" && this._heartbeat && this._heartbeat.expired()) {
       // the timer may be throttled; the clock says the link is already dead: the message is
       // handed back in the close event's `unsent`
       this._queue.push({ packet: { type: "message" }, data, callback });
@@ -332,13 +332,13 @@ export class BaseSocket extends Emitter<SocketEvents> {
       case "open":
         return this._onOpen(packet.data);
       case "ping":
-        this._heartbeat?.beat();
+        if (this._heartbeat) this._heartbeat.beat();
         this.emit("ping");
         this._write({ type: "pong" });
         return;
       case "message":
         if (this.state === "opening") return this._fail(new HandshakeError("message before the open packet"), "parse error");
-        this.emit("message", packet.data ?? "");
+        this.emit("message", packet.data || "");
         return;
       case "close":
         // the server ends the session. A message still in flight may have reached it: wait for
@@ -428,7 +428,7 @@ export class BaseSocket extends Emitter<SocketEvents> {
   private _onDrain() {
     const sent = this._inFlight;
     this._inFlight = [];
-    for (const message of sent) message.callback?.();
+    for (const { callback } of sent) if (callback) callback();
     if (this.state === "closing" && sent.some((message) => message.packet.type === "close")) {
       return this._finish("forced close");
     }
@@ -449,7 +449,7 @@ export class BaseSocket extends Emitter<SocketEvents> {
     this.state = "closed";
     this._env.clearTimeout(this._connectTimer);
     this._env.clearTimeout(this._closeTimer);
-    this._heartbeat?.stop();
+    if (this._heartbeat) this._heartbeat.stop();
     this._upgrader.cancel();
     for (const off of this._unsubscribe) off();
     this._unsubscribe = [];

@@ -50,7 +50,7 @@ export function startUpgrades(host: UpgradeHost, candidates: readonly TransportD
       settled = true;
       cleanup();
       candidate.close();
-      if (paused || current.state === "pausing" || current.state === "paused") current.resume?.();
+      if (paused || current.state === "pausing" || current.state === "paused") current.resume && current.resume();
       if (cancelled) return;
       host.failed(new UpgradeError(`upgrade to ${definition.name} failed: ${message}`, definition.name, { cause }));
       probe(index + 1);
@@ -103,7 +103,7 @@ export function startUpgrades(host: UpgradeHost, candidates: readonly TransportD
   return {
     cancel() {
       cancelled = true;
-      stopCandidate?.();
+      if (stopCandidate) stopCandidate();
     },
   };
 }

@@ -10,13 +10,11 @@ export interface Endpoint {
   /** Always starts and ends with `/`. */
   path: string;
   query: Record<string, string>;
-  /** The URL after the scheme, with the fixed query, once built. */
-  base?: string;
 }
 
 function pageLocation(env: Environment): string | undefined {
-  const location = (env.window as { location?: { href?: string } } | undefined)?.location;
-  return location?.href ?? env.document?.baseURI;
+  const location = env.window && env.window.location;
+  return (location && location.href) || (env.document && env.document.baseURI);
 }
 
 /** Resolves the caller's URL against the page, keeping only what engine.io uses of it. */
@@ -30,7 +28,7 @@ export function parseEndpoint(
   if (uri === undefined && !base) throw new UsageError("a URL is required outside a page");
   let url: URL;
   try {
-    url = new URL(uri ?? base!, base);
+    url = new URL(uri || base!, base);
   } catch (cause) {
     throw new UsageError(`not a URL: ${String(uri)}`, { cause });
   }
@@ -57,12 +55,8 @@ export function endpointUrl(
   scheme: "http" | "ws",
   params: Record<string, string | undefined>,
 ): string {
-  // the fixed part is encoded once per endpoint: this runs for every request
-  let url = (endpoint.base ??= `://${endpoint.host}${endpoint.path}?${new URLSearchParams({ ...endpoint.query, EIO: String(protocolVersion) })}`);
-  url = scheme + (endpoint.secure ? "s" : "") + url;
-  for (const key in params) {
-    const value = params[key];
-    if (value !== undefined && key !== "EIO") url += `&${encodeURIComponent(key)}=${encodeURIComponent(value)}`;
-  }
-  return url;
+  // the transport's parameters win over the caller's query, and nothing overrides EIO
+  const query: Record<string, string> = { ...endpoint.query, EIO: String(protocolVersion) };
+  for (const key in params) if (params[key] !== undefined) query[key] = params[key]!;
+  return `${scheme}${endpoint.secure ? "s" : ""}://${endpoint.host}${endpoint.path}?${new URLSearchParams(query)}`;
 }

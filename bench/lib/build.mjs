@@ -16,12 +16,13 @@ import {
   onwarn,
   serverExternal,
   terserOptions,
+  treeshake,
   typescript,
 } from "../../scripts/build-settings.mjs";
 import { cacheDir, root } from "./util.mjs";
 
 async function build(input, plugins, external, output) {
-  const bundle = await rollup({ input, external, plugins, onwarn });
+  const bundle = await rollup({ input, external, plugins, onwarn, treeshake });
   try {
     const { output: chunks } = await bundle.generate(output);
     return chunks[0].code;

@@ -52,7 +52,7 @@ export function httpRequest(
   const complete = (status: number, body: string) => finish(responseError(status, body, transport), body);
 
   const headers: Record<string, string> = { ...options.extraHeaders };
-  if (request.method === "POST") headers["Content-Type"] = request.contentType ?? "text/plain;charset=UTF-8";
+  if (request.method === "POST") headers["Content-Type"] = request.contentType || "text/plain;charset=UTF-8";
 
   try {
     const XHR = env.XMLHttpRequest;
@@ -64,7 +64,7 @@ export function httpRequest(
       // status 0 is a network failure or a CORS refusal; `onerror` may or may not follow
       xhr.onreadystatechange = () => xhr.readyState === 4 && (xhr.status ? complete(xhr.status, xhr.responseText) : fail(xhr));
       xhr.onerror = () => fail(xhr);
-      xhr.send(request.body ?? null);
+      xhr.send(request.body || null);
       cancel = () => {
         xhr.onreadystatechange = xhr.onerror = null;
         xhr.abort();
@@ -78,11 +78,11 @@ export function httpRequest(
         // nothing on short payloads (browsers drop this header; XMLHttpRequest is theirs)
         headers: { "Accept-Encoding": "identity", ...headers },
         credentials: options.withCredentials ? "include" : "same-origin",
-        signal: controller?.signal,
+        signal: controller && controller.signal,
       })
         .then((response) => response.text().then((body) => complete(response.status, body)))
         .catch(fail);
-      cancel = () => controller?.abort();
+      cancel = () => controller && controller.abort();
     }
   } catch (cause) {
     // a synchronous throw (a blocked URL, a forbidden header) is still reported asynchronously

@@ -39,7 +39,7 @@ export function createPollingTransport(context: TransportContext, variant: Polli
   let pollTimer: unknown;
   let resolvePause: (() => void) | undefined;
   const lifecycle = new Lifecycle(() => {
-    abortGet?.();
+    if (abortGet) abortGet();
     abortGet = undefined;
     if (pollTimer !== undefined) env.clearTimeout(pollTimer);
     pollTimer = undefined;
@@ -50,7 +50,7 @@ export function createPollingTransport(context: TransportContext, variant: Polli
   const writer = createHttpWriter(
     context,
     lifecycle,
-    variant.post ?? postText(variant.wireName),
+    variant.post || postText(variant.wireName),
     () => checkPaused(),
     variant.postBody,
   );
@@ -64,7 +64,7 @@ export function createPollingTransport(context: TransportContext, variant: Polli
       lifecycle.state = "paused";
       const resolve = resolvePause;
       resolvePause = undefined;
-      resolve?.();
+      if (resolve) resolve();
     }
   };
 

@@ -109,7 +109,7 @@ export function createUpstream(
       post(splitBatches(packets, context.session.maxPayload, body), 0, done);
     },
     abort() {
-      abort?.();
+      if (abort) abort();
       abort = undefined;
       busy = false;
     },

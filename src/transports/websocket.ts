@@ -56,12 +56,12 @@ export const websocket: TransportDefinition = {
           }
         };
         ws.onerror = (event) => {
-          const cause = (event as { error?: unknown })?.error ?? event;
+          const cause = (event && (event as { error?: unknown }).error) || event;
           fail(new TransportError(lifecycle.state === "opening" ? "websocket connection failed" : "websocket error", "websocket", undefined, { cause }));
         };
         ws.onclose = (event) => {
           if (lifecycle.state === "opening") {
-            fail(new TransportError(`websocket closed before opening (code ${event?.code ?? "?"})`, "websocket"));
+            fail(new TransportError(`websocket closed before opening (code ${event && event.code})`, "websocket"));
           } else lifecycle.finish();
         };
       },

@@ -85,9 +85,10 @@ describe("endpointUrl", () => {
   });
 
   test("params override the query, EIO cannot be overridden by the query", () => {
-    const url = new URL(endpointUrl({ ...endpoint, query: { EIO: "3", sid: "q" } }, "http", { sid: "real" }));
-    expect(url.searchParams.get("EIO")).toBe("4");
-    expect(url.searchParams.get("sid")).toBe("real");
+    const url = new URL(endpointUrl({ ...endpoint, query: { EIO: "3", sid: "q", transport: "x" } }, "http", { sid: "real", transport: "polling" }));
+    expect(url.searchParams.getAll("EIO")).toEqual(["4"]);
+    expect(url.searchParams.getAll("sid")).toEqual(["real"]);
+    expect(url.searchParams.getAll("transport")).toEqual(["polling"]);
   });
 });
 
