@@ -74,11 +74,10 @@ function safeSessionStorage(scope: Record<string, unknown>): KeyValueStorage | u
 /** The environment of the running realm, with `overrides` taking precedence. */
 export function resolveEnvironment(overrides: Partial<Environment> = {}): Environment {
   const scope = globalThis as unknown as Record<string, unknown>;
-  const bound = <T>(name: string): T | undefined =>
-    typeof scope[name] === "function" ? ((scope[name] as Function).bind(globalThis) as T) : undefined;
   const defaults: Environment = {
     XMLHttpRequest: scope.XMLHttpRequest as typeof XMLHttpRequest | undefined,
-    fetch: bound<typeof fetch>("fetch"),
+    // bound: browsers refuse a fetch called on another object than the window
+    fetch: typeof scope.fetch === "function" ? (scope.fetch as typeof fetch).bind(globalThis) : undefined,
     WebSocket: scope.WebSocket as WebSocketConstructor | undefined,
     EventSource: scope.EventSource as EventSourceConstructor | undefined,
     document: scope.document as Document | undefined,

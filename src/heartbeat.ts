@@ -36,7 +36,7 @@ export function createHeartbeat(env: Environment, periodMs: number, onExpired: (
     },
     expired: () => timer !== undefined && env.now() >= deadline,
     stop() {
-      if (timer !== undefined) env.clearTimeout(timer);
+      env.clearTimeout(timer);
       timer = undefined;
     },
   };

@@ -2,7 +2,7 @@
  * engine.io protocol v4 on top of engine.io-parser: packets, text payloads, the open packet
  * and the server's JSON errors. Pure functions, tested on literal strings.
  */
-import { decodePacket, decodePayload as parseDecodePayload } from "engine.io-parser";
+import { decodePacket } from "engine.io-parser";
 import type { Packet as ParserPacket } from "engine.io-parser";
 import { HandshakeError, ProtocolError, ServerError } from "./errors.js";
 
@@ -117,19 +117,23 @@ function mapReceived(packet: ParserPacket, binaryType: BinaryType): ReceivedPack
     : (packet as ReceivedPacket);
 }
 
-/** One packet from a text or binary frame; throws ProtocolError on anything not engine.io. */
-export function decodeFrame(frame: unknown, binaryType: BinaryType = "arraybuffer"): ReceivedPacket {
+/**
+ * One packet from a text or binary frame; throws ProtocolError on anything not engine.io.
+ * `payload` is the polling body the frame was cut from, named in the error instead.
+ */
+export function decodeFrame(frame: unknown, binaryType: BinaryType = "arraybuffer", payload?: string): ReceivedPacket {
   // text first, the common case; a binary frame is a message as it is
   const packet =
     typeof frame === "string"
-      ? frame !== ""
-        ? decodePacket(frame, "arraybuffer")
-        : undefined
+      ? decodePacket(frame, "arraybuffer")
       : isArrayBuffer(frame)
         ? { type: "message" as const, data: frame }
         : undefined;
   if (!packet || packet.type === "error") {
-    throw new ProtocolError(`malformed packet ${JSON.stringify(preview(frame))}`, frame);
+    throw new ProtocolError(
+      `malformed ${payload ? "payload" : "packet"} ${JSON.stringify(preview(payload || frame))}`,
+      payload || frame,
+    );
   }
   return mapReceived(packet, binaryType);
 }
@@ -139,12 +143,7 @@ export function decodePayload(payload: string, binaryType: BinaryType = "arraybu
   if (typeof payload !== "string" || payload === "") {
     throw new ProtocolError("empty payload", payload);
   }
-  const packets = parseDecodePayload(payload, "arraybuffer");
-  const last = packets[packets.length - 1];
-  if (last && last.type === "error") {
-    throw new ProtocolError(`malformed payload ${JSON.stringify(preview(payload))}`, payload);
-  }
-  return packets.map((packet) => mapReceived(packet, binaryType));
+  return payload.split(separator).map((part) => decodeFrame(part, binaryType, payload));
 }
 
 function preview(data: unknown): string {

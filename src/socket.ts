@@ -210,13 +210,6 @@ export class BaseSocket extends Emitter<SocketEvents> {
       throw new UsageError("a message cannot contain U+001E, the separator of engine.io payloads");
     }
     if (callback !== undefined && typeof callback !== "function") throw new UsageError("callback must be a function");
-    if (this.state === "open" && this._heartbeat && this._heartbeat.expired()) {
-      // the timer may be throttled; the clock says the link is already dead: the message is
-      // handed back in the close event's `unsent`
-      this._queue.push({ packet: { type: "message" }, data, callback });
-      this.hasPingExpired();
-      return this;
-    }
     const message: QueuedMessage = { packet: { type: "message", data: isBlob(data) ? undefined : data }, data, callback };
     if (isBlob(data)) {
       message.reading = true;
@@ -230,7 +223,9 @@ export class BaseSocket extends Emitter<SocketEvents> {
       );
     }
     this._queue.push(message);
-    this._flush();
+    // the heartbeat timer may be throttled while the clock says the link is already dead: then
+    // the socket closes and the message is handed back in the close event's `unsent`
+    if (!this.hasPingExpired()) this._flush();
     return this;
   }
 
@@ -240,7 +235,7 @@ export class BaseSocket extends Emitter<SocketEvents> {
    * were throttled (a background tab coming back).
    */
   hasPingExpired(): boolean {
-    const expired = this.state === "open" && this._heartbeat !== undefined && this._heartbeat.expired();
+    const expired = this.state === "open" && this._heartbeat!.expired();
     if (expired) this._fail(new HeartbeatError("no ping from the server in time"), "ping timeout");
     return expired;
   }

@@ -41,11 +41,13 @@ export function httpRequest(
   let done = false;
   let timer: unknown;
   let cancel: () => void = () => {};
-  const finish = (error: CometaError | undefined, body: string) => {
+  // the one way out: answered, failed, timed out, or (without `error`) aborted by the caller
+  const finish = (error: CometaError | undefined, body?: string) => {
     if (done) return;
     done = true;
-    if (timer !== undefined) env.clearTimeout(timer);
-    callback(error, body);
+    env.clearTimeout(timer);
+    if (body === undefined) cancel();
+    else callback(error, body);
   };
   const fail = (cause: unknown) =>
     finish(new TransportError(`${transport} ${request.method} failed: network error`, transport, undefined, { cause }), "");
@@ -91,17 +93,9 @@ export function httpRequest(
   if (options.requestTimeout > 0) {
     timer = env.setTimeout(() => {
       cancel();
-      finish(
-        new TransportError(`${transport} ${request.method} timed out after ${options.requestTimeout} ms`, transport),
-        "",
-      );
+      finish(new TransportError(`${transport} ${request.method} timed out after ${options.requestTimeout} ms`, transport), "");
     }, options.requestTimeout);
   }
-  return () => {
-    if (done) return;
-    done = true;
-    if (timer !== undefined) env.clearTimeout(timer);
-    cancel();
-  };
+  return () => finish(undefined);
 }
 

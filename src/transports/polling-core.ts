@@ -41,7 +41,7 @@ export function createPollingTransport(context: TransportContext, variant: Polli
   const lifecycle = new Lifecycle(() => {
     if (abortGet) abortGet();
     abortGet = undefined;
-    if (pollTimer !== undefined) env.clearTimeout(pollTimer);
+    env.clearTimeout(pollTimer);
     pollTimer = undefined;
     upstream.abort();
     resolvePause = undefined;
@@ -129,10 +129,8 @@ export function createPollingTransport(context: TransportContext, variant: Polli
         lifecycle.state = "pausing";
         resolvePause = resolve;
         // a short poll waiting for its timer is not in flight: pausing need not wait for it
-        if (pollTimer !== undefined) {
-          env.clearTimeout(pollTimer);
-          pollTimer = undefined;
-        }
+        env.clearTimeout(pollTimer);
+        pollTimer = undefined;
         checkPaused();
       });
     },

@@ -19,7 +19,7 @@ export const websocket: TransportDefinition = {
       if (!ws) return;
       const socket = ws;
       ws = undefined;
-      socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+      socket.onopen = socket.onmessage = socket.onclose = null;
       // a no-op handler, since some implementations (ws) throw on unhandled error events
       socket.onerror = () => {};
       try {
