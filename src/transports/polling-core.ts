@@ -43,7 +43,7 @@ export function createPollingTransport(context: TransportContext, variant: Polli
     abortGet = undefined;
     env.clearTimeout(pollTimer);
     pollTimer = undefined;
-    upstream.abort();
+    writer.abort();
     resolvePause = undefined;
   });
   const fail = (error: CometaError) => lifecycle.fail(error);
@@ -54,13 +54,12 @@ export function createPollingTransport(context: TransportContext, variant: Polli
     () => checkPaused(),
     variant.postBody,
   );
-  const { upstream } = writer;
   // the server takes a POST at any time; the socket only writes once the session is open
   lifecycle.writable = true;
   let gatewayErrors = 0;
 
   const checkPaused = () => {
-    if (lifecycle.state === "pausing" && !abortGet && pollTimer === undefined && !upstream.busy) {
+    if (lifecycle.state === "pausing" && !abortGet && pollTimer === undefined && !writer.busy) {
       lifecycle.state = "paused";
       const resolve = resolvePause;
       resolvePause = undefined;

@@ -40,11 +40,10 @@ export function createStreamingTransport(context: TransportContext, name: string
   const lifecycle = new Lifecycle(() => {
     abortStream?.();
     abortStream = undefined;
-    upstream.abort();
+    writer.abort();
   });
   const fail = (error: CometaError) => lifecycle.fail(error);
   const writer = createHttpWriter(context, lifecycle, postText(name));
-  const { upstream } = writer;
   lifecycle.writable = true;
 
   const open = () => {

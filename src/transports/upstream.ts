@@ -2,7 +2,6 @@
  * The upstream half every HTTP transport shares: packets POSTed as `\x1e`-joined payloads,
  * in batches no larger than the server's maxPayload, one request at a time, in order.
  */
-import type { CometaError } from "../errors.js";
 import { encodedTextLength, encodePayload, type Packet } from "../protocol.js";
 import type { TransportContext } from "../transport.js";
 import { type Abort, type HttpCallback, httpRequest } from "./http.js";
@@ -52,14 +51,6 @@ function fitsSurely(packets: readonly Packet[], maxPayload: number): boolean {
   return true;
 }
 
-export interface Upstream {
-  /** True while a POST is in flight. */
-  readonly busy: boolean;
-  /** POSTs the packets in order; `done` follows when the last POST was answered `ok`. */
-  send(packets: readonly Packet[], done: () => void): void;
-  abort(): void;
-}
-
 /** Sends one payload upstream; calls back once it was accepted. */
 export type PostPayload = (context: TransportContext, payload: string, callback: HttpCallback) => Abort;
 
@@ -75,47 +66,6 @@ export const postText =
       callback,
     );
 
-export function createUpstream(
-  context: TransportContext,
-  onError: (error: CometaError) => void,
-  postPayload: PostPayload,
-  body: BodySize = textBody,
-): Upstream {
-  let abort: Abort | undefined;
-  let busy = false;
-
-  const post = (batches: Packet[][], index: number, done: () => void) => {
-    if (index === batches.length) {
-      busy = false;
-      abort = undefined;
-      done();
-      return;
-    }
-    abort = postPayload(context, encodePayload(batches[index]!), (error) => {
-      abort = undefined;
-      if (error) {
-        busy = false;
-        onError(error);
-      } else post(batches, index + 1, done);
-    });
-  };
-
-  return {
-    get busy() {
-      return busy;
-    },
-    send(packets, done) {
-      busy = true;
-      post(splitBatches(packets, context.session.maxPayload, body), 0, done);
-    },
-    abort() {
-      if (abort) abort();
-      abort = undefined;
-      busy = false;
-    },
-  };
-}
-
 /** A cache-busting `t` parameter, unique per request within this context. */
 export function timestamp(context: TransportContext, extra?: Record<string, string>): Record<string, string> | undefined {
   if (!context.options.timestampRequests) return extra;
@@ -128,10 +78,14 @@ export function randomId(context: TransportContext): string {
 }
 
 export interface HttpWriter {
-  readonly upstream: Upstream;
+  /** True while a POST is in flight. */
+  readonly busy: boolean;
   /** A close packet went up or came down: the session is ending, start no new request. */
   readonly closing: boolean;
-  /** Sends as the Transport interface says: not writable until the POSTs are answered. */
+  /**
+   * POSTs the packets in batches, one request at a time, in order; not writable until the
+   * last is answered, then `drain`. A failed POST fails the transport.
+   */
   send(packets: readonly Packet[]): void;
   /**
    * The server's close packet came. A POST still on its way may have reached it: the
@@ -139,36 +93,65 @@ export interface HttpWriter {
    * (or known not to have).
    */
   serverClosed(): void;
+  /** Cancels the POST in flight and the batches after it; for the transport's release. */
+  abort(): void;
 }
 
-/** The writing half every HTTP transport shares, and how it ends. */
+/**
+ * The writing half every HTTP transport shares, and how it ends. `afterDrain` runs once the
+ * POSTs of a `send` were answered (the polling loop checks whether it may pause).
+ */
 export function createHttpWriter(
   context: TransportContext,
   lifecycle: Lifecycle,
   post: PostPayload,
   afterDrain: () => void = () => {},
-  body?: BodySize,
+  body: BodySize = textBody,
 ): HttpWriter {
+  let abort: Abort | undefined;
+  let busy = false;
   let closing = false;
   let serverClosed = false;
-  const upstream = createUpstream(context, (error) => (serverClosed ? lifecycle.finish() : lifecycle.fail(error)), post, body);
+  const end = () => {
+    busy = false;
+    abort = undefined;
+  };
+
+  const postFrom = (batches: Packet[][], index: number) => {
+    if (index === batches.length) {
+      end();
+      lifecycle.drained();
+      return serverClosed ? lifecycle.finish() : afterDrain();
+    }
+    abort = post(context, encodePayload(batches[index]!), (error) => {
+      if (!error) return postFrom(batches, index + 1);
+      end();
+      // after the server's close packet a refused POST is the session ending, not a failure
+      if (serverClosed) lifecycle.finish();
+      else lifecycle.fail(error);
+    });
+  };
+
   return {
-    upstream,
+    get busy() {
+      return busy;
+    },
     get closing() {
       return closing;
     },
     send(packets) {
       lifecycle.writable = false;
-      closing ||= packets.some((packet) => packet.type === "close");
-      upstream.send(packets, () => {
-        lifecycle.drained();
-        if (serverClosed) lifecycle.finish();
-        else afterDrain();
-      });
+      busy = true;
+      if (packets.some((packet) => packet.type === "close")) closing = true;
+      postFrom(splitBatches(packets, context.session.maxPayload, body), 0);
     },
     serverClosed() {
       closing = serverClosed = true;
-      if (!upstream.busy) lifecycle.finish();
+      if (!busy) lifecycle.finish();
+    },
+    abort() {
+      if (abort) abort();
+      end();
     },
   };
 }

@@ -4,9 +4,10 @@ import { describe, expect, test, vi } from "vitest";
 import { resolveEnvironment } from "../../../src/env.js";
 import { TransportError } from "../../../src/errors.js";
 import { encodePayload, type Packet } from "../../../src/protocol.js";
-import { createUpstream, postText, splitBatches, timestamp } from "../../../src/transports/upstream.js";
+import { Lifecycle } from "../../../src/transports/lifecycle.js";
+import { createHttpWriter, postText, splitBatches, timestamp } from "../../../src/transports/upstream.js";
 import { makeContext } from "../support/context.js";
-import { turns } from "../support/events.js";
+import { record, turns } from "../support/events.js";
 
 const message = (data: string | Uint8Array): Packet => ({ type: "message", data });
 const utf8 = (text: string) => new TextEncoder().encode(text).length;
@@ -70,7 +71,7 @@ describe("splitBatches", () => {
   });
 });
 
-describe("createUpstream", () => {
+describe("createHttpWriter", () => {
   function setup(maxPayload = 1e6, answer: () => Promise<Response> = async () => new Response("ok")) {
     const calls: { url: string; init: RequestInit }[] = [];
     const fetch = vi.fn((url: string | URL | Request, init?: RequestInit) => {
@@ -79,28 +80,25 @@ describe("createUpstream", () => {
     }) as unknown as typeof globalThis.fetch;
     const env = resolveEnvironment({ XMLHttpRequest: undefined, fetch });
     const context = makeContext(env, {}, { sid: "s", maxPayload });
-    const errors: unknown[] = [];
-    let onError: (() => void) | undefined;
-    const failed = new Promise<void>((resolve) => (onError = resolve));
-    const upstream = createUpstream(
-      context,
-      (error) => {
-        errors.push(error);
-        onError?.();
-      },
-      postText("polling"),
-    );
-    return { upstream, calls, errors, context, failed };
+    const lifecycle = new Lifecycle(() => writer.abort());
+    lifecycle.state = "open";
+    lifecycle.writable = true;
+    const afterDrain = vi.fn();
+    const writer = createHttpWriter(context, lifecycle, postText("polling"), afterDrain);
+    const log = record(lifecycle, ["drain", "error", "close"]);
+    const events = { names: () => log.map(([name]) => name), log };
+    const next = (event: string) => new Promise<void>((resolve) => lifecycle.once(event as "drain", () => resolve()));
+    return { writer, lifecycle, calls, events, context, afterDrain, next };
   }
 
-  test("POSTs batches one at a time, in order, then calls done", async () => {
-    const { upstream, calls, errors } = setup(10);
-    const done = new Promise<void>((resolve) =>
-      upstream.send([message("aa"), message("bb"), message("cc"), message("dd")], resolve),
-    );
-    expect(upstream.busy).toBe(true);
+  test("POSTs batches one at a time, in order, then drains", async () => {
+    const { writer, lifecycle, calls, events, afterDrain, next } = setup(10);
+    const drained = next("drain");
+    writer.send([message("aa"), message("bb"), message("cc"), message("dd")]);
+    expect(writer.busy).toBe(true);
+    expect(lifecycle.writable).toBe(false);
     expect(calls).toHaveLength(1); // the second waits for the first's answer
-    await done;
+    await drained;
     expect(calls.map((call) => call.init.body)).toEqual(["4aa\x1e4bb", "4cc\x1e4dd"]);
     expect(calls.every((call) => call.init.method === "POST")).toBe(true);
     const first = new URL(calls[0]!.url);
@@ -108,45 +106,72 @@ describe("createUpstream", () => {
     expect(first.searchParams.get("transport")).toBe("polling");
     expect(first.searchParams.has("t")).toBe(true);
     expect(calls[0]!.init.headers).toMatchObject({ "Content-Type": "text/plain;charset=UTF-8" });
-    expect(upstream.busy).toBe(false);
-    expect(errors).toEqual([]);
+    expect(writer.busy).toBe(false);
+    expect(lifecycle.writable).toBe(true);
+    expect(afterDrain).toHaveBeenCalledTimes(1);
+    expect(events.names()).toEqual(["drain"]);
   });
 
-  test("a failed POST stops the rest and reports the error; done is not called", async () => {
+  test("a failed POST stops the rest and fails the transport; no drain", async () => {
     let n = 0;
-    const { upstream, calls, errors, failed } = setup(4, async () =>
+    const { writer, calls, events, next } = setup(4, async () =>
       n++ === 0 ? new Response("nope", { status: 500 }) : new Response("ok"),
     );
-    const done = vi.fn();
-    upstream.send([message("aa"), message("bb")], done);
-    await failed;
+    const closed = next("close");
+    writer.send([message("aa"), message("bb")]);
+    await closed;
     await turns();
     expect(calls).toHaveLength(1);
-    expect(errors[0]).toBeInstanceOf(TransportError);
-    expect(done).not.toHaveBeenCalled();
-    expect(upstream.busy).toBe(false);
+    expect(events.names()).toEqual(["error", "close"]);
+    expect(events.log[0]![1]).toBeInstanceOf(TransportError);
+    expect(writer.busy).toBe(false);
   });
 
   test("abort() cancels the POST in flight and what follows", async () => {
     let release!: (response: Response) => void;
-    const { upstream, calls, errors } = setup(4, () => new Promise((resolve) => (release = resolve)));
-    const done = vi.fn();
-    upstream.send([message("aa"), message("bb")], done);
-    upstream.abort();
-    expect(upstream.busy).toBe(false);
+    const { writer, calls, events } = setup(4, () => new Promise((resolve) => (release = resolve)));
+    writer.send([message("aa"), message("bb")]);
+    writer.abort();
+    expect(writer.busy).toBe(false);
     expect((calls[0]!.init.signal as AbortSignal).aborted).toBe(true);
     release(new Response("ok"));
     await turns();
     expect(calls).toHaveLength(1);
-    expect(done).not.toHaveBeenCalled();
-    expect(errors).toEqual([]);
+    expect(events.names()).toEqual([]);
   });
 
   test("the maxPayload read is the session's at send time", async () => {
-    const { upstream, calls, context } = setup(1e6);
+    const { writer, calls, context, next } = setup(1e6);
     context.session.maxPayload = 3;
-    await new Promise<void>((resolve) => upstream.send([message("aa"), message("bb")], resolve));
+    const drained = next("drain");
+    writer.send([message("aa"), message("bb")]);
+    await drained;
     expect(calls).toHaveLength(2);
+  });
+
+  test("a close packet sent marks the writer closing", () => {
+    const { writer } = setup();
+    writer.send([message("aa")]);
+    expect(writer.closing).toBe(false);
+    writer.send([{ type: "close" }]);
+    expect(writer.closing).toBe(true);
+  });
+
+  test("the server's close packet ends the transport once the POST in flight is answered, even refused", async () => {
+    const { writer, events, next } = setup(1e6, async () => new Response("nope", { status: 400 }));
+    const closed = next("close");
+    writer.send([message("aa")]);
+    writer.serverClosed();
+    expect(writer.closing).toBe(true);
+    expect(events.names()).toEqual([]);
+    await closed;
+    expect(events.names()).toEqual(["close"]);
+  });
+
+  test("the server's close packet with nothing in flight ends the transport at once", () => {
+    const { writer, events } = setup();
+    writer.serverClosed();
+    expect(events.names()).toEqual(["close"]);
   });
 });
 
