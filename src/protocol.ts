@@ -87,19 +87,12 @@ export function encodePayload(packets: readonly Packet[]): string {
   return packets.map(encodeTextPacket).join(separator);
 }
 
-/** UTF-8 byte length, the unit of engine.io's maxPayload. */
+/**
+ * UTF-8 byte length, the unit of engine.io's maxPayload. A lone surrogate counts 3 bytes,
+ * as the U+FFFD that browsers put on the wire in its place.
+ */
 export function utf8Length(text: string): number {
-  let length = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) length += 1;
-    else if (code < 0x800) length += 2;
-    else if (code >= 0xd800 && code < 0xdc00 && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      length += 4;
-      i++;
-    } else length += 3;
-  }
-  return length;
+  return new TextEncoder().encode(text).length;
 }
 
 /** The size a packet takes in a text payload, without encoding it. */
