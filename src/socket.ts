@@ -236,7 +236,7 @@ export class BaseSocket extends Emitter<SocketEvents> {
    */
   hasPingExpired(): boolean {
     const expired = this.state === "open" && this._heartbeat!.expired();
-    if (expired) this._fail(new HeartbeatError("no ping from the server in time"), "ping timeout");
+    if (expired) this._pingTimedOut();
     return expired;
   }
 
@@ -361,14 +361,17 @@ export class BaseSocket extends Emitter<SocketEvents> {
     this._session.sid = open.sid;
     this._session.maxPayload = open.maxPayload;
     this.state = "open";
-    this._heartbeat = createHeartbeat(this._env, open.pingInterval + open.pingTimeout, () =>
-      this._fail(new HeartbeatError(`no ping within ${open.pingInterval + open.pingTimeout} ms`), "ping timeout"),
-    );
+    this._heartbeat = createHeartbeat(this._env, open.pingInterval + open.pingTimeout, () => this._pingTimedOut());
     this._heartbeat.beat();
     this.emit("handshake", open);
     this.emit("open");
     this._flush();
     if (this.state === "open" && this._options.upgrade && this.transport.pause) this._startUpgrades(open.upgrades);
+  }
+
+  private _pingTimedOut() {
+    const { pingInterval, pingTimeout } = this.handshake!;
+    this._fail(new HeartbeatError(`no ping within ${pingInterval + pingTimeout} ms`), "ping timeout");
   }
 
   private _startUpgrades(advertised: readonly string[]) {
