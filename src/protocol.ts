@@ -38,9 +38,12 @@ export interface OpenData {
 /** engine.io's own default for servers that predate the `maxPayload` field. */
 const defaultMaxPayload = 1e6;
 
+/** `[object ArrayBuffer]`, `[object Blob]`...: the type of a value, whatever realm it comes from. */
+const typeTag = (data: unknown): string => Object.prototype.toString.call(data);
+
 /** By tag, not instanceof: buffers from another realm (an iframe, jsdom, Node's ws) count too. */
 export function isArrayBuffer(data: unknown): data is ArrayBuffer {
-  return Object.prototype.toString.call(data) === "[object ArrayBuffer]";
+  return typeTag(data) === "[object ArrayBuffer]";
 }
 
 export function isBinary(data: unknown): data is BinaryData {
@@ -92,7 +95,8 @@ export function encodePayload(packets: readonly Packet[]): string {
  * as the U+FFFD that browsers put on the wire in its place.
  */
 export function utf8Length(text: string): number {
-  return new TextEncoder().encode(text).length;
+  // ASCII, the usual case, is counted without encoding: this runs for every packet of a batch
+  return /^[\0-\x7f]*$/.test(text) ? text.length : new TextEncoder().encode(text).length;
 }
 
 /** The size a packet takes in a text payload, without encoding it. */
@@ -140,7 +144,7 @@ export function decodePayload(payload: string, binaryType: BinaryType = "arraybu
 }
 
 function preview(data: unknown): string {
-  const text = typeof data === "string" ? data : `<${data && (data as BinaryData).byteLength} bytes>`;
+  const text = typeof data === "string" ? data : typeTag(data);
   return text.length > 80 ? text.slice(0, 80) + "…" : text;
 }
 

@@ -41,7 +41,7 @@ export function httpRequest(
   let done = false;
   let timer: unknown;
   let cancel: () => void = () => {};
-  // the one way out: answered, failed, timed out, or (without `error`) aborted by the caller
+  // the one way out: answered, failed, timed out, or (without a body) aborted by the caller
   const finish = (error: CometaError | undefined, body?: string) => {
     if (done) return;
     done = true;
