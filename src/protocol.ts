@@ -85,11 +85,6 @@ export function encodeFramePacket(packet: Packet): string | BinaryData {
   return data !== undefined && typeof data !== "string" ? data : encodeTextPacket(packet);
 }
 
-/** Packets joined for a polling body. */
-export function encodePayload(packets: readonly Packet[]): string {
-  return packets.map(encodeTextPacket).join(separator);
-}
-
 /**
  * UTF-8 byte length, the unit of engine.io's maxPayload. A lone surrogate counts 3 bytes,
  * as the U+FFFD that browsers put on the wire in its place.
@@ -97,14 +92,6 @@ export function encodePayload(packets: readonly Packet[]): string {
 export function utf8Length(text: string): number {
   // ASCII, the usual case, is counted without encoding: this runs for every packet of a batch
   return /^[\0-\x7f]*$/.test(text) ? text.length : new TextEncoder().encode(text).length;
-}
-
-/** The size a packet takes in a text payload, without encoding it. */
-export function encodedTextLength(packet: Packet): number {
-  const { data } = packet;
-  if (data === undefined) return 1;
-  if (typeof data === "string") return 1 + utf8Length(data);
-  return 1 + Math.ceil(data.byteLength / 3) * 4;
 }
 
 function mapReceived(packet: ParserPacket, binaryType: BinaryType): ReceivedPacket {

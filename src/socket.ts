@@ -201,7 +201,8 @@ export class BaseSocket extends Emitter<SocketEvents> {
     if (this.state === "closing" || this.state === "closed") {
       throw new UsageError(`cannot send on a ${this.state} socket`);
     }
-    if (typeof data !== "string" && !isBinary(data) && !isBlob(data)) {
+    const blob = isBlob(data);
+    if (typeof data !== "string" && !isBinary(data) && !blob) {
       throw new UsageError("a message must be a string, an ArrayBuffer, a typed array or a Blob");
     }
     if (typeof data === "string" && data.includes(separator)) {
@@ -210,8 +211,8 @@ export class BaseSocket extends Emitter<SocketEvents> {
       throw new UsageError("a message cannot contain U+001E, the separator of engine.io payloads");
     }
     if (callback !== undefined && typeof callback !== "function") throw new UsageError("callback must be a function");
-    const message: QueuedMessage = { packet: { type: "message", data: isBlob(data) ? undefined : data }, data, callback };
-    if (isBlob(data)) {
+    const message: QueuedMessage = { packet: { type: "message", data: blob ? undefined : data }, data, callback };
+    if (blob) {
       message.reading = true;
       data.arrayBuffer().then(
         (buffer) => {
@@ -249,10 +250,9 @@ export class BaseSocket extends Emitter<SocketEvents> {
     }
     this.state = "closing";
     this._upgrader.cancel();
-    this._queue.push({ packet: { type: "close" }, data: "" });
     // bounded, so a server that stopped answering cannot hold the close forever
     this._closeTimer = this._env.setTimeout(() => this._finish("forced close"), this._options.requestTimeout || 10000);
-    this._flush();
+    this._write({ type: "close" });
     return this;
   }
 

@@ -7,7 +7,6 @@
 import { ProtocolError, TransportError } from "../errors.js";
 import type { TransportContext, TransportDefinition } from "../transport.js";
 import type { Abort, HttpCallback } from "./http.js";
-import { encodeTextPacket } from "../protocol.js";
 import { createPollingTransport } from "./polling-core.js";
 import { type BodySize, timestamp } from "./upstream.js";
 
@@ -26,9 +25,10 @@ export function escapeJsonpPayload(payload: string): string {
 
 /** The form body's size: what engine.io's maxHttpBufferSize counts, after URL-encoding. */
 const formBody: BodySize = {
-  packet: (packet) => encodeURIComponent(escapeJsonpPayload(encodeTextPacket(packet))).length,
+  packet: (text) => encodeURIComponent(escapeJsonpPayload(text)).length,
   separator: 3, // U+001E as %1E
   overhead: 2, // d=
+  perChar: 9, // three UTF-8 bytes, each as %XX
 };
 
 export const jsonp: TransportDefinition = {

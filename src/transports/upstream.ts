@@ -1,54 +1,50 @@
 /**
  * The upstream half every HTTP transport shares: packets POSTed as `\x1e`-joined payloads,
- * in batches no larger than the server's maxPayload, one request at a time, in order.
+ * in payloads no larger than the server's maxPayload, one request at a time, in order.
  */
-import { encodedTextLength, encodePayload, type Packet } from "../protocol.js";
+import { encodeTextPacket, type Packet, separator, utf8Length } from "../protocol.js";
 import type { TransportContext } from "../transport.js";
 import { type Abort, type HttpCallback, httpRequest } from "./http.js";
 import type { Lifecycle } from "./lifecycle.js";
 
-/** How many bytes packets take in a POST body, which is what the server's maxPayload counts. */
+/** How many bytes encoded packets take in a POST body, which is what the server's maxPayload counts. */
 export interface BodySize {
-  packet(packet: Packet): number;
+  /** Bytes of one encoded packet. */
+  packet(text: string): number;
   /** Bytes between two packets. */
   separator: number;
   /** Bytes of the body besides the packets. */
   overhead: number;
+  /** The most bytes one UTF-16 code unit of a payload can take, separators included. */
+  perChar: number;
 }
 
-/** A plain text payload: packets joined by U+001E. */
-export const textBody: BodySize = { packet: encodedTextLength, separator: 1, overhead: 0 };
+/** A plain text payload: packets joined by U+001E, in UTF-8. */
+export const textBody: BodySize = { packet: utf8Length, separator: 1, overhead: 0, perChar: 3 };
 
 /**
- * Splits packets into payloads of at most `maxPayload` bytes. A packet larger than that on
+ * Encodes packets into payloads of at most `maxPayload` bytes. A packet larger than that on
  * its own travels alone, and the server's refusal of it is reported like any failed request.
  */
-export function splitBatches(packets: readonly Packet[], maxPayload: number, body: BodySize = textBody): Packet[][] {
-  if (body === textBody && packets.length > 0 && fitsSurely(packets, maxPayload)) return [packets.slice()];
-  const batches: Packet[][] = [];
-  let batch: Packet[] = [];
+export function splitPayloads(packets: readonly Packet[], maxPayload: number, body: BodySize = textBody): string[] {
+  const texts = packets.map(encodeTextPacket);
+  const whole = texts.join(separator);
+  // fits even if every character took its largest size: nothing to count, the usual case
+  if (whole && body.overhead + body.perChar * whole.length <= maxPayload) return [whole];
+  const payloads: string[] = [];
+  let batch: string[] = [];
   let size = 0;
-  for (const packet of packets) {
-    const length = body.packet(packet);
+  for (const text of texts) {
+    const length = body.packet(text);
     if (batch.length > 0 && size + body.separator + length > maxPayload) {
-      batches.push(batch);
+      payloads.push(batch.join(separator));
       batch = [];
     }
     size = batch.length > 0 ? size + body.separator + length : body.overhead + length;
-    batch.push(packet);
+    batch.push(text);
   }
-  if (batch.length > 0) batches.push(batch);
-  return batches;
-}
-
-/** Whether packets fit even if every character took 3 bytes: no need to count them exactly. */
-function fitsSurely(packets: readonly Packet[], maxPayload: number): boolean {
-  let bound = 0;
-  for (const { data } of packets) {
-    bound += 2 + (data === undefined ? 0 : typeof data === "string" ? 3 * data.length : Math.ceil(data.byteLength / 3) * 4);
-    if (bound > maxPayload) return false;
-  }
-  return true;
+  if (batch.length > 0) payloads.push(batch.join(separator));
+  return payloads;
 }
 
 /** Sends one payload upstream; calls back once it was accepted. */
@@ -83,7 +79,7 @@ export interface HttpWriter {
   /** A close packet went up or came down: the session is ending, start no new request. */
   readonly closing: boolean;
   /**
-   * POSTs the packets in batches, one request at a time, in order; not writable until the
+   * POSTs the packets in payloads, one request at a time, in order; not writable until the
    * last is answered, then `drain`. A failed POST fails the transport.
    */
   send(packets: readonly Packet[]): void;
@@ -93,7 +89,7 @@ export interface HttpWriter {
    * (or known not to have).
    */
   serverClosed(): void;
-  /** Cancels the POST in flight and the batches after it; for the transport's release. */
+  /** Cancels the POST in flight and the payloads after it; for the transport's release. */
   abort(): void;
 }
 
@@ -117,14 +113,14 @@ export function createHttpWriter(
     abort = undefined;
   };
 
-  const postFrom = (batches: Packet[][], index: number) => {
-    if (index === batches.length) {
+  const postFrom = (payloads: string[], index: number) => {
+    if (index === payloads.length) {
       end();
       lifecycle.drained();
       return serverClosed ? lifecycle.finish() : afterDrain();
     }
-    abort = post(context, encodePayload(batches[index]!), (error) => {
-      if (!error) return postFrom(batches, index + 1);
+    abort = post(context, payloads[index]!, (error) => {
+      if (!error) return postFrom(payloads, index + 1);
       end();
       // after the server's close packet a refused POST is the session ending, not a failure
       if (serverClosed) lifecycle.finish();
@@ -143,7 +139,7 @@ export function createHttpWriter(
       lifecycle.writable = false;
       busy = true;
       if (packets.some((packet) => packet.type === "close")) closing = true;
-      postFrom(splitBatches(packets, context.session.maxPayload, body), 0);
+      postFrom(splitPayloads(packets, context.session.maxPayload, body), 0);
     },
     serverClosed() {
       closing = serverClosed = true;

@@ -5,14 +5,11 @@ import { HandshakeError, ProtocolError, ServerError } from "../../src/errors.js"
 import {
   decodeFrame,
   decodePayload,
-  encodedTextLength,
   encodeFramePacket,
-  encodePayload,
   encodeTextPacket,
   type Packet,
   parseOpenData,
   parseServerError,
-  separator,
   toBase64,
   utf8Length,
 } from "../../src/protocol.js";
@@ -75,25 +72,6 @@ describe("encodeFramePacket", () => {
     expect(encodeFramePacket({ type: "upgrade" })).toBe("5");
     const data = new Uint8Array([1, 2, 3]);
     expect(encodeFramePacket({ type: "message", data })).toBe(data);
-  });
-});
-
-describe("encodePayload", () => {
-  test("joins packets with the record separator \\x1e", () => {
-    expect(separator).toBe("\x1e");
-    expect(
-      encodePayload([
-        { type: "message", data: "hello" },
-        { type: "ping" },
-        { type: "message", data: new Uint8Array([1, 2, 3]) },
-        { type: "close" },
-      ]),
-    ).toBe("4hello\x1e2\x1ebAQID\x1e1");
-  });
-
-  test("one packet has no separator, none is empty", () => {
-    expect(encodePayload([{ type: "message", data: "a" }])).toBe("4a");
-    expect(encodePayload([])).toBe("");
   });
 });
 
@@ -191,7 +169,7 @@ describe("utf8Length", () => {
   });
 });
 
-describe("encodedTextLength", () => {
+describe("encodeTextPacket sizes", () => {
   test.each([
     [{ type: "ping" }, 1],
     [{ type: "ping", data: "probe" }, 6],
@@ -205,7 +183,6 @@ describe("encodedTextLength", () => {
     [{ type: "message", data: new Uint8Array(4) }, 9],
     [{ type: "message", data: new ArrayBuffer(300) }, 401],
   ] as [Packet, number][])("%o is %i bytes", (packet, expected) => {
-    expect(encodedTextLength(packet)).toBe(expected);
     expect(utf8(encodeTextPacket(packet))).toBe(expected);
   });
 });

@@ -3,71 +3,84 @@
 import { describe, expect, test, vi } from "vitest";
 import { resolveEnvironment } from "../../../src/env.js";
 import { TransportError } from "../../../src/errors.js";
-import { encodePayload, type Packet } from "../../../src/protocol.js";
+import type { Packet } from "../../../src/protocol.js";
 import { Lifecycle } from "../../../src/transports/lifecycle.js";
-import { createHttpWriter, postText, splitBatches, timestamp } from "../../../src/transports/upstream.js";
+import { createHttpWriter, postText, splitPayloads, timestamp } from "../../../src/transports/upstream.js";
 import { makeContext } from "../support/context.js";
 import { record, turns } from "../support/events.js";
 
 const message = (data: string | Uint8Array): Packet => ({ type: "message", data });
 const utf8 = (text: string) => new TextEncoder().encode(text).length;
-const texts = (batches: Packet[][]) => batches.map((batch) => batch.map((packet) => packet.data));
+/** The packets of a payload, as their encoded texts. */
+const parts = (payloads: string[]) => payloads.map((payload) => payload.split("\x1e"));
 
-describe("splitBatches", () => {
-  test("everything fits: one batch", () => {
-    const packets = [message("a"), message("b"), { type: "pong" } as Packet];
-    expect(splitBatches(packets, 1e6)).toEqual([packets]);
+describe("splitPayloads", () => {
+  test("everything fits: one payload, packets joined with the record separator \\x1e", () => {
+    const packets: Packet[] = [message("hello"), { type: "ping" }, message(new Uint8Array([1, 2, 3])), { type: "close" }];
+    expect(splitPayloads(packets, 1e6)).toEqual(["4hello\x1e2\x1ebAQID\x1e1"]);
+    expect(splitPayloads([message("a")], 1e6)).toEqual(["4a"]);
   });
 
   test("separators count: 3 × '4aa' is 3+1+3+1+3 = 11 bytes", () => {
     const packets = [message("aa"), message("bb"), message("cc")];
-    expect(texts(splitBatches(packets, 11))).toEqual([["aa", "bb", "cc"]]);
-    expect(texts(splitBatches(packets, 10))).toEqual([["aa", "bb"], ["cc"]]);
-    expect(texts(splitBatches(packets, 7))).toEqual([["aa", "bb"], ["cc"]]);
-    expect(texts(splitBatches(packets, 6))).toEqual([["aa"], ["bb"], ["cc"]]);
+    expect(splitPayloads(packets, 11)).toEqual(["4aa\x1e4bb\x1e4cc"]);
+    expect(splitPayloads(packets, 10)).toEqual(["4aa\x1e4bb", "4cc"]);
+    expect(splitPayloads(packets, 7)).toEqual(["4aa\x1e4bb", "4cc"]);
+    expect(splitPayloads(packets, 6)).toEqual(["4aa", "4bb", "4cc"]);
   });
 
-  test("sizes are UTF-8 bytes", () => {
-    // "4é" is 3 bytes, so two are 3+1+3 = 7
-    expect(texts(splitBatches([message("é"), message("é")], 7))).toHaveLength(1);
-    expect(texts(splitBatches([message("é"), message("é")], 6))).toHaveLength(2);
+  test("sizes are UTF-8 bytes, counted exactly once the 3-bytes-per-character bound does not fit", () => {
+    // "4é" is 3 bytes, so two are 3+1+3 = 7; "4😀" is 5, so two are 11
+    expect(splitPayloads([message("é"), message("é")], 7)).toEqual(["4é\x1e4é"]);
+    expect(splitPayloads([message("é"), message("é")], 6)).toEqual(["4é", "4é"]);
+    expect(splitPayloads([message("😀"), message("😀")], 11)).toHaveLength(1);
+    expect(splitPayloads([message("😀"), message("😀")], 10)).toHaveLength(2);
+    // a lone surrogate goes out as U+FFFD, 3 bytes
+    expect(splitPayloads([message("\ud800"), message("\ud800")], 9)).toHaveLength(1);
+    expect(splitPayloads([message("\ud800"), message("\ud800")], 8)).toHaveLength(2);
   });
 
   test("binary counts as its base64 text", () => {
     // "bAQID" is 5 bytes
     const packets = [message(new Uint8Array([1, 2, 3])), message(new Uint8Array([4, 5, 6]))];
-    expect(splitBatches(packets, 11)).toHaveLength(1);
-    expect(splitBatches(packets, 10)).toHaveLength(2);
+    expect(splitPayloads(packets, 11)).toEqual(["bAQID\x1ebBAUG"]);
+    expect(splitPayloads(packets, 10)).toEqual(["bAQID", "bBAUG"]);
   });
 
   test("a packet larger than maxPayload travels alone, in its place", () => {
-    const big = message("x".repeat(50));
-    const batches = splitBatches([message("a"), message("b"), big, message("c"), message("d")], 10);
-    expect(batches.map((batch) => batch.map((packet) => (packet === big ? "BIG" : packet.data)))).toEqual([
-      ["a", "b"],
-      ["BIG"],
-      ["c", "d"],
+    const big = "x".repeat(50);
+    expect(splitPayloads([message("a"), message("b"), message(big), message("c"), message("d")], 10)).toEqual([
+      "4a\x1e4b",
+      "4" + big,
+      "4c\x1e4d",
     ]);
   });
 
-  test("order is kept and nothing is lost or duplicated, every batch within the limit", () => {
-    const packets = Array.from({ length: 200 }, (_, i) => message("m".repeat(i % 17) + i));
-    for (const limit of [8, 20, 33, 100, 1000]) {
-      const batches = splitBatches(packets, limit);
-      expect(batches.flat()).toEqual(packets);
-      for (const batch of batches) {
-        if (batch.length > 1) expect(utf8(encodePayload(batch))).toBeLessThanOrEqual(limit);
-        expect(batch.length).toBeGreaterThan(0);
+  test("order is kept and nothing is lost or duplicated, every payload within the limit", () => {
+    const packets = Array.from({ length: 200 }, (_, i) => message("mé".repeat(i % 17) + i));
+    const texts = packets.map((packet) => "4" + packet.data);
+    for (const limit of [8, 20, 33, 100, 1000, 5000, 1e6]) {
+      const payloads = splitPayloads(packets, limit);
+      expect(parts(payloads).flat()).toEqual(texts);
+      for (const payload of payloads) {
+        if (payload.includes("\x1e")) expect(utf8(payload)).toBeLessThanOrEqual(limit);
       }
-      // greedy: each batch could not have taken the next packet
-      for (let i = 0; i + 1 < batches.length; i++) {
-        expect(utf8(encodePayload([...batches[i]!, batches[i + 1]![0]!]))).toBeGreaterThan(limit);
+      // greedy: each payload could not have taken the next packet
+      for (let i = 0; i + 1 < payloads.length; i++) {
+        expect(utf8(payloads[i] + "\x1e" + parts(payloads)[i + 1]![0])).toBeGreaterThan(limit);
       }
     }
   });
 
-  test("no packets: no batches", () => {
-    expect(splitBatches([], 10)).toEqual([]);
+  test("a body with its own sizes: overhead, separator and per-packet bytes are its", () => {
+    const body = { packet: (text: string) => 2 * text.length, separator: 5, overhead: 4, perChar: 5 };
+    // 4 + 2×3 + 5 + 2×3 = 21
+    expect(splitPayloads([message("aa"), message("bb")], 21, body)).toEqual(["4aa\x1e4bb"]);
+    expect(splitPayloads([message("aa"), message("bb")], 20, body)).toEqual(["4aa", "4bb"]);
+  });
+
+  test("no packets: no payloads", () => {
+    expect(splitPayloads([], 10)).toEqual([]);
   });
 });
 
