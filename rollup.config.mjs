@@ -1,6 +1,7 @@
 // Builds everything users load:
 //   dist/cometa.mjs, dist/cometa.cjs   client for bundlers/Node (engine.io-parser stays external)
 //   dist/cometa.min.js                  minified IIFE, global `Cometa`, everything bundled (browser resolution)
+//   dist/cometa.core.min.js             the same with long-polling and WebSocket only (src/core.ts)
 //   dist/cometa.d.ts                    bundled declarations
 //   dist/server.{mjs,cjs,d.ts}          Node server extension, only when src/server/index.ts exists
 import { existsSync, rmSync } from "node:fs";
@@ -18,14 +19,12 @@ import {
 } from "./scripts/build-settings.mjs";
 import dts from "rollup-plugin-dts";
 
-
 const CLIENT_ENTRY = "src/index.ts";
+const CORE_ENTRY = "src/core.ts";
 const SERVER_ENTRY = "src/server/index.ts";
 
 // Start from an empty dist/ so a removed entry never leaves stale files (not in watch mode).
 if (!process.env.ROLLUP_WATCH) rmSync("dist", { recursive: true, force: true });
-
-
 
 /**
  * Fails the IIFE build if engine.io-parser's Node encode/decode files got in (they use Buffer):
@@ -44,6 +43,29 @@ function browserParserOnly() {
   };
 }
 
+/** A minified IIFE for a `<script>` tag, global `Cometa`, everything bundled for browsers. */
+function iife(input, file) {
+  return {
+    input,
+    plugins: [
+      // engine.io-parser's "browser" map swaps in encodePacket.browser.js / decodePacket.browser.js.
+      nodeResolve({ browser: true, preferBuiltins: false }),
+      typescript({ target: IIFE_TARGET }),
+      browserParserOnly(),
+    ],
+    treeshake,
+    output: {
+      file,
+      format: "iife",
+      name: "Cometa",
+      exports: "named",
+      sourcemap: true,
+      plugins: [terser(terserOptions(IIFE_TARGET))],
+    },
+    onwarn,
+  };
+}
+
 const client = [
   {
     input: CLIENT_ENTRY,
@@ -55,25 +77,8 @@ const client = [
     ],
     onwarn,
   },
-  {
-    input: CLIENT_ENTRY,
-    plugins: [
-      // engine.io-parser's "browser" map swaps in encodePacket.browser.js / decodePacket.browser.js.
-      nodeResolve({ browser: true, preferBuiltins: false }),
-      typescript({ target: IIFE_TARGET }),
-      browserParserOnly(),
-    ],
-    treeshake,
-    output: {
-      file: "dist/cometa.min.js",
-      format: "iife",
-      name: "Cometa",
-      exports: "named",
-      sourcemap: true,
-      plugins: [terser(terserOptions(IIFE_TARGET))],
-    },
-    onwarn,
-  },
+  iife(CLIENT_ENTRY, "dist/cometa.min.js"),
+  iife(CORE_ENTRY, "dist/cometa.core.min.js"),
   {
     input: CLIENT_ENTRY,
     external: clientExternal,

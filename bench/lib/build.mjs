@@ -46,11 +46,16 @@ export async function buildReadableIife() {
   return file;
 }
 
-/** Paths of `cometa.mjs` (client for Node), `cometa.min.js` (IIFE) and `server.mjs`. */
+/** Paths of `cometa.mjs` (client for Node), `cometa.min.js` (IIFE), `cometa.core.min.js` and `server.mjs`. */
 export async function prepareBuilds({ useDist = false } = {}) {
   if (useDist) {
     const dist = join(root, "dist");
-    const files = { client: join(dist, "cometa.mjs"), iife: join(dist, "cometa.min.js"), server: join(dist, "server.mjs") };
+    const files = {
+      client: join(dist, "cometa.mjs"),
+      iife: join(dist, "cometa.min.js"),
+      coreIife: join(dist, "cometa.core.min.js"),
+      server: join(dist, "server.mjs"),
+    };
     for (const file of Object.values(files)) if (!existsSync(file)) throw new Error(`${file} missing: run \`npm run build\``);
     // copied, so a rebuild during the run cannot pull them away
     const out = join(cacheDir, "dist-copy");
@@ -66,14 +71,17 @@ export async function prepareBuilds({ useDist = false } = {}) {
   mkdirSync(out, { recursive: true });
   const entry = join(root, "src/index.ts");
   const serverEntry = join(root, "src/server/index.ts");
-  const [client, iife, server] = await Promise.all([
-    build(entry, [typescript({ target: MODULE_TARGET })], clientExternal, { format: "es" }),
-    build(entry, [nodeResolve({ browser: true, preferBuiltins: false }), typescript({ target: IIFE_TARGET })], undefined, {
+  const minifiedIife = (input) =>
+    build(input, [nodeResolve({ browser: true, preferBuiltins: false }), typescript({ target: IIFE_TARGET })], undefined, {
       format: "iife",
       name: "Cometa",
       exports: "named",
       plugins: [terser(terserOptions(IIFE_TARGET))],
-    }),
+    });
+  const [client, iife, coreIife, server] = await Promise.all([
+    build(entry, [typescript({ target: MODULE_TARGET })], clientExternal, { format: "es" }),
+    minifiedIife(entry),
+    minifiedIife(join(root, "src/core.ts")),
     build(
       serverEntry,
       [nodeResolve({ preferBuiltins: true, exportConditions: ["node"] }), typescript({ target: "node20", platform: "node" })],
@@ -81,9 +89,15 @@ export async function prepareBuilds({ useDist = false } = {}) {
       { format: "es" },
     ),
   ]);
-  const files = { client: join(out, "cometa.mjs"), iife: join(out, "cometa.min.js"), server: join(out, "server.mjs") };
+  const files = {
+    client: join(out, "cometa.mjs"),
+    iife: join(out, "cometa.min.js"),
+    coreIife: join(out, "cometa.core.min.js"),
+    server: join(out, "server.mjs"),
+  };
   writeFileSync(files.client, client);
   writeFileSync(files.iife, iife);
+  writeFileSync(files.coreIife, coreIife);
   writeFileSync(files.server, server);
   return { ...files, source: "src/ (built in memory like rollup.config.mjs)" };
 }

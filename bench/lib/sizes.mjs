@@ -1,7 +1,7 @@
 /**
  * Bundle sizes, min+gzip (level 9) and brotli (quality 11), 1 KB = 1000 bytes as in
  * scripts/size.mjs:
- * - cometa's full IIFE (the snapshot, identical to dist/cometa.min.js);
+ * - cometa's IIFEs (the snapshot, identical to dist/cometa.min.js and dist/cometa.core.min.js);
  * - cometa's ES module build with only long-polling and WebSocket, tree-shaken the way an app
  *   gets it: `import { BaseSocket, polling, websocket } from "cometa"` (the ESM build, browser
  *   resolution) through rollup + @rollup/plugin-terser with terser's defaults; esbuild
@@ -74,6 +74,7 @@ export async function measureSizes(builds) {
   const rows = [];
   const add = (key, label, code, note) => rows.push({ key, label, note, ...measure(code) });
   add("cometa-iife", "cometa `cometa.min.js` (IIFE, all 7 transports)", readFileSync(builds.iife));
+  add("cometa-core-iife", "cometa `cometa.core.min.js` (IIFE, polling + websocket)", readFileSync(builds.coreIife));
   add("cometa-core", "cometa ESM `BaseSocket + polling + websocket` (rollup + terser)", await rollupTerser(cometaCore));
   add("cometa-core-esbuild", "cometa ESM `BaseSocket + polling + websocket` (esbuild --minify)", await esbuildMinify(cometaCore));
   const eio = version("engine.io-client");

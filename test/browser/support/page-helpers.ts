@@ -155,9 +155,9 @@ export const pageHelpersScript = String.raw`
 })();
 `;
 
-/** A page that loads the minified IIFE with a plain script tag, then the helpers. */
-export function helperPage(title = "cometa test", body = ""): string {
+/** A page that loads a minified IIFE (the full one unless named) with a plain script tag, then the helpers. */
+export function helperPage(title = "cometa test", body = "", script = "/dist/cometa.min.js"): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>
-<script src="/dist/cometa.min.js"></script>
+<script src="${script}"></script>
 <script src="/helpers.js"></script></head><body>${body}</body></html>`;
 }
