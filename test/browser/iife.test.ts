@@ -2,6 +2,7 @@
  * The minified IIFEs as a `<script src>` user meets them: one global, the documented API, and
  * errors that say what they are; the long-polling + WebSocket build against a stock server.
  */
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import {
   describeBrowser,
@@ -24,6 +25,26 @@ const errorClasses = [
   "UsageError",
 ];
 
+/**
+ * Loads `src` with a script tag into a blank page: the globals it added, the keys of
+ * `Cometa` (sorted) and the names in `Cometa.transports`.
+ */
+function loadGlobals(page: Page, src: string) {
+  return page.evaluate(async (src) => {
+    const before = new Set(Object.getOwnPropertyNames(window));
+    const script = document.createElement("script");
+    script.src = src;
+    await new Promise((resolve, reject) => {
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.append(script);
+    });
+    const added = Object.getOwnPropertyNames(window).filter((name) => !before.has(name));
+    const api = (window as unknown as { Cometa: Record<string, unknown> }).Cometa;
+    return { added, exports: Object.keys(api).sort(), transports: (api.transports as { name: string }[]).map((t) => t.name) };
+  }, src);
+}
+
 describeBrowser("the minified IIFE in a page", () => {
   const browser = useBrowser();
   let pages: PageServer;
@@ -38,19 +59,7 @@ describeBrowser("the minified IIFE in a page", () => {
 
   test("adds exactly one global, Cometa, with the documented exports", async () => {
     const page = await browser.open(pages.url("/blank.html"));
-    const result = await page.evaluate(async () => {
-      const before = new Set(Object.getOwnPropertyNames(window));
-      const script = document.createElement("script");
-      script.src = "/dist/cometa.min.js";
-      await new Promise((resolve, reject) => {
-        script.onload = resolve;
-        script.onerror = reject;
-        document.head.append(script);
-      });
-      const added = Object.getOwnPropertyNames(window).filter((name) => !before.has(name));
-      const api = (window as unknown as { Cometa: Record<string, unknown> }).Cometa;
-      return { added, exports: Object.keys(api).sort(), transports: (api.transports as { name: string }[]).map((t) => t.name) };
-    });
+    const result = await loadGlobals(page, "/dist/cometa.min.js");
     expect(result.added).toEqual(["Cometa"]);
     expect(result.exports).toEqual(
       expect.arrayContaining(["Socket", "BaseSocket", "polling", "websocket", "sse", "xhrStreaming", "iframe", "jsonp", "shortPolling", "transports", ...errorClasses]),
@@ -108,19 +117,7 @@ describeBrowser("the long-polling + WebSocket IIFE in a page", () => {
 
   test("adds exactly one global, Cometa, with the socket, the two transports and the errors", async () => {
     const page = await browser.open(pages.url("/blank.html"));
-    const result = await page.evaluate(async () => {
-      const before = new Set(Object.getOwnPropertyNames(window));
-      const script = document.createElement("script");
-      script.src = "/dist/cometa.core.min.js";
-      await new Promise((resolve, reject) => {
-        script.onload = resolve;
-        script.onerror = reject;
-        document.head.append(script);
-      });
-      const added = Object.getOwnPropertyNames(window).filter((name) => !before.has(name));
-      const api = (window as unknown as { Cometa: Record<string, unknown> }).Cometa;
-      return { added, exports: Object.keys(api).sort(), transports: (api.transports as { name: string }[]).map((t) => t.name) };
-    });
+    const result = await loadGlobals(page, "/dist/cometa.core.min.js");
     expect(result.added).toEqual(["Cometa"]);
     expect(result.exports).toEqual(
       ["BaseSocket", "Socket", "polling", "protocol", "transports", "websocket", ...errorClasses].sort(),
