@@ -1,6 +1,6 @@
 /**
- * The upstream half every HTTP transport shares: packets POSTed as `\x1e`-joined payloads,
- * in payloads no larger than the server's maxPayload, one request at a time, in order.
+ * The upstream half every HTTP transport shares: packets POSTed as `\x1e`-joined payloads no
+ * larger than the server's maxPayload, one request at a time, in order.
  */
 import { encodeTextPacket, type Packet, separator, utf8Length } from "../protocol.js";
 import type { TransportContext } from "../transport.js";
