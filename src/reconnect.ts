@@ -17,7 +17,7 @@ export interface ReconnectOptions {
   maxDelay?: number;
   /** Growth of the delay per attempt. Default 2. */
   factor?: number;
-  /** Spread of each delay, as a fraction of it either way (0 to 1). Default 0.5. */
+  /** Spread of each delay, as a fraction of it either way (0 to 1), never above maxDelay. Default 0.5. */
   jitter?: number;
   /** Attempts after a loss before giving up. Default Infinity. */
   maxAttempts?: number;
@@ -79,10 +79,16 @@ function sizeOf(data: MessageData): number {
   return typeof data === "string" ? utf8Length(data) : isBinary(data) ? data.byteLength : (data as Blob).size;
 }
 
-/** The delay before attempt `attempt` (1-based): exponential, capped, spread by jitter. */
+/**
+ * The delay before attempt `attempt` (1-based): exponential up to `maxDelay`, then spread by
+ * jitter within [base × (1 − jitter), min(maxDelay, base × (1 + jitter))]. The spread stays
+ * under the cap, so `maxDelay` is never exceeded and delays at the cap still differ.
+ */
 export function backoffDelay(options: Required<ReconnectOptions>, attempt: number, random: () => number): number {
   const base = Math.min(options.maxDelay, options.initialDelay * Math.pow(options.factor, attempt - 1));
-  return Math.max(0, Math.round(base * (1 + options.jitter * (2 * random() - 1))));
+  const low = base * (1 - options.jitter);
+  const high = Math.min(options.maxDelay, base * (1 + options.jitter));
+  return Math.max(0, Math.round(low + (high - low) * random()));
 }
 
 /**

@@ -88,6 +88,16 @@ describe("backoffDelay", () => {
     expect(backoffDelay(options, 3, () => 0.5)).toBe(400);
     expect(backoffDelay(options, 3, () => 1)).toBe(600);
   });
+  test("never exceeds maxDelay: at the cap the jitter spreads below it", () => {
+    const capped = { ...options, initialDelay: 500, maxDelay: 200 };
+    const draws = [0, 0.25, 0.5, 0.75, 0.999, 1];
+    const delays = draws.map((draw) => backoffDelay(capped, 1, () => draw));
+    expect(Math.max(...delays)).toBe(200);
+    expect(delays).toEqual([100, 125, 150, 175, 200, 200]);
+    // an attempt whose upper spread would cross the cap is cut there, its lower spread kept
+    expect(backoffDelay(options, 4, () => 0)).toBe(400);
+    expect(backoffDelay(options, 4, () => 1)).toBe(1000);
+  });
 });
 
 test("survives a server restart and delivers what was written meanwhile, in order", async () => {
