@@ -4,14 +4,22 @@
  * users inject `ws` or an EventSource implementation.
  */
 
+/**
+ * An event handler property. Declared through a method so that its parameter is compared
+ * bivariantly: the browser's WebSocket (`(ev: Event) => any`), `ws` (`(event: WebSocket.Event)
+ * => void`) and the `eventsource` package each declare their own event classes, and all of
+ * them must be assignable here as they are, without casts.
+ */
+export type EventHandler<E> = { handle(event: E): void }["handle"];
+
 export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
   readonly bufferedAmount?: number;
-  onopen: ((event: unknown) => void) | null;
-  onclose: ((event: { code?: number; reason?: string; wasClean?: boolean }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
+  onopen: EventHandler<unknown> | null;
+  onclose: EventHandler<{ code?: number; reason?: string; wasClean?: boolean }> | null;
+  onerror: EventHandler<unknown> | null;
+  onmessage: EventHandler<{ data: unknown }> | null;
   send(data: string | ArrayBuffer | ArrayBufferView | Blob): void;
   close(code?: number, reason?: string): void;
 }
@@ -25,9 +33,9 @@ export type WebSocketConstructor = new (
 
 export interface EventSourceLike {
   readonly readyState: number;
-  onopen: ((event: unknown) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: string }) => void) | null;
+  onopen: EventHandler<unknown> | null;
+  onerror: EventHandler<unknown> | null;
+  onmessage: EventHandler<{ data: string }> | null;
   close(): void;
 }
 

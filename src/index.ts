@@ -53,6 +53,7 @@ export type {
   TransportContext,
   TransportDefinition,
   TransportEvents,
+  TransportName,
   TransportOptions,
   TransportState,
 } from "./transport.js";

@@ -23,7 +23,14 @@ import {
   type ReceivedPacket,
   separator,
 } from "./protocol.js";
-import type { SessionInfo, Transport, TransportContext, TransportDefinition, TransportOptions } from "./transport.js";
+import type {
+  SessionInfo,
+  Transport,
+  TransportContext,
+  TransportDefinition,
+  TransportName,
+  TransportOptions,
+} from "./transport.js";
 import { startUpgrades, type Upgrader } from "./upgrade.js";
 import { type Endpoint, endpointKey, endpointUrl, parseEndpoint } from "./url.js";
 
@@ -73,7 +80,7 @@ export interface SocketOptions {
    * Transports to use, in order of preference: the first the environment supports opens the
    * session, the others are upgrade candidates when the server advertises them.
    */
-  transports?: readonly (TransportDefinition | string)[];
+  transports?: readonly (TransportDefinition | TransportName)[];
   /** Probe and move to a better transport after the handshake. Default true. */
   upgrade?: boolean;
   /** Start on the transport an earlier session upgraded to, skipping the probe. Default false. */
@@ -94,6 +101,12 @@ export interface SocketOptions {
   pollInterval?: number;
   /** Add a cache-busting `t` parameter to HTTP requests. Default true. */
   timestampRequests?: boolean;
+  /**
+   * The most the server may send in one piece: a polling response, a stream line or event, an
+   * iframe message, a WebSocket frame. Past it the socket closes with IncomingTooLargeError
+   * instead of buffering without bound. Default 1e8 (100 MB); `Infinity` for no limit.
+   */
+  maxIncomingBytes?: number;
   /** The globals cometa uses; each defaults to `globalThis`'s. */
   env?: Partial<Environment>;
 }
@@ -119,6 +132,7 @@ const defaultOptions = {
   requestTimeout: 0,
   pollInterval: 1000,
   timestampRequests: true,
+  maxIncomingBytes: 1e8,
 };
 
 const memoryKeyPrefix = "cometa:transport:";
@@ -172,6 +186,8 @@ export class BaseSocket extends Emitter<SocketEvents> {
       const value = this._options[key];
       if (typeof value !== "number" || !(value >= 0)) throw new UsageError(`${key} must be a number of milliseconds`);
     }
+    const { maxIncomingBytes } = this._options;
+    if (typeof maxIncomingBytes !== "number" || !(maxIncomingBytes > 0)) throw new UsageError("maxIncomingBytes must be a positive number");
     if (this._options.binaryType !== "arraybuffer" && this._options.binaryType !== "blob") {
       throw new UsageError(`binaryType must be "arraybuffer" or "blob"`);
     }

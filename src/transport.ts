@@ -42,6 +42,12 @@ export interface TransportOptions {
   pollInterval: number;
   /** Append a cache-busting parameter to every HTTP request. */
   timestampRequests: boolean;
+  /**
+   * The most the server may send in one piece (a polling response, a stream line or event, a
+   * frame): more is an IncomingTooLargeError and a close. Bytes, or characters for text
+   * received already decoded.
+   */
+  maxIncomingBytes: number;
 }
 
 export interface TransportContext {
@@ -71,6 +77,12 @@ export interface Transport extends Pick<Emitter<TransportEvents>, "on" | "once" 
   /** Undoes `pause` when the upgrade it was for failed. */
   resume?(): void;
 }
+
+/**
+ * The transports cometa ships, by the names `transports` accepts on `Socket` and
+ * `ReconnectingSocket` (and the names servers list in `upgrades`).
+ */
+export type TransportName = "polling" | "websocket" | "sse" | "xhr-streaming" | "iframe" | "jsonp" | "short-polling";
 
 export interface TransportDefinition {
   /** The name in `transports` options and in the server's `upgrades` list. */

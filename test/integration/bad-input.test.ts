@@ -197,6 +197,7 @@ describe("from the caller", () => {
     ["a string that is not a URL", () => new Socket("http://[bad", { env })],
     ["an unsupported scheme", () => new Socket("ftp://example.test", { env })],
     ["no URL outside a page", () => new Socket(undefined, { env })],
+    // @ts-expect-error the name is refused by the types too; this checks the run-time refusal
     ["an unknown transport name", () => new Socket("http://127.0.0.1:9", { env, transports: ["carrier-pigeon"] })],
     ["a name given to BaseSocket", () => new BaseSocket("http://127.0.0.1:9", { env, transports: ["polling"] })],
     ["no transports", () => new BaseSocket("http://127.0.0.1:9", { env })],

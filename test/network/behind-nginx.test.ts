@@ -274,7 +274,7 @@ describe.skipIf(!hasNginx)("3. proxy_read_timeout 2s, pingInterval 5s", () => {
 
 describe.skipIf(!hasNginx)("3. proxy_read_timeout 2s, with ReconnectingSocket", () => {
   // (a cut held poll costs no session with cometa/server: see the long-polling test above)
-  test.each([{ name: "websocket", transports: ["polling", "websocket"] }])(
+  test.each([{ name: "websocket", transports: ["polling", "websocket"] as const }])(
     "$name: each cut costs a session, and messages still arrive once, in order", { timeout: 20_000 }, async ({ name, transports }) => {
     const upstream: string[] = [];
     await behind(proxyConfigs.shortReadTimeout, { pingInterval: 5000, pingTimeout: 5000 }, (session) =>

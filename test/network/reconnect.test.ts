@@ -94,8 +94,8 @@ afterEach(() => {
 
 describe.each([
   { name: "websocket (default ladder)", options: {}, upgrade: true },
-  { name: "polling", options: { transports: ["polling"] }, upgrade: false },
-  { name: "sse", options: { transports: ["polling", "sse"] }, upgrade: true },
+  { name: "polling", options: { transports: ["polling"] as const }, upgrade: false },
+  { name: "sse", options: { transports: ["polling", "sse"] as const }, upgrade: true },
 ])("a network cut on $name", ({ name, options, upgrade }) => {
   test("messages written during the outage arrive once, in order, after the reconnect", async () => {
     const a = await startServer();
@@ -244,7 +244,7 @@ test("backoff delays grow as configured while the network is down", async () => 
 
 describe.each([
   { name: "websocket", options: {}, upgrade: true },
-  { name: "polling", options: { transports: ["polling"] }, upgrade: false },
+  { name: "polling", options: { transports: ["polling"] as const }, upgrade: false },
 ])("heartbeat loss on $name", ({ name, options, upgrade }) => {
   const heartbeat = { pingInterval: 300, pingTimeout: 200 };
 

@@ -19,6 +19,7 @@ import {
   type SocketState,
   type Transport,
   type TransportDefinition,
+  type TransportName,
   TransportError,
   UpgradeError,
   websocket,
@@ -65,7 +66,7 @@ function typeChecks(socket: Socket) {
 
   // transports as values or, on Socket, as names
   expectTypeOf(polling).toEqualTypeOf<TransportDefinition>();
-  expectTypeOf<SocketOptions["transports"]>().toEqualTypeOf<readonly (TransportDefinition | string)[] | undefined>();
+  expectTypeOf<SocketOptions["transports"]>().toEqualTypeOf<readonly (TransportDefinition | TransportName)[] | undefined>();
   new BaseSocket("http://h", { transports: [polling, websocket] });
   new Socket("http://h", { transports: ["websocket", polling], binaryType: "blob" });
   // @ts-expect-error binaryType is a union
