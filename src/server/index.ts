@@ -8,8 +8,8 @@
  * const engine = attach(createServer().listen(3000), { allowedOrigins: ["https://app.example"] });
  * engine.on("connection", (socket) => socket.on("message", (data) => socket.send(data)));
  *
- * With socket.io 4.8: `const io = new SocketIoServer(); io.bind(new Server(opts))` and attach
- * the engine to the HTTP server (`engine.attach(httpServer)`).
+ * With socket.io 4.8: `const engine = new Server({ path: "/socket.io/", ...opts });
+ * engine.attach(httpServer); io.bind(engine);` (`io` a socket.io `Server`).
  */
 import type { Server as HttpServer } from "node:http";
 import type { AttachOptions } from "engine.io";

@@ -66,6 +66,13 @@ export interface ServerOptions extends Omit<StockServerOptions, "transports"> {
    * @defaultValue 15000
    */
   keepAliveInterval?: number;
+  /**
+   * Where {@link Server.attach} serves when its own options name no `path`: `"/socket.io/"`
+   * for socket.io clients. (engine.io reads `path` only from `attach`'s options and would
+   * ignore it here, serving `/engine.io/` whatever the constructor was told.)
+   * @defaultValue "/engine.io/"
+   */
+  path?: string;
 }
 
 export interface ResolvedOptions {
@@ -76,6 +83,7 @@ export interface ResolvedOptions {
   readonly recycleBytes: number;
   readonly paddingBytes: number | undefined;
   readonly keepAliveInterval: number;
+  readonly path: string | undefined;
 }
 
 function nonNegativeInteger(name: string, value: number | undefined, fallback: number, min = 0): number {
@@ -87,7 +95,10 @@ function nonNegativeInteger(name: string, value: number | undefined, fallback: n
 }
 
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
-  const { transports, allowedOrigins, recycleBytes, paddingBytes, keepAliveInterval, ...engineOptions } = options;
+  const { transports, allowedOrigins, recycleBytes, paddingBytes, keepAliveInterval, path, ...engineOptions } = options;
+  if (path !== undefined && (typeof path !== "string" || !path.startsWith("/"))) {
+    throw new TypeError(`cometa/server: path must be a string starting with "/", got ${JSON.stringify(path)}`);
+  }
   const isAllowedOrigin = allowedOrigins === undefined ? undefined : compileAllowedOrigins(allowedOrigins);
   const names: TransportName[] = transports
     ? [...transports]
@@ -107,5 +118,6 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     recycleBytes: nonNegativeInteger("recycleBytes", recycleBytes, DEFAULT_RECYCLE_BYTES, 1),
     paddingBytes: paddingBytes === undefined ? undefined : nonNegativeInteger("paddingBytes", paddingBytes, 0),
     keepAliveInterval: nonNegativeInteger("keepAliveInterval", keepAliveInterval, DEFAULT_KEEP_ALIVE_INTERVAL),
+    path,
   };
 }

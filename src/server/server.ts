@@ -2,8 +2,9 @@
  * cometa's engine.io `Server`: stock polling, JSONP and WebSocket, plus sse, xhr-streaming,
  * iframe and short-polling, and the upgrades from (short-)polling to the streaming ones.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import type { AttachOptions } from "engine.io";
 import {
   type EngineErrorCode,
   type EngineRequest,
@@ -71,6 +72,23 @@ export class Server extends EngineServerBase {
     this.on("connection", (socket: EngineSocket) =>
       watchUpgrades(socket, (candidate) => this.stockCandidates.set(socket, candidate)),
     );
+  }
+
+  /**
+   * engine.io's `attach`, under the constructor's `path` when `options` names none, so
+   * `new Server({ path: "/socket.io/" }).attach(http)` serves where it was told. Two
+   * different paths are refused rather than one of them silently ignored.
+   */
+  override attach(server: HttpServer, options: AttachOptions = {}): void {
+    const path = this.settings.path;
+    const trimmed = (value: string) => value.replace(/\/$/, "");
+    if (path !== undefined && options.path !== undefined && trimmed(options.path) !== trimmed(path)) {
+      throw new TypeError(
+        `cometa/server: attach() was given path ${JSON.stringify(options.path)} but the Server was made with ` +
+          `path ${JSON.stringify(path)}; give it in one place`,
+      );
+    }
+    super.attach(server, { ...options, path: options.path ?? path });
   }
 
   override handleRequest(req: IncomingMessage, res: ServerResponse): void {
