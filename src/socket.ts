@@ -9,9 +9,10 @@ import {
   HandshakeError,
   HeartbeatError,
   ProtocolError,
-  type UpgradeError,
+  UpgradeError,
   UsageError,
 } from "./errors.js";
+import { explain, unavailable } from "./explain.js";
 import { createHeartbeat, type Heartbeat } from "./heartbeat.js";
 import {
   type BinaryType,
@@ -205,7 +206,13 @@ export class BaseSocket extends Emitter<SocketEvents> {
     const first = this._firstTransport();
     this.transport = this._create(first);
     this._connectTimer = this._env.setTimeout(
-      () => this._fail(new HandshakeError(`no handshake within ${this._options.connectTimeout} ms`), "transport error"),
+      () =>
+        this._fail(
+          new HandshakeError(
+            `no handshake within ${this._options.connectTimeout} ms: is the server up, and serving engine.io at \`path\` ${this._endpoint.path}?`,
+          ),
+          "transport error",
+        ),
       this._options.connectTimeout,
     );
     this._use(this.transport);
@@ -396,6 +403,10 @@ export class BaseSocket extends Emitter<SocketEvents> {
       (definition) =>
         definition.name !== current && advertised.includes(definition.name) && definition.supported(this._env),
     );
+    // said once per session: the best transport on offer lacks a global the app can supply
+    const best = this._definitions.find((definition) => definition.name !== current && advertised.includes(definition.name));
+    const hint = best && !best.supported(this._env) ? unavailable(best.name) : undefined;
+    if (hint) this.emit("upgradeError", new UpgradeError(hint, best!.name));
     if (candidates.length === 0) return;
     this._upgrader = startUpgrades(
       {
@@ -405,7 +416,7 @@ export class BaseSocket extends Emitter<SocketEvents> {
         create: (definition) => this._create(definition),
         upgrading: (name) => this.emit("upgrading", name),
         failed: (error) => {
-          this.emit("upgradeError", error);
+          this.emit("upgradeError", this._explain(error) as UpgradeError);
           // the current transport resumed: what was written during the attempt goes out now
           this._flush();
         },
@@ -454,8 +465,13 @@ export class BaseSocket extends Emitter<SocketEvents> {
   private _fail(error: CometaError | undefined, reason: CloseReason) {
     if (this.state === "closed") return;
     if (this.state === "closing" && reason === "transport close") return this._finish("forced close");
-    if (error) this.emit("error", error);
+    if (error) this.emit("error", this._explain(error));
     this._finish(reason, error);
+  }
+
+  /** The error with the endpoint, its first useful cause and, for usual mistakes, what to do. */
+  private _explain(error: CometaError): CometaError {
+    return explain(error, endpointKey(this._endpoint), this._endpoint.path, this.state === "opening");
   }
 
   private _finish(reason: CloseReason, error?: CometaError) {
