@@ -4,6 +4,11 @@
 //   dist/cometa.core.min.js             the same with long-polling and WebSocket only (src/core.ts)
 //   dist/cometa.d.ts                    bundled declarations
 //   dist/server.{mjs,cjs,d.ts}          Node server extension, only when src/server/index.ts exists
+//   dist/engine.io-client{,.node}.{mjs,cjs}, .d.ts   engine.io-client's face over cometa (browsers, Node)
+//   dist/engine.io-client-{register,hooks}.mjs       Node loader hook aliasing engine.io-client to it
+// No source maps: the ES module and CommonJS builds are unminified and readable as they are, and
+// maps (which embed every source) were three quarters of the package. `SOURCEMAP=1 npm run build`
+// writes them, for debugging a minified build.
 import { existsSync, rmSync } from "node:fs";
 import nodeResolve from "@rollup/plugin-node-resolve";
 import terser from "@rollup/plugin-terser";
@@ -22,6 +27,9 @@ import dts from "rollup-plugin-dts";
 const CLIENT_ENTRY = "src/index.ts";
 const CORE_ENTRY = "src/core.ts";
 const SERVER_ENTRY = "src/server/index.ts";
+const COMPAT_ENTRY = "src/compat/engine.io-client.ts";
+const COMPAT_NODE_ENTRY = "src/compat/node/engine.io-client.ts";
+const sourcemap = process.env.SOURCEMAP === "1";
 
 // Start from an empty dist/ so a removed entry never leaves stale files (not in watch mode).
 if (!process.env.ROLLUP_WATCH) rmSync("dist", { recursive: true, force: true });
@@ -59,7 +67,7 @@ function iife(input, file) {
       format: "iife",
       name: "Cometa",
       exports: "named",
-      sourcemap: true,
+      sourcemap,
       plugins: [terser(terserOptions(IIFE_TARGET))],
     },
     onwarn,
@@ -72,8 +80,8 @@ const client = [
     external: clientExternal,
     plugins: [typescript({ target: MODULE_TARGET })],
     output: [
-      { file: "dist/cometa.mjs", format: "es", sourcemap: true },
-      { file: "dist/cometa.cjs", format: "cjs", exports: "named", sourcemap: true },
+      { file: "dist/cometa.mjs", format: "es", sourcemap },
+      { file: "dist/cometa.cjs", format: "cjs", exports: "named", sourcemap },
     ],
     onwarn,
   },
@@ -98,8 +106,8 @@ const server = existsSync(SERVER_ENTRY)
           typescript({ target: "node20", platform: "node" }),
         ],
         output: [
-          { file: "dist/server.mjs", format: "es", sourcemap: true },
-          { file: "dist/server.cjs", format: "cjs", exports: "named", sourcemap: true },
+          { file: "dist/server.mjs", format: "es", sourcemap },
+          { file: "dist/server.cjs", format: "cjs", exports: "named", sourcemap },
         ],
         onwarn,
       },
@@ -113,4 +121,44 @@ const server = existsSync(SERVER_ENTRY)
     ]
   : [];
 
-export default [...client, ...server];
+/** Node-only files of the compat entry: `ws` and Node builtins stay imports. */
+const compatNodeExternal = (id) => clientExternal(id) || id === "ws" || id.startsWith("node:");
+
+const compat = [
+  {
+    input: COMPAT_ENTRY,
+    external: clientExternal,
+    plugins: [typescript({ target: MODULE_TARGET })],
+    output: [
+      { file: "dist/engine.io-client.mjs", format: "es", sourcemap: true },
+      { file: "dist/engine.io-client.cjs", format: "cjs", exports: "named", sourcemap: true },
+    ],
+    onwarn,
+  },
+  {
+    input: COMPAT_NODE_ENTRY,
+    external: compatNodeExternal,
+    plugins: [typescript({ target: "node20", platform: "node" })],
+    output: [
+      { file: "dist/engine.io-client.node.mjs", format: "es", sourcemap: true },
+      { file: "dist/engine.io-client.node.cjs", format: "cjs", exports: "named", sourcemap: true },
+    ],
+    onwarn,
+  },
+  {
+    input: { "engine.io-client-register": "src/compat/node/register.ts", "engine.io-client-hooks": "src/compat/node/hooks.ts" },
+    external: compatNodeExternal,
+    plugins: [typescript({ target: "node20", platform: "node" })],
+    output: { dir: "dist", format: "es", entryFileNames: "[name].mjs" },
+    onwarn,
+  },
+  {
+    input: COMPAT_ENTRY,
+    external: clientExternal,
+    plugins: [dts()],
+    output: { file: "dist/engine.io-client.d.ts", format: "es" },
+    onwarn,
+  },
+];
+
+export default [...client, ...server, ...compat];

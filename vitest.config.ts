@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 // Three inline projects. In vitest 4 an inline project inherits this root config only
@@ -24,6 +25,26 @@ export default defineConfig({
           name: "integration",
           include: ["test/integration/**/*.test.ts", "test/server/**/*.test.ts", "test/network/**/*.test.ts"],
           environment: "node",
+        },
+      },
+      {
+        // socket.io-client 4.8, unchanged, on cometa: its `engine.io-client` import resolves to
+        // cometa's compat entry (Node build), as a bundler alias or the Node loader hook does.
+        extends: true,
+        resolve: {
+          alias: [
+            {
+              find: /^engine\.io-client$/,
+              replacement: fileURLToPath(new URL("./src/compat/node/engine.io-client.ts", import.meta.url)),
+            },
+          ],
+        },
+        test: {
+          name: "compat",
+          include: ["test/compat/**/*.test.ts"],
+          environment: "node",
+          // transformed by vite, so the alias reaches socket.io-client's own imports
+          server: { deps: { inline: ["socket.io-client"] } },
         },
       },
       {
