@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { Server } from "engine.io";
+import { listen, requireBuilt, runExample } from "../support.mjs";
 
 const dist = (file) => fileURLToPath(new URL(`./dist/${file}`, import.meta.url));
 const files = {
@@ -14,6 +15,10 @@ const files = {
 };
 
 export async function startBundlerServer({ port = 3000, host = "127.0.0.1" } = {}) {
+  requireBuilt(
+    [new URL("./dist/index.html", import.meta.url), new URL("./dist/main.js", import.meta.url)],
+    "npm run build && node examples/bundler/build.mjs",
+  );
   const http = createServer(async (request, response) => {
     const file = files[new URL(request.url, "http://localhost").pathname];
     if (!file) return response.writeHead(404).end();
@@ -27,14 +32,14 @@ export async function startBundlerServer({ port = 3000, host = "127.0.0.1" } = {
   const engine = new Server();
   engine.attach(http);
   engine.on("connection", (socket) => socket.on("message", (data) => socket.send(data)));
-  await new Promise((resolve) => http.listen(port, host, resolve));
+  const actualPort = await listen(http, port, host).catch((error) => (engine.close(), Promise.reject(error)));
   return {
-    url: `http://${host}:${http.address().port}/`,
+    url: `http://${host}:${actualPort}/`,
     close: () => new Promise((resolve) => (engine.close(), http.closeAllConnections(), http.close(resolve))),
   };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { url } = await startBundlerServer({ port: Number(process.env.PORT ?? 3000) });
-  console.log(`cometa bundler example: open ${url}`);
+  const server = await runExample(import.meta.url, startBundlerServer);
+  if (server) console.log(`cometa bundler example: open ${server.url}`);
 }

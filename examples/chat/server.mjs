@@ -20,14 +20,7 @@ import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { networkInterfaces } from "node:os";
 import { fileURLToPath } from "node:url";
-
-let attach;
-try {
-  ({ attach } = await import("../../dist/server.mjs"));
-} catch (error) {
-  if (error?.code !== "ERR_MODULE_NOT_FOUND") throw error;
-  throw new Error("dist/server.mjs is missing: run `npm run build` first (or `npm run demo`)", { cause: error });
-}
+import { importBuilt, listen, requireBuilt, runExample } from "../support.mjs";
 
 export const limits = Object.freeze({
   /** Characters of one raw message; engine.io itself refuses payloads over maxHttpBufferSize. */
@@ -94,6 +87,15 @@ export function parseRequest(data) {
   return { ok: false, message: "unknown message type" };
 }
 
+/**
+ * The transport a session is on, as the page names it: engine.io serves JSONP as a variant of
+ * its polling transport (`j` in the handshake's query), so its own name would say "polling".
+ */
+export function transportOf(socket) {
+  const name = socket.transport.name;
+  return name === "polling" && socket.request?._query?.j !== undefined ? "jsonp" : name;
+}
+
 /** The chat room: who is here and what was said, independent of HTTP. */
 function createRoom() {
   /** name -> { name, token, socket } */
@@ -102,7 +104,7 @@ function createRoom() {
   const memberOf = new Map();
   const history = [];
 
-  const users = () => [...members.values()].map((m) => ({ name: m.name, transport: m.socket.transport.name }));
+  const users = () => [...members.values()].map((m) => ({ name: m.name, transport: transportOf(m.socket) }));
   const sendTo = (socket, message) => socket.send(JSON.stringify(message));
   const broadcast = (message) => {
     const data = JSON.stringify(message);
@@ -184,6 +186,8 @@ function localOrigins(host, port) {
  * (behind a reverse proxy, its public origin); the server's own are always allowed.
  */
 export async function startChatServer({ port = 3000, host = "127.0.0.1", origins = [], log = () => {} } = {}) {
+  requireBuilt([new URL("../../dist/cometa.min.js", import.meta.url)]);
+  const { attach } = await importBuilt(new URL("../../dist/server.mjs", import.meta.url));
   const http = createServer(async (request, response) => {
     const file = files[new URL(request.url, "http://localhost").pathname];
     if (!file || (request.method !== "GET" && request.method !== "HEAD")) {
@@ -227,14 +231,10 @@ export async function startChatServer({ port = 3000, host = "127.0.0.1", origins
     socket.on("close", () => room.leave(socket));
   });
 
-  await new Promise((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(port, host, () => {
-      http.off("error", reject);
-      resolve();
-    });
+  const actualPort = await listen(http, port, host).catch((error) => {
+    engine.close();
+    throw error;
   });
-  const actualPort = http.address().port;
   for (const origin of [...localOrigins(host, actualPort), ...origins]) allowed.add(origin);
   const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
   const url = `http://${shownHost}:${actualPort}/`;
@@ -253,10 +253,7 @@ export async function startChatServer({ port = 3000, host = "127.0.0.1", origins
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const origins = (process.env.ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean);
-  await startChatServer({
-    port: Number(process.env.PORT ?? 3000),
-    host: process.env.HOST ?? "127.0.0.1",
-    origins,
-    log: console.log,
-  });
+  await runExample(import.meta.url, ({ port }) =>
+    startChatServer({ port, host: process.env.HOST ?? "127.0.0.1", origins, log: console.log }),
+  );
 }

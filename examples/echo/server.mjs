@@ -1,9 +1,10 @@
 // The smallest cometa demo: a stock engine.io server that echoes, and a page that loads the
-// minified build with a <script> tag. `npm run demo` builds and starts it.
+// minified build with a <script> tag: `npm run build && node examples/echo/server.mjs`.
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { Server } from "engine.io";
+import { listen, requireBuilt, runExample } from "../support.mjs";
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const files = {
@@ -12,6 +13,7 @@ const files = {
 };
 
 export async function startEchoServer({ port = 3000, host = "127.0.0.1" } = {}) {
+  requireBuilt([new URL("../../dist/cometa.min.js", import.meta.url)]);
   const http = createServer(async (request, response) => {
     const file = files[new URL(request.url, "http://localhost").pathname];
     if (!file) {
@@ -33,8 +35,8 @@ export async function startEchoServer({ port = 3000, host = "127.0.0.1" } = {}) 
     socket.send(`welcome, you are ${socket.id} on ${socket.transport.name}`);
     socket.on("message", (data) => socket.send(data));
   });
-  await new Promise((resolve) => http.listen(port, host, resolve));
-  const url = `http://${host}:${http.address().port}/`;
+  const actualPort = await listen(http, port, host).catch((error) => (engine.close(), Promise.reject(error)));
+  const url = `http://${host}:${actualPort}/`;
   return {
     url,
     close: () =>
@@ -47,6 +49,6 @@ export async function startEchoServer({ port = 3000, host = "127.0.0.1" } = {}) 
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { url } = await startEchoServer({ port: Number(process.env.PORT ?? 3000) });
-  console.log(`cometa echo demo: open ${url}`);
+  const server = await runExample(import.meta.url, startEchoServer);
+  if (server) console.log(`cometa echo demo: open ${server.url}`);
 }

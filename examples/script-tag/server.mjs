@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
-import { attach } from "../../dist/server.mjs";
+import { importBuilt, listen, requireBuilt, runExample } from "../support.mjs";
 
 const files = {
   "/": ["text/html; charset=utf-8", new URL("./index.html", import.meta.url)],
@@ -11,6 +11,8 @@ const files = {
 };
 
 export async function startScriptTagServer({ port = 3000, host = "127.0.0.1" } = {}) {
+  requireBuilt([new URL("../../dist/cometa.min.js", import.meta.url)]);
+  const { attach } = await importBuilt(new URL("../../dist/server.mjs", import.meta.url));
   const http = createServer((request, response) => {
     const file = files[new URL(request.url, "http://localhost").pathname];
     if (!file) return response.writeHead(404).end();
@@ -22,14 +24,14 @@ export async function startScriptTagServer({ port = 3000, host = "127.0.0.1" } =
   });
   const engine = attach(http);
   engine.on("connection", (socket) => socket.on("message", (data) => socket.send(data)));
-  await new Promise((resolve) => http.listen(port, host, resolve));
+  const actualPort = await listen(http, port, host).catch((error) => (engine.close(), Promise.reject(error)));
   return {
-    url: `http://${host}:${http.address().port}/`,
+    url: `http://${host}:${actualPort}/`,
     close: () => new Promise((resolve) => (engine.close(), http.closeAllConnections(), http.close(resolve))),
   };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { url } = await startScriptTagServer({ port: Number(process.env.PORT ?? 3000) });
-  console.log(`cometa script-tag example: open ${url}`);
+  const server = await runExample(import.meta.url, startScriptTagServer);
+  if (server) console.log(`cometa script-tag example: open ${server.url}`);
 }

@@ -208,3 +208,27 @@ test("a page from another origin is refused", async () => {
   });
   expect(response.status).toBe(403);
 });
+
+test("a user on JSONP is listed as on jsonp, not polling (engine.io serves JSONP as a polling variant)", async () => {
+  // a raw JSONP client, as the page's <script> tags are: GETs answered with ___eio[0]("..."), form POSTs
+  const base = new URL("/engine.io/?EIO=4&transport=polling&j=0", chat.url);
+  // what a browser sends with the page's own <script> and form requests
+  const page = { Referer: chat.url, "Sec-Fetch-Site": "same-origin" };
+  const payload = async (url: URL) => {
+    const script = await (await fetch(url, { headers: page })).text();
+    return (JSON.parse(/^___eio\[0\]\((".*")\);$/s.exec(script)![1]!) as string).split("\x1e");
+  };
+  const [open] = await payload(base);
+  const { sid } = JSON.parse(open!.slice(1)) as { sid: string };
+  const session = new URL(`${base}&sid=${sid}`);
+  const posted = await fetch(session, {
+    method: "POST",
+    headers: { ...page, "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ d: `4${JSON.stringify({ type: "join", name: "Jo" })}` }),
+  });
+  expect(posted.status).toBe(200);
+  const packets = await payload(session);
+  const welcome = JSON.parse(packets.find((packet) => packet.startsWith("4"))!.slice(1)) as Extract<ChatMessage, { type: "welcome" }>;
+  expect(welcome).toMatchObject({ type: "welcome", name: "Jo" });
+  expect(welcome.users).toEqual([{ name: "Jo", transport: "jsonp" }]);
+});
