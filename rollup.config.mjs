@@ -6,10 +6,13 @@
 //   dist/server.{mjs,cjs,d.ts}          Node server extension, only when src/server/index.ts exists
 //   dist/engine.io-client{,.node}.{mjs,cjs}, .d.ts   engine.io-client's face over cometa (browsers, Node)
 //   dist/engine.io-client-{register,hooks}.mjs       Node loader hook aliasing engine.io-client to it
+//   dist/socket.io.min.js               socket.io-client 4.8 on cometa, global `io` like socket.io's own
 // No source maps: the ES module and CommonJS builds are unminified and readable as they are, and
 // maps (which embed every source) were three quarters of the package. `SOURCEMAP=1 npm run build`
 // writes them, for debugging a minified build.
 import { existsSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
 import nodeResolve from "@rollup/plugin-node-resolve";
 import terser from "@rollup/plugin-terser";
 import {
@@ -161,4 +164,27 @@ const compat = [
   },
 ];
 
-export default [...client, ...server, ...compat];
+/**
+ * socket.io-client's own browser entry (what its dist/socket.io.min.js is built from), with its
+ * `engine.io-client` import resolved to cometa's compat entry: the bundler recipe, applied here.
+ */
+const socketIoEntry = join(
+  dirname(createRequire(import.meta.url).resolve("socket.io-client")),
+  "../esm/browser-entrypoint.js",
+);
+const socketIoScript = {
+  ...iife(socketIoEntry, "dist/socket.io.min.js"),
+  plugins: [
+    {
+      name: "alias-engine.io-client",
+      resolveId: (id) => (id === "engine.io-client" ? resolve(COMPAT_ENTRY) : null),
+    },
+    ...iife(socketIoEntry, "").plugins,
+  ],
+};
+const socketIoTerser = terserOptions(IIFE_TARGET);
+// socket.io-parser's `_placeholder` is a key on the wire (binary attachments): never renamed
+socketIoTerser.mangle = { properties: { regex: /^_(?!placeholder$)[a-zA-Z]/ } };
+socketIoScript.output = { ...socketIoScript.output, name: "io", exports: "default", plugins: [terser(socketIoTerser)] };
+
+export default [...client, ...server, ...compat, socketIoScript];

@@ -2,7 +2,7 @@
  * A socket.io 4.8 server on an ephemeral loopback port: stock (engine.io underneath), or bound
  * to cometa/server's engine with `io.bind(engine)`.
  */
-import { createServer } from "node:http";
+import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server as IoServer, type ServerOptions as IoOptions } from "socket.io";
 import { Server as CometaServer, type ServerOptions as CometaOptions } from "../../../src/server/index.js";
@@ -12,6 +12,7 @@ export type ServerKind = "stock" | "cometa";
 export interface IoTestServer {
   url: string;
   io: IoServer;
+  http: HttpServer;
   close(): Promise<void>;
 }
 
@@ -34,6 +35,7 @@ export async function startIoServer(
   return {
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
     io,
+    http,
     close: () =>
       new Promise<void>((resolve) => {
         io.close();
