@@ -106,7 +106,19 @@ async function main() {
     }
   }
 
+  // socket.io-client on cometa, against socket.io's own script-tag build (its size is the budget).
+  const sioOwn = join(root, "node_modules/socket.io-client/dist/socket.io.min.js");
+  const sioOwnGzip = existsSync(sioOwn) ? gzip(readFileSync(sioOwn)) : undefined;
+  const sioMinJs = join(root, "dist/socket.io.min.js");
+  if (existsSync(sioMinJs)) {
+    measure("dist/socket.io.min.js (socket.io-client on cometa, 7 transports)", readFileSync(sioMinJs), sioOwnGzip && sioOwnGzip / KB);
+  } else notes.push("dist/socket.io.min.js missing: run `npm run build`.");
+
   // For comparison.
+  if (sioOwnGzip !== undefined) {
+    const { version } = JSON.parse(readFileSync(join(root, "node_modules/socket.io-client/package.json"), "utf8"));
+    measure(`socket.io-client ${version} socket.io.min.js (3 transports)`, readFileSync(sioOwn));
+  }
   const eio = join(root, "node_modules/engine.io-client/dist/engine.io.min.js");
   if (existsSync(eio)) {
     const { version } = JSON.parse(readFileSync(join(root, "node_modules/engine.io-client/package.json"), "utf8"));
