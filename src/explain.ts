@@ -6,8 +6,11 @@
  */
 import { type CometaError, ServerError, TransportError } from "./errors.js";
 
-/** Transports stock engine.io and socket.io do not serve: cometa/server adds them. */
-const extensionTransports = ["sse", "xhr-streaming", "iframe", "short-polling"];
+/**
+ * Transports stock engine.io and socket.io serve; cometa/server adds the others. Named this
+ * way round so that a bundle keeping only some transports carries no other transport's name.
+ */
+const stockTransports = ["polling", "websocket", "jsonp"];
 
 /** The deepest cause with a message, or a word on causes that carry none (a browser's XHR). */
 function causeText(error: CometaError): string | undefined {
@@ -30,13 +33,13 @@ function remedy(error: CometaError, path: string, opening: boolean): string | un
     return `Nothing serves engine.io at ${path}: check the \`path\` option (engine.io's default is /engine.io/, socket.io's /socket.io/)`;
   }
   const transport = (error as { transport?: string }).transport || "";
-  if (!opening || !extensionTransports.includes(transport)) return undefined;
+  if (!opening || !transport || stockTransports.includes(transport)) return undefined;
   const unknown = error instanceof ServerError && error.code === 0;
   // EventSource and the forever-frame cannot read the refusal: only that the stream did not open
   const refused = error instanceof TransportError && !error.cause && (status === undefined || status === 400);
   if (!unknown && !refused) return undefined;
   return (
-    `The server does not serve ${transport}: stock engine.io and socket.io serve polling, websocket and jsonp; ` +
+    `The server does not serve ${transport}: stock engine.io and socket.io serve ${stockTransports.join(", ")}; ` +
     `cometa/server adds ${transport}` +
     (transport === "iframe" ? " (with allowedOrigins set)" : "")
   );

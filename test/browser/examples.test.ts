@@ -30,7 +30,7 @@ const forced: [choice: string, serverName: string][] = [
   ["websocket", "websocket"],
   ["xhr-streaming", "xhr-streaming"],
   ["iframe", "iframe"],
-  ["jsonp", "polling"],
+  ["jsonp", "jsonp"],
   ["short-polling", "short-polling"],
   ["polling", "polling"],
 ];

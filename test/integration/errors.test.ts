@@ -94,7 +94,7 @@ describe.each(["sse", "xhr-streaming", "short-polling"] as const)("%s forced aga
     const { error, reason } = await failure(socket(url, { transports: [name] }));
     expect(reason).toBe("transport error");
     expect(error).toBeInstanceOf(name === "sse" ? TransportError : ServerError);
-    expect(error.message).toContain(`The server does not serve ${name}: stock engine.io and socket.io serve polling, websocket and jsonp; cometa/server adds ${name}`);
+    expect(error.message).toContain(`The server does not serve ${name}: stock engine.io and socket.io serve polling, websocket, jsonp; cometa/server adds ${name}`);
     expect(error.message).toContain(`(at ${url}/engine.io/)`);
   });
 });
