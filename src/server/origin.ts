@@ -50,6 +50,18 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return typeof value === "string" ? value : undefined;
 }
 
+/** How much a request must prove about the page that made it. */
+export interface SiteRule {
+  /**
+   * For what only browsers use (JSONP, the forever-frame): a request must carry positive proof
+   * of an allowed page; one without any browser header is refused instead of passing as a
+   * non-browser client. Over plain HTTP browsers send no Fetch Metadata, so a cross-site
+   * `<script referrerpolicy="no-referrer">` arrives with no header at all, and a JSONP response
+   * is the one answer such a script can read.
+   */
+  readonly browserOnly?: boolean;
+}
+
 /**
  * Whether a request may proceed, judged by what browsers say about the page that made it.
  *
@@ -59,10 +71,15 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
  * 2. else `Sec-Fetch-Site`: `same-origin`/`none` pass; `same-site`/`cross-site` need a
  *    `Referer` whose origin is allowed (no Referer: refused, nothing to check).
  * 3. else a `Referer` must have an allowed origin.
- * 4. none of these: not a browser page (Node, curl, native apps) - allowed; these clients can
- *    forge any header anyway, so the rule protects browser users, not the server.
+ * 4. none of these: not a browser page (Node, curl, native apps) - allowed, unless
+ *    `browserOnly`; these clients can forge any header anyway, so the rule protects browser
+ *    users, not the server.
+ *
+ * Every request passing 1-3 carries positive proof (an allowed Origin or Referer, or the
+ * browser's word that the page is same-origin or that no page asked); 4 is the only pass
+ * without it.
  */
-export function isRequestFromAllowedSite(headers: IncomingHttpHeaders, isAllowed: OriginCheck): boolean {
+export function isRequestFromAllowedSite(headers: IncomingHttpHeaders, isAllowed: OriginCheck, rule: SiteRule = {}): boolean {
   const origin = header(headers, "origin");
   const fetchSite = header(headers, "sec-fetch-site");
   const referer = header(headers, "referer");
@@ -75,7 +92,7 @@ export function isRequestFromAllowedSite(headers: IncomingHttpHeaders, isAllowed
     return refererAllowed(referer, isAllowed);
   }
   if (referer !== undefined) return refererAllowed(referer, isAllowed);
-  return true;
+  return rule.browserOnly !== true;
 }
 
 function refererAllowed(referer: string | undefined, isAllowed: OriginCheck): boolean {
@@ -86,8 +103,10 @@ function refererAllowed(referer: string | undefined, isAllowed: OriginCheck): bo
 
 /**
  * The iframe transport posts every packet to `requested` (its `origin` query parameter), so
- * that origin must be allowed and must be the page that actually embeds the frame: when the
- * browser tells us (`Origin`, `Referer`), they have to agree.
+ * that origin must be allowed and must be the page that actually embeds the frame: the browser
+ * has to say so (`Origin` or `Referer` naming it), or say the page is the server's own origin
+ * (`Sec-Fetch-Site: same-origin`, where a wrong `requested` only makes postMessage drop every
+ * packet). A request that says nothing is no frame of a page: refused.
  */
 export function isIframeOriginAcceptable(
   requested: string | undefined,
@@ -99,5 +118,5 @@ export function isIframeOriginAcceptable(
   if (origin !== undefined && origin !== requested) return false;
   const referer = header(headers, "referer");
   if (referer !== undefined && serializedOrigin(referer) !== requested) return false;
-  return true;
+  return origin !== undefined || referer !== undefined || header(headers, "sec-fetch-site") === "same-origin";
 }

@@ -54,6 +54,8 @@ export class Server extends EngineServerBase {
   private readonly candidates = new WeakMap<EngineSocket, StreamingTransport>();
   /** The last candidate engine.io's own upgrade path probed for each session (WebSocket). */
   private readonly stockCandidates = new WeakMap<EngineSocket, EngineTransport>();
+  /** Sessions opened on JSONP: their polls answer with script, so every request needs proof. */
+  private readonly jsonpSessions = new WeakSet<EngineSocket>();
 
   constructor(options: ServerOptions = {}) {
     const settings = resolveOptions(options);
@@ -69,9 +71,10 @@ export class Server extends EngineServerBase {
     }
     this.framings = framings;
     this.on("headers", relabelJsonp);
-    this.on("connection", (socket: EngineSocket) =>
-      watchUpgrades(socket, (candidate) => this.stockCandidates.set(socket, candidate)),
-    );
+    this.on("connection", (socket: EngineSocket) => {
+      if ((socket.request as EngineRequest)._query.j !== undefined) this.jsonpSessions.add(socket);
+      watchUpgrades(socket, (candidate) => this.stockCandidates.set(socket, candidate));
+    });
   }
 
   /**
@@ -168,7 +171,7 @@ export class Server extends EngineServerBase {
   /** Checks every request gets before engine.io's own. */
   private refusalFor(req: EngineRequest): Refusal | null {
     const isAllowed = this.settings.isAllowedOrigin;
-    if (isAllowed && !isRequestFromAllowedSite(req.headers, isAllowed)) {
+    if (isAllowed && !isRequestFromAllowedSite(req.headers, isAllowed, { browserOnly: this.isBrowserOnly(req) })) {
       return { code: 4, context: { name: "ORIGIN_NOT_ALLOWED" } };
     }
     const { j, transport } = req._query;
@@ -181,6 +184,19 @@ export class Server extends EngineServerBase {
       if (refusal) return { code: refusal.code, context: { name: "INVALID_IFRAME_REQUEST" } };
     }
     return null;
+  }
+
+  /**
+   * JSONP and the forever-frame exist for browsers only, and their answers are the ones a
+   * cross-site page can use without CORS (a script runs, a frame posts): a request of theirs
+   * that says nothing about its page is refused rather than taken for a non-browser client.
+   * A JSONP session's polls stay JSONP (script) even when a request leaves `j` out.
+   */
+  private isBrowserOnly(req: EngineRequest): boolean {
+    const { j, sid, transport } = req._query;
+    if (j !== undefined || transport === "iframe") return true;
+    const session = sid ? this.session(sid) : undefined;
+    return session !== undefined && this.jsonpSessions.has(session) && session.transport.name === "polling";
   }
 
   /**

@@ -4,9 +4,19 @@
  * cannot open a session with any transport (a typed error and one close in the page, 403 on
  * the server, no session created).
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { describeBrowser, type EngineUnderTest, type PageServer, startEngine, startPageServer, useBrowser } from "./support/browser.js";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { type Browser, type Page, chromium } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import {
+  chromiumArgs,
+  chromiumPath,
+  describeBrowser,
+  type EngineUnderTest,
+  type PageServer,
+  startEngine,
+  startPageServer,
+  useBrowser,
+} from "./support/browser.js";
 import { helperPage, pageHelpersScript } from "./support/page-helpers.js";
 
 /** A page that posts `packet` to its parent as if it were frame `f`, then says it is done. */
@@ -165,5 +175,87 @@ describeBrowser("security in a real browser", () => {
       );
       expect(engine.refusals.slice(refusalsBefore)).toEqual([expect.objectContaining({ code: 4 })]);
     });
+  });
+
+  /**
+   * Loopback origins are potentially trustworthy, so Chromium sends them Fetch Metadata. Names
+   * under `.test` mapped to 127.0.0.1 are plain HTTP origins like any other: no Sec-Fetch-*.
+   */
+  describe("over plain HTTP (names mapped to loopback: no Fetch Metadata)", () => {
+    let plainBrowser: Browser;
+    let page: Page;
+    let site: PageServer;
+    let plainEngine: EngineUnderTest;
+    const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
+    const host = (url: string, name: string) => url.replace("//127.0.0.1:", `//${name}.test:`);
+
+    beforeAll(async () => {
+      plainBrowser = await chromium.launch({
+        executablePath: chromiumPath,
+        headless: true,
+        args: [...chromiumArgs, "--host-resolver-rules=MAP *.test 127.0.0.1"],
+      });
+      site = await startPageServer();
+      site.file("/helpers.js", pageHelpersScript);
+      site.page("/index.html", helperPage());
+      plainEngine = await startEngine({ pageOrigin: host(site.origin, "app") });
+      plainEngine.http.prependListener("request", (req: IncomingMessage) => seen.push({ url: req.url ?? "", headers: req.headers }));
+    });
+    afterAll(async () => {
+      await plainBrowser?.close();
+      await plainEngine?.close();
+      await site?.close();
+    });
+    afterEach(async () => {
+      await page?.close();
+    });
+
+    test("a cross-site no-referrer script cannot read a JSONP handshake (refused with 403)", async () => {
+      page = await plainBrowser.newPage();
+      await page.goto(host(site.url("/index.html"), "evil"));
+      const refusalsBefore = plainEngine.refusals.length;
+      const sessionsBefore = plainEngine.sessions.length;
+      const src = `${host(plainEngine.url, "cometa")}/engine.io/?EIO=4&transport=polling&j=0`;
+      const result = await page.evaluate(async (src) => {
+        const called: unknown[] = [];
+        (window as unknown as { ___eio: ((payload: unknown) => void)[] }).___eio = [(payload) => called.push(payload)];
+        const script = document.createElement("script");
+        script.referrerPolicy = "no-referrer";
+        script.src = src;
+        const outcome = await new Promise<string>((resolve) => {
+          script.onload = () => resolve("load");
+          script.onerror = () => resolve("error");
+          document.head.append(script);
+        });
+        return { outcome, called };
+      }, src);
+      const request = seen.find(({ url }) => url.includes("transport=polling&j=0"));
+      // what makes the attack possible: nothing in the request says which page made it
+      expect(request?.headers.origin).toBeUndefined();
+      expect(request?.headers.referer).toBeUndefined();
+      expect(request?.headers["sec-fetch-site"]).toBeUndefined();
+      expect(result).toEqual({ outcome: "error", called: [] });
+      expect(plainEngine.refusals.slice(refusalsBefore)).toEqual([expect.objectContaining({ code: 4 })]);
+      expect(plainEngine.sessions.length).toBe(sessionsBefore);
+    });
+
+    for (const name of ["jsonp", "iframe"] as const) {
+      test(`the allowed page still connects with ${name} (its Referer is the proof)`, async () => {
+        page = await plainBrowser.newPage();
+        await page.goto(host(site.url("/index.html"), "app"));
+        const messages = await page.evaluate(
+          async ([url, name]) => {
+            const session = cometaTest.open(url, { transports: [name], withCredentials: true });
+            await session.event("open");
+            session.socket.send("over plain HTTP");
+            const messages = await session.messagesPlain(1);
+            session.socket.close();
+            return messages;
+          },
+          [host(plainEngine.url, "cometa"), name] as const,
+        );
+        expect(messages).toEqual(["over plain HTTP"]);
+      });
+    }
   });
 });

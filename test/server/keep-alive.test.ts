@@ -30,7 +30,7 @@ describe.each(STREAMING_CASES)("$name keep-alive", (t) => {
   it("writes one keep-alive after keepAliveInterval of silence, re-armed by every write", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN], pingInterval: 3_600_000 });
     const connection = server.nextConnection();
-    const stream = new PacketStream(server.url(`transport=${t.name}${t.getQuery}`), t.parser());
+    const stream = new PacketStream(server.url(`transport=${t.name}${t.getQuery}`), t.parser(), { ...t.headers });
     streams.push(stream);
     sidOf(await stream.packet(0));
     const socket = await connection;
@@ -53,7 +53,7 @@ describe.each(STREAMING_CASES)("$name keep-alive", (t) => {
   it("clears its timers when the session closes", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN], pingInterval: 3_600_000, keepAliveInterval: 1_000 });
     const connection = server.nextConnection();
-    const stream = new PacketStream(server.url(`transport=${t.name}${t.getQuery}`), t.parser());
+    const stream = new PacketStream(server.url(`transport=${t.name}${t.getQuery}`), t.parser(), { ...t.headers });
     streams.push(stream);
     await stream.packet(0);
     const socket = await connection;
@@ -69,7 +69,7 @@ describe.each(STREAMING_CASES)("$name keep-alive", (t) => {
   it("keepAliveInterval 0 arms no keep-alive timer", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN], pingInterval: 3_600_000, keepAliveInterval: 0 });
     const connection = server.nextConnection();
-    const stream = new PacketStream(server.url(`transport=${t.name}${t.getQuery}`), t.parser());
+    const stream = new PacketStream(server.url(`transport=${t.name}${t.getQuery}`), t.parser(), { ...t.headers });
     streams.push(stream);
     await stream.packet(0);
     await connection;

@@ -52,14 +52,49 @@ describe("isRequestFromAllowedSite", () => {
   });
 });
 
+describe("isRequestFromAllowedSite, browserOnly (JSONP, iframe)", () => {
+  const cases: [string, Record<string, string>, boolean][] = [
+    ["no browser headers (a no-referrer script over plain HTTP)", {}, false],
+    ["allowed Origin", { origin: "https://app.example" }, true],
+    ["other Origin", { origin: "https://evil.example" }, false],
+    ['Origin "null"', { origin: "null" }, false],
+    ["Origin on a same-origin request", { origin: "https://server.example", "sec-fetch-site": "same-origin" }, true],
+    ["Sec-Fetch-Site same-origin", { "sec-fetch-site": "same-origin" }, true],
+    ["Sec-Fetch-Site none", { "sec-fetch-site": "none" }, true],
+    ["cross-site from an allowed page", { "sec-fetch-site": "cross-site", referer: "https://app.example/chat" }, true],
+    ["cross-site without Referer", { "sec-fetch-site": "cross-site" }, false],
+    ["same-site without Referer", { "sec-fetch-site": "same-site" }, false],
+    ["Referer only, allowed", { referer: "https://app.example/x?y" }, true],
+    ["Referer only, other", { referer: "https://evil.example/" }, false],
+    ["Referer garbage", { referer: "not a url" }, false],
+    ["X-Requested-With is no browser's word", { "x-requested-with": "XMLHttpRequest" }, false],
+  ];
+  it.each(cases)("%s", (_, headers, expected) => {
+    expect(isRequestFromAllowedSite(headers, allowed, { browserOnly: true })).toBe(expected);
+  });
+
+  it("differs from the default rule only on requests that carry no browser header", () => {
+    for (const [, headers] of cases) {
+      if (Object.keys(headers).some((name) => ["origin", "referer", "sec-fetch-site"].includes(name))) {
+        expect(isRequestFromAllowedSite(headers, allowed, { browserOnly: true })).toBe(isRequestFromAllowedSite(headers, allowed));
+      }
+    }
+  });
+});
+
 describe("isIframeOriginAcceptable", () => {
-  it("needs an allowed origin that agrees with Origin/Referer when present", () => {
-    expect(isIframeOriginAcceptable("https://app.example", {}, allowed)).toBe(true);
+  it("needs an allowed origin that the browser confirms (Origin/Referer naming it, or Sec-Fetch-Site same-origin)", () => {
+    expect(isIframeOriginAcceptable("https://app.example", {}, allowed)).toBe(false);
+    expect(isIframeOriginAcceptable("https://app.example", { "sec-fetch-site": "cross-site" }, allowed)).toBe(false);
+    expect(isIframeOriginAcceptable("https://app.example", { "sec-fetch-site": "none" }, allowed)).toBe(false);
+    expect(isIframeOriginAcceptable("https://app.example", { "sec-fetch-site": "same-origin" }, allowed)).toBe(true);
+    expect(isIframeOriginAcceptable("https://app.example", { origin: "https://app.example" }, allowed)).toBe(true);
     expect(isIframeOriginAcceptable("https://app.example", { referer: "https://app.example/page" }, allowed)).toBe(true);
     expect(isIframeOriginAcceptable("https://app.example", { referer: "http://localhost:8080/" }, allowed)).toBe(false);
     expect(isIframeOriginAcceptable("https://app.example", { origin: "http://localhost:8080" }, allowed)).toBe(false);
-    expect(isIframeOriginAcceptable("https://evil.example", {}, allowed)).toBe(false);
-    expect(isIframeOriginAcceptable("https://app.example/", {}, allowed)).toBe(false);
-    expect(isIframeOriginAcceptable(undefined, {}, allowed)).toBe(false);
+    const page = { referer: "https://app.example/page" };
+    expect(isIframeOriginAcceptable("https://evil.example", { referer: "https://evil.example/" }, allowed)).toBe(false);
+    expect(isIframeOriginAcceptable("https://app.example/", page, allowed)).toBe(false);
+    expect(isIframeOriginAcceptable(undefined, page, allowed)).toBe(false);
   });
 });

@@ -4,8 +4,8 @@ import WebSocket from "ws";
 import { Server } from "../../src/server/index.js";
 import { IframeParser, SseParser, XhrStreamingParser } from "./support/framing.js";
 import { PacketStream, httpRequest, post, sidOf } from "./support/http-client.js";
-import { type TestServer, startServer } from "./support/server.js";
-import { PAGE_ORIGIN } from "./support/transports.js";
+import { type TestServer, once, startServer } from "./support/server.js";
+import { PAGE_HEADERS, PAGE_ORIGIN } from "./support/transports.js";
 
 let server: TestServer | undefined;
 const streams: PacketStream[] = [];
@@ -150,7 +150,7 @@ describe("iframe", () => {
 
   it.each(["", "a b", "<script>", "x".repeat(33), "é"])("refuses frame id %j with 400", async (f) => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
-    const response = await iframe(`origin=${encodeURIComponent(PAGE_ORIGIN)}&f=${encodeURIComponent(f)}`);
+    const response = await iframe(`origin=${encodeURIComponent(PAGE_ORIGIN)}&f=${encodeURIComponent(f)}`, { ...PAGE_HEADERS });
     expect(response.status).toBe(400);
     expect(JSON.parse(response.body)).toEqual({ code: 3, message: "Bad request" });
     expect(server.engine.clientsCount).toBe(0);
@@ -158,11 +158,94 @@ describe("iframe", () => {
 
   it("checks the parameters of a reopen GET too", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
-    const stream = new PacketStream(server.url(`transport=iframe&${IFRAME_QUERY}`), new IframeParser());
+    const stream = new PacketStream(server.url(`transport=iframe&${IFRAME_QUERY}`), new IframeParser(), { ...PAGE_HEADERS });
     streams.push(stream);
     const sid = sidOf(await stream.packet(0));
-    expectForbidden(await iframe(`sid=${sid}&origin=${encodeURIComponent(EVIL)}&f=a`));
-    expect((await iframe(`sid=${sid}&origin=${encodeURIComponent(PAGE_ORIGIN)}&f=bad!`)).status).toBe(400);
+    expectForbidden(await iframe(`sid=${sid}&origin=${encodeURIComponent(EVIL)}&f=a`, { ...PAGE_HEADERS }));
+    expect((await iframe(`sid=${sid}&origin=${encodeURIComponent(PAGE_ORIGIN)}&f=bad!`, { ...PAGE_HEADERS })).status).toBe(400);
+  });
+
+  it("refuses a request naming the allowed origin without the browser saying so (no Referer): handshake, reopen, POST", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    expectForbidden(await iframe(IFRAME_QUERY));
+    expect(server.engine.clientsCount).toBe(0);
+    const stream = new PacketStream(server.url(`transport=iframe&${IFRAME_QUERY}`), new IframeParser(), { ...PAGE_HEADERS });
+    streams.push(stream);
+    const sid = sidOf(await stream.packet(0));
+    expectForbidden(await iframe(`sid=${sid}&${IFRAME_QUERY}`));
+    expectForbidden(await post(server.url(`transport=iframe&sid=${sid}`), "4x"));
+    expect((await post(server.url(`transport=iframe&sid=${sid}`), "4x", { Origin: PAGE_ORIGIN })).body).toBe("ok");
+  });
+
+  it("takes the page's word in any of the forms browsers give it", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    const forms: Record<string, string>[] = [
+      { Referer: `${PAGE_ORIGIN}/chat?room=1` },
+      { Referer: `${PAGE_ORIGIN}/`, "Sec-Fetch-Site": "cross-site" },
+      { "Sec-Fetch-Site": "same-origin" },
+    ];
+    for (const headers of forms) {
+      const stream = new PacketStream(server.url(`transport=iframe&${IFRAME_QUERY}`), new IframeParser(), headers);
+      streams.push(stream);
+      expect(sidOf(await stream.packet(0))).toMatch(/./);
+    }
+  });
+});
+
+describe("jsonp with allowedOrigins: browsers only, with the page's word on every request", () => {
+  const jsonpSid = (body: string) => sidOf(JSON.parse(body.slice("___eio[0](".length, -2)) as string);
+
+  it("refuses a handshake that says nothing about its page (a no-referrer script over plain HTTP)", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    let refusals = 0;
+    server.engine.on("connection_error", ({ code }: { code: number }) => code === 4 && refusals++);
+    const response = await httpRequest(server.url("transport=polling&j=0"));
+    expectForbidden(response);
+    expect(response.body).not.toContain("___eio");
+    expect(refusals).toBe(1);
+    expect(server.engine.clientsCount).toBe(0);
+  });
+
+  it("lets the allowed page in, by Origin, Referer or Sec-Fetch-Site same-origin / none", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    const forms: Record<string, string>[] = [
+      { Referer: `${PAGE_ORIGIN}/chat` },
+      { Origin: PAGE_ORIGIN },
+      { "Sec-Fetch-Site": "same-origin" },
+      { "Sec-Fetch-Site": "none" },
+    ];
+    for (const headers of forms) {
+      const response = await httpRequest(server.url("transport=polling&j=0"), { headers });
+      expect(response.status).toBe(200);
+      expect(response.body).toMatch(/^___eio\[0\]\("0\{/);
+    }
+  });
+
+  it("refuses every later request of the session that says nothing: polls (with or without j) and POSTs", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    const connection = server.nextConnection();
+    const handshake = await httpRequest(server.url("transport=polling&j=0"), { headers: { ...PAGE_HEADERS } });
+    const sid = jsonpSid(handshake.body);
+    const socket = await connection;
+    const form = { "Content-Type": "application/x-www-form-urlencoded" };
+    expectForbidden(await httpRequest(server.url(`transport=polling&j=0&sid=${sid}`)));
+    expectForbidden(await httpRequest(server.url(`transport=polling&sid=${sid}`)));
+    expectForbidden(await post(server.url(`transport=polling&j=0&sid=${sid}`), "d=4x", form));
+    expectForbidden(await post(server.url(`transport=polling&sid=${sid}`), "4x"));
+    socket.send("for the page");
+    const poll = await httpRequest(server.url(`transport=polling&j=0&sid=${sid}`), { headers: { ...PAGE_HEADERS } });
+    expect(poll.body).toBe('___eio[0]("4for the page");');
+    const message = once(socket, "message");
+    expect((await post(server.url(`transport=polling&j=0&sid=${sid}`), "d=4y", { ...form, Origin: PAGE_ORIGIN })).body).toBe("ok");
+    expect(await message).toEqual(["y"]);
+  });
+
+  it("still lets non-browser clients use plain polling, and JSONP when no allowedOrigins is set", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    expect((await httpRequest(server.url("transport=polling"))).status).toBe(200);
+    await server.close();
+    server = await startServer();
+    expect((await httpRequest(server.url("transport=polling&j=0"))).status).toBe(200);
   });
 });
 

@@ -1,4 +1,5 @@
 /** short-polling on the wire: every GET answered at once. */
+import { type IncomingMessage, request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { PacketStream, httpRequest, post, sidOf, splitPayload } from "./support/http-client.js";
 import { SseParser } from "./support/framing.js";
@@ -12,6 +13,15 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
+
+/** A GET whose answer is left unread: the client holds it, so the server cannot finish sending. */
+function unreadGet(url: string): Promise<{ response: IncomingMessage; destroy: () => void }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false }, (response) => resolve({ response, destroy: () => req.destroy() }));
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 async function handshake() {
   const connection = server!.nextConnection();
@@ -86,6 +96,23 @@ describe("short-polling transport", () => {
     await second.upstream("1");
     expect((await closedByClient)[0]).toBe("transport close");
     expect((await second.poll()).status).toBe(400);
+  });
+
+  it("a GET while the last answer is still on its way overlaps: 400 and the session ends, the second asker gets nothing", async () => {
+    server = await startServer();
+    const { sid, socket, poll } = await handshake();
+    // several times what the connection's buffers take, so the answer stays on its way while unread
+    socket.send("x".repeat(12 * 1024 * 1024));
+    const first = await unreadGet(server.url(`transport=short-polling&sid=${sid}`));
+    expect(first.response.statusCode).toBe(200);
+    const closed = once<[string]>(socket, "close");
+    const second = await poll();
+    expect(second.status).toBe(400);
+    expect(JSON.parse(second.body)).toEqual({ code: 3, message: "Bad request" });
+    expect((await closed)[0]).toBe("transport error");
+    socket.send("for the session's client only");
+    expect((await poll()).status).toBe(400);
+    first.destroy();
   });
 
   it("upgrades to sse with messages in flight", async () => {

@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 function openStream(t: StreamingCase, query: string): PacketStream {
-  const stream = new PacketStream(server!.url(`transport=${t.name}${query}${t.getQuery}`), t.parser());
+  const stream = new PacketStream(server!.url(`transport=${t.name}${query}${t.getQuery}`), t.parser(), { ...t.headers });
   streams.push(stream);
   return stream;
 }
@@ -28,7 +28,7 @@ async function handshake(t: StreamingCase) {
   const stream = openStream(t, "");
   const sid = sidOf(await stream.packet(0));
   const socket = await connection;
-  const upstream = (body: string) => post(server!.url(`transport=${t.name}&sid=${sid}`), body);
+  const upstream = (body: string) => post(server!.url(`transport=${t.name}&sid=${sid}`), body, { ...t.headers });
   return { stream, sid, socket, upstream };
 }
 
@@ -129,7 +129,7 @@ describe.each(STREAMING_CASES)("$name transport", (t) => {
     await upstream("1");
     expect((await closed)[0]).toBe("transport close");
     await stream.ended;
-    const after = await post(server.url(`transport=${t.name}&sid=${sid}`), "4late");
+    const after = await post(server.url(`transport=${t.name}&sid=${sid}`), "4late", { ...t.headers });
     expect(after.status).toBe(400);
     expect(JSON.parse(after.body)).toEqual({ code: 1, message: "Session ID unknown" });
   });
@@ -159,14 +159,34 @@ describe.each(STREAMING_CASES)("$name transport", (t) => {
     expect(seen).toEqual(messages.map((m) => `4${m}`));
   });
 
-  it("replaces a stream when a second GET arrives: the old one ends, the new one carries on", async () => {
+  it("refuses a second GET while the stream is alive: 400 and the session ends, the second GET gets nothing", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
     const { stream, sid, socket } = await handshake(t);
-    const second = openStream(t, `&sid=${sid}`);
-    await stream.ended;
-    await second.opened;
+    socket.send("before");
+    expect(await stream.packet(1)).toBe("4before");
+    const closed = once<[string]>(socket, "close");
+    const hijack = openStream(t, `&sid=${sid}`);
+    await hijack.opened;
+    expect(hijack.status).toBe(400);
+    await hijack.ended;
+    expect(JSON.parse(hijack.raw)).toEqual({ code: 3, message: "Bad request" });
+    expect((await closed)[0]).toBe("transport error");
     socket.send("after");
-    expect(await second.packet(0)).toBe("4after");
+    // the client's own stream hears the end of its session; nobody hears anything else
+    await stream.ended;
+    expect(stream.packets.slice(1)).toEqual(["4before", "1"]);
+    expect(hijack.packets).toEqual([]);
+  });
+
+  it("takes a reopen sent right after the client dropped its stream", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    const { stream, sid, socket } = await handshake(t);
+    stream.destroy();
+    const next = openStream(t, `&sid=${sid}`);
+    await next.opened;
+    expect(next.status).toBe(200);
+    socket.send("kept");
+    expect(await next.packet(0)).toBe("4kept");
     expect(socket.readyState).toBe("open");
   });
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { PacketStream, httpRequest, post, sidOf, splitPayload } from "./support/http-client.js";
 import { type TestServer, collectMessages, once, startServer } from "./support/server.js";
-import { PAGE_ORIGIN, STREAMING_CASES } from "./support/transports.js";
+import { PAGE_HEADERS, PAGE_ORIGIN, STREAMING_CASES } from "./support/transports.js";
 
 let server: TestServer | undefined;
 const streams: PacketStream[] = [];
@@ -42,7 +42,7 @@ describe.each(STREAMING_CASES)("polling → $name", (t) => {
 
     // A held poll, answered by the next send.
     const held = httpRequest(polling());
-    const stream = new PacketStream(candidate(t.getQuery), t.parser());
+    const stream = new PacketStream(candidate(t.getQuery), t.parser(), { ...t.headers });
     streams.push(stream);
     await stream.opened;
     expect(stream.headers["content-type"]).toBe(t.contentType);
@@ -53,7 +53,7 @@ describe.each(STREAMING_CASES)("polling → $name", (t) => {
     // Probe while a poll is held: engine.io ends that poll with a noop within 100 ms.
     const heldDuringProbe = httpRequest(polling());
     const upgrading = once(socket, "upgrading");
-    expect((await post(candidate(), "2probe")).body).toBe("ok");
+    expect((await post(candidate(), "2probe", { ...t.headers })).body).toBe("ok");
     expect(await stream.packet(0)).toBe("3probe");
     await upgrading;
     expect((await heldDuringProbe).body).toBe("6");
@@ -63,7 +63,7 @@ describe.each(STREAMING_CASES)("polling → $name", (t) => {
     socket.send("s7");
     expect((await post(polling(), "4c2")).body).toBe("ok");
     const upgraded = once(socket, "upgrade");
-    expect((await post(candidate(), "5\x1e4c3\x1e4c4")).body).toBe("ok");
+    expect((await post(candidate(), "5\x1e4c3\x1e4c4", { ...t.headers })).body).toBe("ok");
     await upgraded;
     expect(socket.transport.name).toBe(t.name);
     socket.send("s8");
@@ -78,7 +78,7 @@ describe.each(STREAMING_CASES)("polling → $name", (t) => {
     const stale = await httpRequest(polling());
     expect(stale.status).toBe(400);
     expect(socket.readyState).toBe("open");
-    expect((await post(candidate(), "4after")).body).toBe("ok");
+    expect((await post(candidate(), "4after", { ...t.headers })).body).toBe("ok");
   });
 
   it("abandons a candidate that never gets `5`: the session stays on polling, no `1` on the candidate", async () => {
@@ -86,9 +86,9 @@ describe.each(STREAMING_CASES)("polling → $name", (t) => {
     const connection = server.nextConnection();
     const sid = sidOf((await httpRequest(server.url("transport=polling"))).body);
     const socket = await connection;
-    const stream = new PacketStream(server.url(`transport=${t.name}&sid=${sid}${t.getQuery}`), t.parser());
+    const stream = new PacketStream(server.url(`transport=${t.name}&sid=${sid}${t.getQuery}`), t.parser(), { ...t.headers });
     streams.push(stream);
-    await post(server.url(`transport=${t.name}&sid=${sid}`), "2probe");
+    await post(server.url(`transport=${t.name}&sid=${sid}`), "2probe", { ...t.headers });
     expect(await stream.packet(0)).toBe("3probe");
     await stream.ended;
     expect(stream.packets).toEqual(["3probe"]);
@@ -96,7 +96,7 @@ describe.each(STREAMING_CASES)("polling → $name", (t) => {
     socket.send("still polling");
     expect((await httpRequest(server.url(`transport=polling&sid=${sid}`))).body).toBe("4still polling");
     // A later attempt is allowed again.
-    const again = new PacketStream(server.url(`transport=${t.name}&sid=${sid}${t.getQuery}`), t.parser());
+    const again = new PacketStream(server.url(`transport=${t.name}&sid=${sid}${t.getQuery}`), t.parser(), { ...t.headers });
     streams.push(again);
     await again.opened;
     expect(again.status).toBe(200);
@@ -119,7 +119,7 @@ describe("upgrade refusals", () => {
     await sse.ended;
     expect((await post(server.url(`transport=sse&sid=${sid}`), "2probe")).status).toBe(400);
     // A POST for a transport that is neither current nor the candidate.
-    expect((await post(server.url(`transport=iframe&sid=${sid}`), "2probe")).status).toBe(400);
+    expect((await post(server.url(`transport=iframe&sid=${sid}`), "2probe", { ...PAGE_HEADERS })).status).toBe(400);
 
     await post(server.url(`transport=xhr-streaming&sid=${sid}`), "2probe");
     await post(server.url(`transport=xhr-streaming&sid=${sid}`), "5");

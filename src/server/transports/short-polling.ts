@@ -17,6 +17,8 @@ export class ShortPollingTransport extends HttpTransport {
   private poll: { req: EngineRequest; res: ServerResponse } | null = null;
   /** Packets sent with no GET to carry them (engine.io checks `writable`, so defensive only). */
   private pending: Packet[] = [];
+  /** The last answer while it is still being handed to the connection. */
+  private delivering: ServerResponse | null = null;
 
   get name(): string {
     return SHORT_POLLING;
@@ -35,10 +37,20 @@ export class ShortPollingTransport extends HttpTransport {
     return false;
   }
 
+  /**
+   * A GET takes what is queued. Its client polls one GET at a time, the next only after the
+   * last answer arrived: a GET while an answer is still on its way overlaps, and is answered as
+   * engine.io answers an overlapping poll (400, and the session ends).
+   */
   protected onGet(req: EngineRequest, res: ServerResponse): void {
     // "closing" still takes a GET: it carries the orderly `1` (see doClose).
     if (this.readyState === "closed") {
       sendEngineError(res, 3);
+      return;
+    }
+    if (this.delivering) {
+      sendEngineError(res, 3);
+      this.onError("overlap from client");
       return;
     }
     this.poll = { req, res };
@@ -70,10 +82,21 @@ export class ShortPollingTransport extends HttpTransport {
           "Cache-Control": "no-store",
         }),
       );
+      this.watchDelivery(poll.res);
       poll.res.end(payload);
     });
     this.emit("drain");
     close?.();
+  }
+
+  /** Tracks `res` until its last byte went to the connection, or the connection went away. */
+  private watchDelivery(res: ServerResponse): void {
+    this.delivering = res;
+    const done = (): void => {
+      if (this.delivering === res) this.delivering = null;
+    };
+    res.once("finish", done);
+    res.once("close", done);
   }
 
 }

@@ -87,13 +87,15 @@ export class StreamingTransport extends HttpTransport {
   }
 
   /**
-   * A GET opens (or reopens, after a recycle) the stream.
+   * A GET opens (or reopens, after a recycle or a cut) the stream.
    *
-   * A GET while a stream is still open REPLACES it: the old response is ended cleanly (only
-   * whole frames were ever written to it) and the new one takes over. Polling answers such an
-   * overlap with 400 and closes the session, but for a stream the overlap is usually benign: a
-   * client that gave up on a stalled response (a buffering proxy, a half-dead connection) and
-   * reopened. Killing the session there would turn a recoverable stall into a reconnect.
+   * One stream at a time, as polling has one GET: a GET while the current stream is alive is
+   * refused with 400 and ends the session, as engine.io answers an overlapping poll. The client
+   * never overlaps: it reopens once the old response ended (a recycle: we ended it) or was torn
+   * down (a proxy's cut, its own abort), and that connection's end reaches us before a request
+   * sent after it. So the overlapping GET comes from someone else holding the sid; replacing the
+   * stream would hand them the session's packets while the client's stream goes quiet, and
+   * refusing without ending the session would let them take the stream at the next recycle.
    */
   protected onGet(req: EngineRequest, res: ServerResponse): void {
     // "closing" still takes a GET: it carries the orderly `1` (see doClose).
@@ -106,7 +108,13 @@ export class StreamingTransport extends HttpTransport {
       sendEngineError(res, refusal.code, refusal.message);
       return;
     }
-    this.endStream(true);
+    if (this.stream && isConnectionAlive(this.stream.res)) {
+      sendEngineError(res, 3);
+      this.onError("overlap from client");
+      return;
+    }
+    // A stream whose connection is already ending (its close event not emitted yet) is gone.
+    this.endStream(false);
     res.writeHead(
       200,
       transportHeaders(this, req, { "Content-Type": this.framing.contentType, ...this.framing.headers }),
@@ -206,4 +214,10 @@ export class StreamingTransport extends HttpTransport {
     if (gracefully && !stream.res.writableEnded) stream.res.end(this.framing.end());
   }
 
+}
+
+/** False once the client's side of the connection ended or it was torn down. */
+function isConnectionAlive(res: ServerResponse): boolean {
+  const socket = res.socket;
+  return socket !== null && !socket.destroyed && !socket.readableEnded && socket.writable;
 }

@@ -9,15 +9,30 @@ export interface StreamingCase {
   parser(): StreamParser;
   /** Query parameters every GET of this transport needs besides EIO/transport/sid. */
   readonly getQuery: string;
+  /**
+   * Headers a browser would send on every request of this transport: the forever-frame is used
+   * by pages only, so the server wants the page's word (here its Referer) on each request.
+   */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
+/** What a page of PAGE_ORIGIN sends (with the default Referrer-Policy) to another origin. */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = { Referer: `${PAGE_ORIGIN}/` };
+
 export const STREAMING_CASES: readonly StreamingCase[] = [
-  { name: "sse", contentType: "text/event-stream; charset=utf-8", parser: () => new SseParser(), getQuery: "" },
-  { name: "xhr-streaming", contentType: "text/plain; charset=utf-8", parser: () => new XhrStreamingParser(), getQuery: "" },
+  { name: "sse", contentType: "text/event-stream; charset=utf-8", parser: () => new SseParser(), getQuery: "", headers: {} },
+  {
+    name: "xhr-streaming",
+    contentType: "text/plain; charset=utf-8",
+    parser: () => new XhrStreamingParser(),
+    getQuery: "",
+    headers: {},
+  },
   {
     name: "iframe",
     contentType: "text/html; charset=utf-8",
     parser: () => new IframeParser(),
     getQuery: `&origin=${encodeURIComponent(PAGE_ORIGIN)}&f=frame_1`,
+    headers: PAGE_HEADERS,
   },
 ];
