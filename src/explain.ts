@@ -20,7 +20,7 @@ function causeText(error: CometaError): string | undefined {
     const message = (cause as { message?: unknown }).message;
     if (typeof message === "string" && message) text = message;
     else if (typeof cause === "string") text = cause;
-    else if (!text) text = "no reason given (unreachable, or refused by CORS or the browser)";
+    else if (!text) text = "no reason given: unreachable, or refused by CORS";
     cause = (cause as { cause?: unknown }).cause;
   }
   return text && !error.message.includes(text) ? text : undefined;
@@ -30,7 +30,7 @@ function causeText(error: CometaError): string | undefined {
 function remedy(error: CometaError, path: string, opening: boolean): string | undefined {
   const status = (error as { status?: number }).status;
   if (status === 404) {
-    return `Nothing serves engine.io at ${path}: check the \`path\` option (engine.io's default is /engine.io/, socket.io's /socket.io/)`;
+    return `Nothing serves engine.io at ${path}: check \`path\` (socket.io's is /socket.io/)`;
   }
   const transport = (error as { transport?: string }).transport || "";
   if (!opening || !transport || stockTransports.includes(transport)) return undefined;
@@ -38,11 +38,7 @@ function remedy(error: CometaError, path: string, opening: boolean): string | un
   // EventSource and the forever-frame cannot read the refusal: only that the stream did not open
   const refused = error instanceof TransportError && !error.cause && (status === undefined || status === 400);
   if (!unknown && !refused) return undefined;
-  return (
-    `The server does not serve ${transport}: stock engine.io and socket.io serve ${stockTransports.join(", ")}; ` +
-    `cometa/server adds ${transport}` +
-    (transport === "iframe" ? " (with allowedOrigins set)" : "")
-  );
+  return `The server does not serve ${transport}: cometa/server adds it to engine.io${transport === "iframe" ? " (with allowedOrigins)" : ""}`;
 }
 
 /**
@@ -60,8 +56,6 @@ export function explain(error: CometaError, endpoint: string, path: string, open
 
 /** Why a transport the server offers cannot be used here, for the globals an app can supply. */
 export function unavailable(transport: string): string | undefined {
-  const global = transport === "websocket" ? "WebSocket" : transport === "sse" ? "EventSource" : undefined;
-  if (!global) return undefined;
-  const from = global === "WebSocket" ? `import WebSocket from "ws"` : `import { EventSource } from "eventsource"`;
-  return `The server offers ${transport} but this environment has no ${global}: pass one as \`env: { ${global} }\` (in Node: ${from})`;
+  const [global, from] = transport === "websocket" ? ["WebSocket", "ws"] : transport === "sse" ? ["EventSource", "eventsource"] : [];
+  return global && `The server offers ${transport} but there is no ${global} here: pass one as \`env: { ${global} }\` (in Node, from the "${from}" package)`;
 }
