@@ -15,6 +15,11 @@
  * - `Socket#_maybeUpgrade(transport)` (private): the upgrade path (probe, `5`, swap, flush);
  *   while probing it writes a noop every 100 ms to the old transport only if it is named
  *   `polling`. `Socket#upgrading` / `upgraded`.
+ * - `Socket#writeBuffer` (private): packets waiting for the transport; `packetCreate` fires
+ *   before a packet joins it, `flush` when it is handed over whole. `Socket#onClose(reason,
+ *   description)` (private): ends the session at once, `close` carries both. `Socket#send` /
+ *   `write` (public) are the message methods, wrapped per socket.
+ * - The websocket transport's `socket` is the `ws` WebSocket (`bufferedAmount`, `terminate`).
  * - `Transport` base class: constructor(req) reads `req._query.EIO`; `close()` calls
  *   `doClose(fn)`; `discard()` sets `discarded`; `onPacket` / `onClose` / `onError`; events
  *   `ready` (socket flushes), `drain` (send callbacks), `packet`, `error`, `close`, `headers`
@@ -32,6 +37,7 @@ import {
   transports as stockTransports,
 } from "engine.io";
 import type { ServerOptions as StockServerOptions, Socket as EngineSocket } from "engine.io";
+import type { Packet } from "engine.io-parser";
 
 /** The engine.io range whose internals this file was written against. */
 export const SUPPORTED_ENGINE_IO = "6.6.x";
@@ -74,6 +80,8 @@ interface SocketPrivates {
   _maybeUpgrade(transport: StockTransport): void;
   upgrading: boolean;
   upgraded: boolean;
+  writeBuffer: unknown;
+  onClose(reason: string, description?: unknown): void;
 }
 
 type Check = readonly [what: string, ok: () => boolean];
@@ -99,6 +107,9 @@ const CHECKS: readonly Check[] = [
   ],
   ['Server.errorMessages[4] === "Forbidden"', () => StockServer.errorMessages?.[4] === "Forbidden"],
   ["Socket.prototype._maybeUpgrade(transport)", () => isFunction(StockSocket.prototype, "_maybeUpgrade", 1)],
+  ["Socket.prototype.onClose(reason, description)", () => isFunction(StockSocket.prototype, "onClose", 2)],
+  ["Socket.prototype.send(data, options, callback)", () => isFunction(StockSocket.prototype, "send", 3)],
+  ["Socket.prototype.write(data, options, callback)", () => isFunction(StockSocket.prototype, "write", 3)],
   ["Transport (class)", () => typeof StockTransport === "function"],
   ["Transport.prototype.close(fn)", () => isFunction(StockTransport.prototype, "close", 1)],
   ["Transport.prototype.discard()", () => isFunction(StockTransport.prototype, "discard", 0)],
@@ -278,6 +289,53 @@ export function isUpgrading(socket: EngineSocket): boolean {
 export function isUpgradingOrUpgraded(socket: EngineSocket): boolean {
   const s = socket as unknown as SocketPrivates;
   return s.upgrading || s.upgraded;
+}
+
+/** Packets waiting in the socket's buffer for its transport to become writable. */
+export function bufferedPackets(socket: EngineSocket): readonly Packet[] {
+  const buffer = (socket as unknown as SocketPrivates).writeBuffer;
+  return Array.isArray(buffer) ? (buffer as Packet[]) : [];
+}
+
+/**
+ * Ends the session now, with `reason` and `description` on its `close` event (engine.io's own
+ * `close()` would wait for its buffer to drain, then say "forced close").
+ */
+export function closeSession(socket: EngineSocket, reason: string, description?: unknown): void {
+  (socket as unknown as SocketPrivates).onClose(reason, description);
+}
+
+/** The `ws` connection under engine.io's websocket transport: what it holds unsent, how to drop it. */
+export interface HeldWebSocket {
+  readonly bufferedAmount: number;
+  terminate(): void;
+}
+
+/** The `ws` WebSocket of a stock websocket transport; undefined for any other transport. */
+export function webSocketOf(transport: StockTransport): HeldWebSocket | undefined {
+  if (transport.name !== "websocket") return undefined;
+  const ws = (transport as unknown as { socket?: Partial<HeldWebSocket> | null }).socket;
+  if (!ws || typeof ws.bufferedAmount !== "number" || typeof ws.terminate !== "function") return undefined;
+  return ws as HeldWebSocket;
+}
+
+/** What a socket's `send` and `write` take. */
+export type SendArguments = Parameters<EngineSocket["send"]>;
+
+/**
+ * Puts `check` in front of the socket's message methods (`send` and its alias `write`), so a
+ * message is judged the same whichever the application calls. `check` throws to refuse.
+ */
+export function guardMessages(socket: EngineSocket, check: (data: SendArguments[0]) => void): void {
+  const { send, write } = socket;
+  socket.send = function (this: EngineSocket, ...args: SendArguments) {
+    check(args[0]);
+    return send.apply(this, args);
+  };
+  socket.write = function (this: EngineSocket, ...args: SendArguments) {
+    check(args[0]);
+    return write.apply(this, args);
+  };
 }
 
 /** engine.io's error messages, for `{code, message}` bodies identical to its own. */

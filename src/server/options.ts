@@ -22,6 +22,8 @@ export function isStreamingTransport(name: string | undefined): name is Streamin
 
 export const DEFAULT_RECYCLE_BYTES = 256 * 1024;
 export const DEFAULT_KEEP_ALIVE_INTERVAL = 15_000;
+/** 16 MiB: 16 times engine.io's default `maxHttpBufferSize`, minutes of backlog on a slow link. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 /** engine.io polling's wait for a request to carry an orderly `1` before giving up. */
 export const CLOSE_TIMEOUT = 30_000;
 
@@ -67,6 +69,15 @@ export interface ServerOptions extends Omit<StockServerOptions, "transports"> {
    */
   keepAliveInterval?: number;
   /**
+   * Bytes of messages one session may hold for its client, on any transport: what waits in
+   * engine.io's buffer, in the transport, and in the response or WebSocket not yet handed to the
+   * connection. Sending past it ends the session (`close` with reason "transport buffer full"):
+   * a client that stops reading cannot make the server hold everything sent to it. Must exceed
+   * the largest message you send. `Infinity` disables.
+   * @defaultValue 16777216 (16 MiB)
+   */
+  maxBufferedBytes?: number;
+  /**
    * Where {@link Server.attach} serves when its own options name no `path`: `"/socket.io/"`
    * for socket.io clients. (engine.io reads `path` only from `attach`'s options and would
    * ignore it here, serving `/engine.io/` whatever the constructor was told.)
@@ -83,6 +94,7 @@ export interface ResolvedOptions {
   readonly recycleBytes: number;
   readonly paddingBytes: number | undefined;
   readonly keepAliveInterval: number;
+  readonly maxBufferedBytes: number;
   readonly path: string | undefined;
 }
 
@@ -95,7 +107,8 @@ function nonNegativeInteger(name: string, value: number | undefined, fallback: n
 }
 
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
-  const { transports, allowedOrigins, recycleBytes, paddingBytes, keepAliveInterval, path, ...engineOptions } = options;
+  const { transports, allowedOrigins, recycleBytes, paddingBytes, keepAliveInterval, maxBufferedBytes, path, ...engineOptions } =
+    options;
   if (path !== undefined && (typeof path !== "string" || !path.startsWith("/"))) {
     throw new TypeError(`cometa/server: path must be a string starting with "/", got ${JSON.stringify(path)}`);
   }
@@ -118,6 +131,10 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     recycleBytes: nonNegativeInteger("recycleBytes", recycleBytes, DEFAULT_RECYCLE_BYTES, 1),
     paddingBytes: paddingBytes === undefined ? undefined : nonNegativeInteger("paddingBytes", paddingBytes, 0),
     keepAliveInterval: nonNegativeInteger("keepAliveInterval", keepAliveInterval, DEFAULT_KEEP_ALIVE_INTERVAL),
+    maxBufferedBytes:
+      maxBufferedBytes === Infinity
+        ? Infinity
+        : nonNegativeInteger("maxBufferedBytes", maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, 1),
     path,
   };
 }

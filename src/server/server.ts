@@ -5,6 +5,7 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { AttachOptions } from "engine.io";
+import type { Packet } from "engine.io-parser";
 import {
   type EngineErrorCode,
   type EngineRequest,
@@ -15,9 +16,13 @@ import {
   beginUpgrade,
   engineErrorMessage,
   abandonUpgrade,
+  bufferedPackets,
+  closeSession,
+  guardMessages,
   isUpgrading,
   isUpgradingOrUpgraded,
   watchUpgrades,
+  webSocketOf,
 } from "./engine-internals.js";
 import { abortUpgrade, relabelJsonp, sendEngineError } from "./http.js";
 import {
@@ -35,7 +40,7 @@ import type { StreamFraming } from "./transports/framing.js";
 import { IFRAME_DEFAULT_PADDING, iframeFraming, validateIframeRequest } from "./transports/iframe.js";
 import { SHORT_POLLING, ShortPollingTransport } from "./transports/short-polling.js";
 import { SSE_DEFAULT_PADDING, sseFraming } from "./transports/sse.js";
-import { StreamingTransport } from "./transports/streaming.js";
+import { StreamingTransport, packetBytes } from "./transports/streaming.js";
 import { XHR_STREAMING_DEFAULT_PADDING, xhrStreamingFraming } from "./transports/xhr-streaming.js";
 
 /** JSONP's callback index is interpolated into JavaScript: digits only. */
@@ -74,6 +79,8 @@ export class Server extends EngineServerBase {
     this.on("connection", (socket: EngineSocket) => {
       if ((socket.request as EngineRequest)._query.j !== undefined) this.jsonpSessions.add(socket);
       watchUpgrades(socket, (candidate) => this.stockCandidates.set(socket, candidate));
+      guardMessages(socket, refuseRecordSeparator);
+      boundBufferedBytes(socket, this.settings.maxBufferedBytes);
     });
   }
 
@@ -91,7 +98,22 @@ export class Server extends EngineServerBase {
           `path ${JSON.stringify(path)}; give it in one place`,
       );
     }
-    super.attach(server, { ...options, path: options.path ?? path });
+    const attachOptions = { ...options, path: options.path ?? path };
+    // engine.io hands other paths to the listeners the server had before; with none, such a
+    // request would hang, and a client given the wrong `path` would wait out its connectTimeout
+    const alone = server.listeners("request").length === 0;
+    super.attach(server, attachOptions);
+    if (!alone) return;
+    const served = this._computePath(attachOptions);
+    const engineListener = server.listeners("request").at(-1);
+    const notFound = (req: IncomingMessage, res: ServerResponse): void => {
+      // a listener added since attach() answers for itself
+      const others = server.listeners("request").filter((listener) => listener !== engineListener && listener !== notFound);
+      if (others.length > 0 || res.headersSent || (req.url ?? "").startsWith(served)) return;
+      res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" });
+      res.end(`Not found: engine.io is served at ${served}`);
+    };
+    server.on("request", notFound);
   }
 
   override handleRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -311,4 +333,65 @@ export class Server extends EngineServerBase {
       context: refusal.context,
     });
   }
+}
+
+/**
+ * engine.io v4 joins packets with U+001E in long-polling and JSONP payloads, and engine.io
+ * clients split on it: such a string would arrive as two messages there, intact elsewhere.
+ * Refused on every transport, so a session behaves the same whichever it is on (as cometa's
+ * client refuses to send one). socket.io is unaffected: its encoder escapes U+001E.
+ */
+function refuseRecordSeparator(data: unknown): void {
+  if (typeof data === "string" && data.includes("\u001e")) {
+    throw new TypeError(
+      "cometa/server: send() refuses a string containing U+001E: engine.io v4 separates packets with it " +
+        "on long-polling and JSONP, where the client would receive two messages. Escape it (JSON.stringify " +
+        "does) or send it as binary.",
+    );
+  }
+}
+
+/** engine.io's `close` reason for a session that held more than `maxBufferedBytes` for its client. */
+export const BUFFER_FULL = "transport buffer full";
+
+/**
+ * Ends a session whose client lets more than `maxBytes` pile up: engine.io's buffer, plus what
+ * its transport holds (a stream's pending packets and response, a WebSocket's `bufferedAmount`).
+ * Checked as each packet is created, so the session never holds more than the bound plus the
+ * packet that crossed it.
+ */
+function boundBufferedBytes(socket: EngineSocket, maxBytes: number): void {
+  if (maxBytes === Infinity) return;
+  // engine.io's buffer, counted as packets join it and zeroed when it is handed over whole;
+  // recounted before acting, so a buffer changed behind our back never ends a session wrongly.
+  let waiting = 0;
+  socket.on("flush", () => {
+    waiting = 0;
+  });
+  socket.on("packetCreate", (packet: Packet) => {
+    const size = packetBytes(packet);
+    waiting += size;
+    if (waiting + transportBufferedBytes(socket.transport) <= maxBytes) return;
+    waiting = size;
+    for (const queued of bufferedPackets(socket)) waiting += packetBytes(queued);
+    const held = waiting + transportBufferedBytes(socket.transport);
+    if (held <= maxBytes) return;
+    // Dropped first: an orderly end would keep the unread bytes while the connection lives.
+    dropConnection(socket.transport);
+    closeSession(
+      socket,
+      BUFFER_FULL,
+      new Error(`the client let ${held} bytes pile up, more than maxBufferedBytes (${maxBytes})`),
+    );
+  });
+}
+
+function transportBufferedBytes(transport: EngineTransport): number {
+  if (transport instanceof StreamingTransport) return transport.bufferedBytes;
+  return webSocketOf(transport)?.bufferedAmount ?? 0;
+}
+
+function dropConnection(transport: EngineTransport): void {
+  if (transport instanceof StreamingTransport) transport.destroyStream();
+  else webSocketOf(transport)?.terminate();
 }

@@ -33,11 +33,14 @@ export class StreamingTransport extends HttpTransport {
   private written = 0;
   private keepAliveTimer: ReturnType<typeof setTimeout> | null = null;
   /**
-   * Packets sent while no stream can take them. engine.io's socket never does that (it checks
-   * `writable`), but its upgrade path writes `3probe` to a candidate whatever its state, and the
-   * client's POST `2probe` may overtake its GET.
+   * Packets accepted but not written yet, one entry per `send` (engine.io's socket expects one
+   * `drain` per `send`): the rest of a batch the response pushed back on, and packets sent while
+   * no stream can take them (engine.io's upgrade path writes `3probe` to a candidate whatever its
+   * state, and the client's POST `2probe` may overtake its GET).
    */
-  private pending: Packet[] = [];
+  private pending: { readonly packets: readonly Packet[]; next: number }[] = [];
+  /** Bytes of the packets in `pending` not written yet (see {@link packetBytes}). */
+  private pendingBytes = 0;
   /** An upgrade candidate is not the session's transport yet: never write `1` on it. */
   private isCandidate = false;
 
@@ -65,11 +68,28 @@ export class StreamingTransport extends HttpTransport {
   }
 
   override send(packets: Packet[]): void {
-    if (!this.stream || !this.writable) {
-      this.pending.push(...packets);
-      return;
-    }
-    this.writePackets(packets);
+    if (packets.length === 0) return;
+    this.pending.push({ packets, next: 0 });
+    for (const packet of packets) this.pendingBytes += packetBytes(packet);
+    if (this.stream && this.writable) this.writePending();
+  }
+
+  /**
+   * Bytes this transport holds for its client: packets not written yet, and what the open
+   * response has not handed to the connection (Node's `writableLength`).
+   */
+  get bufferedBytes(): number {
+    return this.pendingBytes + (this.stream?.res.writableLength ?? 0);
+  }
+
+  /**
+   * Drops the open response and what it holds, for a session ended because its client does not
+   * read: ending it gracefully would keep the unread bytes for as long as the connection lives.
+   */
+  destroyStream(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.stream?.res.destroy();
   }
 
   /** With a stream open, the `1` goes out on it: not on a failed candidate, nor after an upgrade away. */
@@ -82,6 +102,7 @@ export class StreamingTransport extends HttpTransport {
   protected override onClose(): void {
     if (this.readyState === "closed") return;
     this.pending = [];
+    this.pendingBytes = 0;
     this.endStream(true);
     super.onClose();
   }
@@ -139,12 +160,7 @@ export class StreamingTransport extends HttpTransport {
   private resume(): void {
     if (!this.stream) return;
     this.writable = true;
-    if (this.pending.length > 0) {
-      const pending = this.pending;
-      this.pending = [];
-      this.writePackets(pending);
-      if (!this.stream || !this.writable) return;
-    }
+    if (!this.writePending()) return;
     if (this.pendingClose) {
       this.writeFrames([{ type: "close" }]);
       this.pendingClose();
@@ -153,33 +169,63 @@ export class StreamingTransport extends HttpTransport {
     this.emit("ready");
   }
 
-  private writePackets(packets: Packet[]): void {
+  /**
+   * Writes pending packets in order until the response pushes back (`write` returned false: the
+   * rest waits here, as packets, for `drain`) or has carried `recycleBytes` by the end of a batch
+   * (the rest waits for the reopen GET). True when everything went out and the stream takes more.
+   */
+  private writePending(): boolean {
     const stream = this.stream;
-    if (!stream) return;
-    const accepted = this.writeFrames(packets);
-    this.emit("drain");
-    if (this.stream !== stream) return;
-    if (this.written >= this.settings.recycleBytes) {
-      // Recycle: whole frames only were written; what comes next waits for the reopen GET.
-      this.endStream(true);
-    } else if (!accepted) {
-      // Backpressure: let packets pile up in the socket's buffer, not in Node's.
-      this.writable = false;
-      stream.res.once("drain", () => {
-        if (this.stream === stream) this.resume();
-      });
+    if (!stream) return false;
+    while (this.stream === stream && this.writable && this.pending.length > 0) {
+      const batch = this.pending[0];
+      let accepted = true;
+      while (accepted && batch.next < batch.packets.length) {
+        const packet = batch.packets[batch.next++];
+        this.pendingBytes -= packetBytes(packet);
+        accepted = this.writeFrame(packet);
+      }
+      const finished = batch.next === batch.packets.length;
+      if (finished) this.pending.shift();
+      // The state is settled before `drain`, whose send callbacks may send again at once.
+      if (finished && this.written >= this.settings.recycleBytes) {
+        // Recycle after a whole batch; what comes next waits for the reopen GET.
+        this.endStream(true);
+      } else if (!accepted) {
+        this.writable = false;
+        stream.res.once("drain", () => {
+          if (this.stream === stream) this.resume();
+        });
+      }
+      // Only now is the batch in the response's hands: send callbacks may pace on this.
+      if (finished) this.emit("drain");
     }
+    return this.stream === stream && this.writable;
   }
 
-  /** Writes one frame per packet; false when the response asked us to wait for `drain`. */
+  /**
+   * The last frames of a stream (`1`): written after whatever is pending, whatever the
+   * backpressure, since the response ends right after them. False when the response asked to wait.
+   */
   private writeFrames(packets: readonly Packet[]): boolean {
     let accepted = true;
-    for (const packet of packets) {
-      // Never binary: every cometa stream is text, binary goes as `b` + base64.
-      encodePacket(packet, false, (encoded) => {
-        accepted = this.writeChunk(this.framing.frame(encoded as string));
-      });
+    const pending = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (const batch of pending) {
+      for (let i = batch.next; i < batch.packets.length; i++) accepted = this.writeFrame(batch.packets[i]);
     }
+    for (const packet of packets) accepted = this.writeFrame(packet);
+    return accepted;
+  }
+
+  /** One frame for one packet; false when the response asked us to wait for `drain`. */
+  private writeFrame(packet: Packet): boolean {
+    let accepted = false;
+    // Never binary: every cometa stream is text, binary goes as `b` + base64.
+    encodePacket(packet, false, (encoded) => {
+      accepted = this.writeChunk(this.framing.frame(encoded as string));
+    });
     return accepted;
   }
 
@@ -196,9 +242,12 @@ export class StreamingTransport extends HttpTransport {
     if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
     this.keepAliveTimer = null;
     if (this.settings.keepAliveInterval <= 0 || !this.stream) return;
+    const stream = this.stream;
     this.keepAliveTimer = setTimeout(() => {
       this.keepAliveTimer = null;
-      this.writeChunk(this.framing.keepAlive());
+      // Bytes still waiting to leave are traffic enough; a keep-alive would only add to them.
+      if (stream.res.writableNeedDrain) this.armKeepAlive();
+      else this.writeChunk(this.framing.keepAlive());
     }, this.settings.keepAliveInterval);
   }
 
@@ -220,4 +269,15 @@ export class StreamingTransport extends HttpTransport {
 function isConnectionAlive(res: ServerResponse): boolean {
   const socket = res.socket;
   return socket !== null && !socket.destroyed && !socket.readableEnded && socket.writable;
+}
+
+/**
+ * What a packet weighs while it waits: its data's bytes (UTF-8 for text), the measure of
+ * cometa/server's `maxBufferedBytes`.
+ */
+export function packetBytes(packet: Packet): number {
+  const data = packet.data;
+  if (typeof data === "string") return Buffer.byteLength(data);
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
+  return 0;
 }
