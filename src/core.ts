@@ -21,8 +21,10 @@ export class Socket extends BaseSocket {
 export { BaseSocket, polling, websocket };
 export {
   CometaError,
+  EncodingError,
   HandshakeError,
   HeartbeatError,
+  IncomingTooLargeError,
   ProtocolError,
   ServerError,
   TransportError,

@@ -79,3 +79,24 @@ export class BufferOverflowError extends CometaError {
     super(message);
   }
 }
+
+/**
+ * The server sent more in one piece (a polling response, a stream line or event, a frame) than
+ * the socket's `maxIncomingBytes` allows; the session closes rather than buffer without bound.
+ */
+export class IncomingTooLargeError extends CometaError {
+  override name = "IncomingTooLargeError";
+  constructor(
+    readonly transport: string,
+    /** What had arrived when the limit was passed (text counts one per character). */
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`${transport}: ${size} bytes in one piece, over maxIncomingBytes (${limit}); raise that option to accept more`);
+  }
+}
+
+/** A message could not be encoded for the wire; the session closes and the message is in `unsent`. */
+export class EncodingError extends CometaError {
+  override name = "EncodingError";
+}

@@ -18,7 +18,9 @@ export function createHeartbeat(env: Environment, periodMs: number, onExpired: (
   let timer: unknown;
 
   const schedule = (delay: number) => {
-    timer = env.setTimeout(check, delay);
+    // timers take at most 2^31-1 ms and fire at once past it; the deadline is the clock's, so a
+    // longer period is waited out in several timers of at most 2e9 ms
+    timer = env.setTimeout(check, Math.min(delay, 2e9));
   };
   const check = () => {
     timer = undefined;

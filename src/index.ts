@@ -61,8 +61,10 @@ export type { BinaryType, MessageData, OpenData, Packet, PacketType, ReceivedPac
 export {
   BufferOverflowError,
   CometaError,
+  EncodingError,
   HandshakeError,
   HeartbeatError,
+  IncomingTooLargeError,
   ProtocolError,
   ServerError,
   TransportError,

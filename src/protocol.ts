@@ -136,13 +136,15 @@ function preview(data: unknown): string {
 }
 
 const isPositiveNumber = (value: unknown) => typeof value === "number" && Number.isFinite(value) && value > 0;
+/** Milliseconds for a timer: a whole number, however large (the heartbeat waits out any length). */
+const isPositiveInteger = (value: unknown) => Number.isInteger(value) && (value as number) > 0;
 
 /** Each field of the open packet and what makes it valid; maxPayload is absent before engine.io 6. */
 const openFields: [keyof OpenData, (value: unknown) => boolean][] = [
   ["sid", (value) => typeof value === "string" && value !== ""],
   ["upgrades", (value) => Array.isArray(value) && value.every((name) => typeof name === "string")],
-  ["pingInterval", isPositiveNumber],
-  ["pingTimeout", isPositiveNumber],
+  ["pingInterval", isPositiveInteger],
+  ["pingTimeout", isPositiveInteger],
   ["maxPayload", (value) => value === undefined || isPositiveNumber(value)],
 ];
 

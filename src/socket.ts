@@ -187,8 +187,7 @@ export class BaseSocket extends Emitter<SocketEvents> {
       const value = this._options[key];
       if (typeof value !== "number" || !(value >= 0)) throw new UsageError(`${key} must be a number of milliseconds`);
     }
-    const { maxIncomingBytes } = this._options;
-    if (typeof maxIncomingBytes !== "number" || !(maxIncomingBytes > 0)) throw new UsageError("maxIncomingBytes must be a positive number");
+    if (!(this._options.maxIncomingBytes > 0)) throw new UsageError("maxIncomingBytes must be a positive number");
     if (this._options.binaryType !== "arraybuffer" && this._options.binaryType !== "blob") {
       throw new UsageError(`binaryType must be "arraybuffer" or "blob"`);
     }

@@ -3,7 +3,7 @@
  * engine.io's failures turned into typed errors.
  */
 import type { Environment } from "../env.js";
-import { type CometaError, TransportError } from "../errors.js";
+import { type CometaError, IncomingTooLargeError, TransportError } from "../errors.js";
 import { parseServerError } from "../protocol.js";
 import type { TransportOptions } from "../transport.js";
 
@@ -52,6 +52,14 @@ export function httpRequest(
   const fail = (cause: unknown) =>
     finish(new TransportError(`${transport} ${request.method} failed: network error`, transport, undefined, { cause }), "");
   const complete = (status: number, body: string) => finish(responseError(status, body, transport), body);
+  const limit = options.maxIncomingBytes;
+  /** Whether a body is past the limit; if so it is not read further, whatever it would have been. */
+  const tooLarge = (size: number) => {
+    if (size <= limit) return false;
+    cancel();
+    finish(new IncomingTooLargeError(transport, size, limit), "");
+    return true;
+  };
 
   const headers: Record<string, string> = { ...options.extraHeaders };
   if (request.method === "POST") headers["Content-Type"] = request.contentType || "text/plain;charset=UTF-8";
@@ -66,9 +74,10 @@ export function httpRequest(
       // status 0 is a network failure or a CORS refusal; `onerror` may or may not follow
       xhr.onreadystatechange = () => xhr.readyState === 4 && (xhr.status ? complete(xhr.status, xhr.responseText) : fail(xhr));
       xhr.onerror = () => fail(xhr);
+      xhr.onprogress = () => tooLarge(xhr.responseText.length);
       xhr.send(request.body || null);
       cancel = () => {
-        xhr.onreadystatechange = xhr.onerror = null;
+        xhr.onreadystatechange = xhr.onerror = xhr.onprogress = null;
         xhr.abort();
       };
     } else {
@@ -82,7 +91,24 @@ export function httpRequest(
         credentials: options.withCredentials ? "include" : "same-origin",
         signal: controller && controller.signal,
       })
-        .then((response) => response.text().then((body) => complete(response.status, body)))
+        .then((response) => {
+          // read piece by piece rather than with text(), which would hold any length; a 204
+          // has no body at all
+          const reader = response.body && response.body.getReader();
+          const decoder = new TextDecoder();
+          let body = "";
+          let size = 0;
+          const pump = (): Promise<void> | void => {
+            if (!reader) return complete(response.status, "");
+            return reader.read().then(({ done, value }) => {
+              if (done) return complete(response.status, body + decoder.decode());
+              if (tooLarge((size += value.length))) return;
+              body += decoder.decode(value, { stream: true });
+              return pump();
+            });
+          };
+          return pump();
+        })
         .catch(fail);
       cancel = () => controller && controller.abort();
     }

@@ -4,7 +4,7 @@
  * form POST `d=payload` the stock server accepts, sent with a `no-cors` fetch so it needs no
  * CORS either. Script tags and callbacks are removed after use.
  */
-import { ProtocolError, TransportError } from "../errors.js";
+import { type CometaError, EncodingError, IncomingTooLargeError, ProtocolError, TransportError } from "../errors.js";
 import type { TransportContext, TransportDefinition } from "../transport.js";
 import type { Abort, HttpCallback } from "./http.js";
 import { createPollingTransport } from "./polling-core.js";
@@ -23,9 +23,21 @@ export function escapeJsonpPayload(payload: string): string {
   return payload.replace(/\\n/g, "\\\\n").replace(/\n/g, "\\n");
 }
 
+/**
+ * The text with each lone surrogate (half of a character cut by `slice`) replaced by U+FFFD,
+ * as TextEncoder and every other transport's wire do: encodeURIComponent throws on one.
+ * `String.prototype.toWellFormed` is too recent for the browsers this build targets.
+ */
+export function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDFFF]/g, (unit) => (unit.length > 1 ? unit : "\uFFFD"));
+}
+
+/** A payload as the value of the form's `d` field. */
+export const encodeJsonpForm = (payload: string): string => encodeURIComponent(escapeJsonpPayload(wellFormed(payload)));
+
 /** The form body's size: what engine.io's maxHttpBufferSize counts, after URL-encoding. */
 const formBody: BodySize = {
-  packet: (text) => encodeURIComponent(escapeJsonpPayload(text)).length,
+  packet: (text) => encodeJsonpForm(text).length,
   separator: 3, // U+001E as %1E
   overhead: 2, // d=
   perChar: 9, // three UTF-8 bytes, each as %XX
@@ -54,12 +66,17 @@ export const jsonp: TransportDefinition = {
         script.remove();
         ctx.env.window!.removeEventListener("load", insert);
       };
-      const finish = (error: TransportError | ProtocolError | undefined, payload: string) => {
+      const finish = (error: CometaError | undefined, payload: string) => {
         if (done) return;
         release();
         callback(error, payload);
       };
-      deliver = (payload) => finish(undefined, String(payload));
+      deliver = (payload) => {
+        const text = String(payload);
+        // the script is already read; a payload this large still ends the session, as on polling
+        const limit = ctx.options.maxIncomingBytes;
+        finish(text.length > limit ? new IncomingTooLargeError("jsonp", text.length, limit) : undefined, text);
+      };
       script.async = true;
       script.src = url(ctx);
       // the load event follows the script's execution: no callback by then means no engine.io
@@ -77,14 +94,26 @@ export const jsonp: TransportDefinition = {
 
     const post = (ctx: TransportContext, payload: string, callback: HttpCallback): Abort => {
       let cancelled = false;
-      const body = "d=" + encodeURIComponent(escapeJsonpPayload(payload));
-      if (body.length > ctx.session.maxPayload) {
+      let body: string;
+      let error: CometaError | undefined;
+      try {
+        body = "d=" + encodeJsonpForm(payload);
+      } catch (cause) {
+        // not expected once well-formed; reported like any failed POST rather than thrown out of `send`
+        body = "";
+        error = new EncodingError("jsonp could not URL-encode a payload", { cause });
+      }
+      if (!error && body.length > ctx.session.maxPayload) {
         // the server would answer 413, which a no-cors request cannot see: the message would
         // vanish. Only a single message over the limit gets here (batches are sized to fit)
-        Promise.resolve().then(() =>
-          callback(new TransportError(`jsonp: a message of ${body.length} encoded bytes is over the server's maxPayload`, "jsonp"), ""),
-        );
-        return () => {};
+        error = new TransportError(`jsonp: a message of ${body.length} encoded bytes is over the server's maxPayload`, "jsonp");
+      }
+      if (error) {
+        const failure = error;
+        Promise.resolve().then(() => !cancelled && callback(failure, ""));
+        return () => {
+          cancelled = true;
+        };
       }
       ctx.env.fetch!(url(ctx), {
         method: "POST",

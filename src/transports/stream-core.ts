@@ -3,7 +3,7 @@
  * delivers packets as they come and is reopened with the same sid when the server ends it
  * (recycling) or a proxy cuts it; upstream POSTs like polling.
  */
-import { type CometaError, ProtocolError, TransportError } from "../errors.js";
+import { type CometaError, IncomingTooLargeError, ProtocolError, TransportError } from "../errors.js";
 import { decodeFrame } from "../protocol.js";
 import type { Transport, TransportContext } from "../transport.js";
 import type { Abort } from "./http.js";
@@ -54,6 +54,10 @@ export function createStreamingTransport(context: TransportContext, name: string
       packet(text) {
         if (lifecycle.closed) return;
         carried = true;
+        // an EventSource event or a postMessage arrives whole, so it can only be refused after
+        // the fact; xhr-streaming bounds its lines while they arrive
+        const limit = context.options.maxIncomingBytes;
+        if (text.length > limit) return fail(new IncomingTooLargeError(name, text.length, limit));
         let packet;
         try {
           packet = decodeFrame(text, context.options.binaryType);

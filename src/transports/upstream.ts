@@ -2,6 +2,7 @@
  * The upstream half every HTTP transport shares: packets POSTed as `\x1e`-joined payloads no
  * larger than the server's maxPayload, one request at a time, in order.
  */
+import { EncodingError } from "../errors.js";
 import { encodeTextPacket, type Packet, separator, utf8Length } from "../protocol.js";
 import type { TransportContext } from "../transport.js";
 import { type Abort, type HttpCallback, httpRequest } from "./http.js";
@@ -139,7 +140,14 @@ export function createHttpWriter(
       lifecycle.writable = false;
       busy = true;
       if (packets.some((packet) => packet.type === "close")) closing = true;
-      postFrom(splitPayloads(packets, context.session.maxPayload, body), 0);
+      let payloads;
+      try {
+        payloads = splitPayloads(packets, context.session.maxPayload, body);
+      } catch (cause) {
+        // a typed failure and a close, never a throw out of the caller's `send`
+        return lifecycle.fail(new EncodingError("could not encode a message to send", { cause }));
+      }
+      postFrom(payloads, 0);
     },
     serverClosed() {
       closing = serverClosed = true;

@@ -3,7 +3,7 @@
  * WebSocket, or in Node whatever `env.WebSocket` is given (the `ws` package, or Node's own).
  */
 import type { WebSocketLike } from "../env.js";
-import { type CometaError, TransportError } from "../errors.js";
+import { type CometaError, IncomingTooLargeError, TransportError } from "../errors.js";
 import { decodeFrame, encodeFramePacket, type Packet } from "../protocol.js";
 import type { TransportDefinition } from "../transport.js";
 import { Lifecycle } from "./lifecycle.js";
@@ -49,6 +49,10 @@ export const websocket: TransportDefinition = {
           lifecycle.opened();
         };
         ws.onmessage = (event) => {
+          // a text frame's length or a binary frame's bytes; the frame is already whole in memory
+          const data = event.data as { length?: number; byteLength?: number } | null;
+          const size = (data && (data.length || data.byteLength)) || 0;
+          if (size > options.maxIncomingBytes) return fail(new IncomingTooLargeError("websocket", size, options.maxIncomingBytes));
           try {
             lifecycle.receive(decodeFrame(event.data, options.binaryType));
           } catch (cause) {

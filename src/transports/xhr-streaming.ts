@@ -3,7 +3,7 @@
  * progress where streams are missing), one JSON string per line; upstream POSTs. Needs the
  * cometa/server extension.
  */
-import { type CometaError, ProtocolError, TransportError } from "../errors.js";
+import { type CometaError, IncomingTooLargeError, TransportError } from "../errors.js";
 import type { TransportDefinition } from "../transport.js";
 import { canRequest, responseError } from "./http.js";
 import { type ConnectStream, createStreamingTransport, parseJsonFrame } from "./stream-core.js";
@@ -13,32 +13,37 @@ const name = "xhr-streaming";
 
 /**
  * Splits text into lines across chunk boundaries; blank lines (the padding) are skipped. A
- * line still open after `maxLength()` characters is not a frame of ours: `onOverflow` runs.
+ * line longer than `maxLength` characters, ended or not, is not read further: `onOverflow` runs
+ * instead and the reader is done.
  */
 export function createLineReader(
   onLine: (line: string) => void,
-  maxLength: () => number = () => Infinity,
+  maxLength = Infinity,
   onOverflow: (length: number) => void = () => {},
 ): (chunk: string) => void {
-  let rest = "";
+  // the open line's pieces, joined once when its end comes: only new text is scanned, so a
+  // long line costs time in proportion to its length, not to its square
+  let pieces: string[] = [];
+  let length = 0;
   return (chunk) => {
-    const text = rest + chunk;
-    let start = 0;
-    for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
-      const line = text.slice(start, end);
+    // once over the limit, `length` stays over it and nothing more is read
+    for (let start = 0; length <= maxLength; ) {
+      const end = chunk.indexOf("\n", start);
+      const piece = end < 0 ? chunk.slice(start) : chunk.slice(start, end);
+      if ((length += piece.length) > maxLength) {
+        pieces = [];
+        return onOverflow(length);
+      }
+      pieces.push(piece);
+      if (end < 0) return;
+      const line = pieces.join("");
+      pieces = [];
+      length = 0;
       start = end + 1;
       if (line.trim() !== "") onLine(line);
     }
-    rest = text.slice(start);
-    if (rest.length > maxLength()) onOverflow(rest.length);
   };
 }
-
-/**
- * How far a frame may exceed maxPayload: the server's messages are not bound by it, and JSON
- * escaping can grow a packet sixfold, so this only catches a stream that is not ours.
- */
-const frameAllowance = 16;
 
 const connect: ConnectStream = (context, handlers) => {
   const { env, options } = context;
@@ -62,9 +67,9 @@ const connect: ConnectStream = (context, handlers) => {
         fail(error as CometaError);
       }
     },
-    // read when checked: the handshake on this very stream sets maxPayload
-    () => frameAllowance * context.session.maxPayload,
-    (length) => fail(new ProtocolError(`${name} frame of over ${length} characters without an end`)),
+    // a line is one packet, JSON-escaped: what the limit bounds on this transport
+    options.maxIncomingBytes,
+    (length) => fail(new IncomingTooLargeError(name, length, options.maxIncomingBytes)),
   );
   const status = (code: number, body: () => string | Promise<string>, then: () => void) => {
     if (code === 200) return then();

@@ -10,6 +10,7 @@ export const defaultTransportOptions: TransportOptions = {
   requestTimeout: 0,
   pollInterval: 1000,
   timestampRequests: true,
+  maxIncomingBytes: 1e8,
 };
 
 export function makeContext(
