@@ -23,6 +23,8 @@ const errorClasses = [
   "HeartbeatError",
   "UpgradeError",
   "UsageError",
+  "IncomingTooLargeError",
+  "EncodingError",
 ];
 
 /**
