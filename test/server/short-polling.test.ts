@@ -1,15 +1,21 @@
 /** short-polling on the wire: every GET answered at once. */
 import { type IncomingMessage, request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { PacketStream, httpRequest, post, sidOf, splitPayload } from "./support/http-client.js";
+import { BaseSocket } from "../../src/socket.js";
+import { shortPolling } from "../../src/transports/short-polling.js";
+import { closed, messages, next } from "../support/events.js";
+import { nodeEnv } from "../support/node-env.js";
+import { PacketStream, type Response, httpRequest, post, sidOf, splitPayload } from "./support/http-client.js";
 import { SseParser } from "./support/framing.js";
 import { type TestServer, collectMessages, once, startServer } from "./support/server.js";
 
 let server: TestServer | undefined;
 const streams: PacketStream[] = [];
+const clients: BaseSocket[] = [];
 
 afterEach(async () => {
   for (const stream of streams.splice(0)) stream.destroy();
+  for (const client of clients.splice(0)) if (client.state !== "closed") client.close();
   await server?.close();
   server = undefined;
 });
@@ -23,14 +29,35 @@ function unreadGet(url: string): Promise<{ response: IncomingMessage; destroy: (
   });
 }
 
+const tokenPacket = /^6k([A-Za-z0-9_-]{22})(?:\x1e|$)/;
+
+/** Takes the poll token off the front of an answer: the token, and the answer as it would be without it. */
+function untoken(response: Response): { token: string; response: Response } {
+  const match = tokenPacket.exec(response.body);
+  if (!match) throw new Error(`no poll token: ${response.body.slice(0, 80)}`);
+  const rest = response.body.slice(match[0].length);
+  return { token: match[1]!, response: { ...response, body: match[0].endsWith("\x1e") ? rest : "6" } };
+}
+
 async function handshake() {
   const connection = server!.nextConnection();
-  const response = await httpRequest(server!.url("transport=short-polling"));
+  const answer = untoken(await httpRequest(server!.url("transport=short-polling")));
+  const { response } = answer;
+  let token = answer.token;
   const sid = sidOf(response.body);
   const socket = await connection;
-  const poll = () => httpRequest(server!.url(`transport=short-polling&sid=${sid}`));
+  const tokens = [token];
+  /** A poll as the session's client makes it: with the token of the last answer. */
+  const poll = async (): Promise<Response> => {
+    const reply = await httpRequest(server!.url(`transport=short-polling&sid=${sid}&k=${token}`));
+    if (reply.status !== 200) return reply;
+    const next = untoken(reply);
+    token = next.token;
+    tokens.push(token);
+    return next.response;
+  };
   const upstream = (body: string) => post(server!.url(`transport=short-polling&sid=${sid}`), body);
-  return { response, sid, socket, poll, upstream };
+  return { response, sid, socket, poll, upstream, tokens, token: () => token };
 }
 
 describe("short-polling transport", () => {
@@ -100,10 +127,10 @@ describe("short-polling transport", () => {
 
   it("a GET while the last answer is still on its way overlaps: 400 and the session ends, the second asker gets nothing", async () => {
     server = await startServer();
-    const { sid, socket, poll } = await handshake();
+    const { sid, socket, poll, token } = await handshake();
     // several times what the connection's buffers take, so the answer stays on its way while unread
     socket.send("x".repeat(12 * 1024 * 1024));
-    const first = await unreadGet(server.url(`transport=short-polling&sid=${sid}`));
+    const first = await unreadGet(server.url(`transport=short-polling&sid=${sid}&k=${token()}`));
     expect(first.response.statusCode).toBe(200);
     const closed = once<[string]>(socket, "close");
     const second = await poll();
@@ -113,6 +140,88 @@ describe("short-polling transport", () => {
     socket.send("for the session's client only");
     expect((await poll()).status).toBe(400);
     first.destroy();
+  });
+
+  it("starts every answer with a fresh single-use token, which never reaches the session", async () => {
+    server = await startServer();
+    const { socket, poll, tokens } = await handshake();
+    const created: { type: string; data?: unknown }[] = [];
+    socket.on("packetCreate", (packet: { type: string; data?: unknown }) => created.push(packet));
+    socket.send("a");
+    expect((await poll()).body).toBe("4a");
+    expect((await poll()).body).toBe("6");
+    expect((await poll()).body).toBe("6");
+    expect(tokens).toHaveLength(4);
+    expect(new Set(tokens).size).toBe(4);
+    expect(created).toEqual([{ type: "message", data: "a", options: expect.anything() }]);
+  });
+
+  it.each([
+    ["no token", () => ""],
+    ["a wrong token", () => "&k=AAAAAAAAAAAAAAAAAAAAAA"],
+    ["a token already used", (used: string) => `&k=${used}`],
+  ])("a GET with the sid and %s is refused (400) and ends the session; the message queued for the client goes to nobody", async (_, query) => {
+    server = await startServer();
+    const { sid, socket, poll, tokens } = await handshake();
+    expect((await poll()).body).toBe("6");
+    const closedOnServer = once<[string]>(socket, "close");
+    socket.send("for the session's client only");
+    const hijack = await httpRequest(server.url(`transport=short-polling&sid=${sid}${query(tokens[0]!)}`));
+    expect(hijack.status).toBe(400);
+    expect(JSON.parse(hijack.body)).toEqual({ code: 3, message: "Bad request" });
+    expect((await closedOnServer)[0]).toBe("transport error");
+    // the session's client, with the right token, finds the session gone: nothing was handed out
+    const after = await poll();
+    expect(after.status).toBe(400);
+    expect(after.body).not.toContain("for the session's client only");
+  });
+
+  it("cometa's client sends each answer's token back: every message arrives in order over many polls", async () => {
+    server = await startServer();
+    const connection = server.nextConnection();
+    const polls: string[] = [];
+    server.http.prependListener("request", (req) => {
+      const url = new URL(req.url ?? "", "http://x");
+      if (req.method === "GET" && url.searchParams.has("sid")) polls.push(url.searchParams.get("k") ?? "");
+    });
+    const client = new BaseSocket(`http://127.0.0.1:${server.port}`, { env: nodeEnv(), transports: [shortPolling], pollInterval: 5 });
+    clients.push(client);
+    const packets: unknown[] = [];
+    client.on("packet", (packet) => packets.push(packet));
+    const socket = await connection;
+    const count = 200;
+    const received = messages(client, count);
+    const sent = Array.from({ length: count }, (_, i) => `m${i}`);
+    for (const [i, message] of sent.entries()) {
+      socket.send(message);
+      // spread over many answers
+      if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    expect(await received).toEqual(sent);
+    expect(polls.length).toBeGreaterThan(10);
+    expect(new Set(polls).size).toBe(polls.length);
+    for (const token of polls) expect(token).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    for (const packet of packets) expect(JSON.stringify(packet)).not.toMatch(/"data":"k/);
+    expect(client.state).toBe("open");
+  });
+
+  it("a GET with the victim's sid between its client's polls ends the session; the client sees close and never the message", async () => {
+    server = await startServer();
+    const connection = server.nextConnection();
+    const client = new BaseSocket(`http://127.0.0.1:${server.port}`, { env: nodeEnv(), transports: [shortPolling], pollInterval: 200 });
+    clients.push(client);
+    const received: unknown[] = [];
+    client.on("message", (data) => received.push(data));
+    const opened = next(client, "open");
+    const socket = await connection;
+    await opened;
+    const clientClosed = closed(client);
+    socket.send("for the session's client only");
+    const hijack = await httpRequest(server.url(`transport=short-polling&sid=${client.id}`));
+    expect(hijack.status).toBe(400);
+    expect(hijack.body).not.toContain("for the session's client only");
+    await clientClosed;
+    expect(received).toEqual([]);
   });
 
   it("upgrades to sse with messages in flight", async () => {

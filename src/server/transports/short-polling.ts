@@ -1,7 +1,13 @@
 /**
  * `short-polling`: every GET is answered at once, with the queued payload or a noop (`6`), for
  * networks that cut held requests. The client polls on its own interval. POSTs as polling.
+ *
+ * No GET is held, so a second reader's GET between the client's polls would not overlap
+ * anything: each answer therefore starts with `6k<token>`, and only a GET that sends that token
+ * back (`k=<token>`) gets the next answer. Tokens are single-use; any other GET is refused
+ * and ends the session, as an overlapping poll does.
  */
+import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { type Packet, encodePayload } from "engine.io-parser";
 import type { EngineRequest } from "../engine-internals.js";
@@ -12,6 +18,12 @@ export type ShortPollingSettings = HttpTransportSettings;
 
 export const SHORT_POLLING = "short-polling";
 
+/** The query parameter carrying the poll token (engine.io's own are EIO, transport, sid, t, b64, j). */
+const POLL_TOKEN_PARAM = "k";
+
+/** The first packet of every answer: the token the next GET must send. Stock parsers see a noop. */
+const tokenPacket = (token: string): Packet => ({ type: "noop", data: `${POLL_TOKEN_PARAM}${token}` });
+
 export class ShortPollingTransport extends HttpTransport {
   /** The GET being answered; only set while its `ready` event runs (answers are synchronous). */
   private poll: { req: EngineRequest; res: ServerResponse } | null = null;
@@ -19,6 +31,11 @@ export class ShortPollingTransport extends HttpTransport {
   private pending: Packet[] = [];
   /** The last answer while it is still being handed to the connection. */
   private delivering: ServerResponse | null = null;
+  /**
+   * The token the next GET must carry; null until the first answer (the handshake's GET, which
+   * has no sid, so nobody but its sender can have made it).
+   */
+  private token: string | null = null;
 
   get name(): string {
     return SHORT_POLLING;
@@ -53,6 +70,15 @@ export class ShortPollingTransport extends HttpTransport {
       this.onError("overlap from client");
       return;
     }
+    // A GET without the token of the last answer is not from the session's client (or that
+    // client lost an answer, and with it maybe packets): end the session rather than hand the
+    // queue to whoever knows the sid. A retry with the used token is refused too: the sid and
+    // that token sit in the same URL, so accepting it would serve whoever saw that URL.
+    if (this.token !== null && req._query[POLL_TOKEN_PARAM] !== this.token) {
+      sendEngineError(res, 3);
+      this.onError("poll token mismatch");
+      return;
+    }
     this.poll = { req, res };
     if (this.pending.length > 0) {
       const pending = this.pending;
@@ -63,7 +89,8 @@ export class ShortPollingTransport extends HttpTransport {
     this.writable = true;
     // The socket flushes its buffer into send() synchronously, if it has anything.
     this.emit("ready");
-    if (this.poll) this.respond(this.pendingClose ? [] : [{ type: "noop" }]);
+    // The token packet is itself a noop: an empty answer needs nothing more.
+    if (this.poll) this.respond([]);
   }
 
   private respond(packets: Packet[]): void {
@@ -72,7 +99,10 @@ export class ShortPollingTransport extends HttpTransport {
     this.poll = null;
     this.writable = false;
     const close = this.pendingClose;
-    const all = close ? [...packets, { type: "close" } as Packet] : packets;
+    // Single-use: the next GET needs the token of this answer.
+    this.token = randomBytes(16).toString("base64url");
+    const all = [tokenPacket(this.token), ...packets];
+    if (close) all.push({ type: "close" });
     encodePayload(all, (payload) => {
       poll.res.writeHead(
         200,
