@@ -7,10 +7,9 @@
  * starts with `6k<token>` and the next GET sends it back as `k`. Whoever learns only the sid
  * cannot take the session's messages.
  */
-import type { TransportDefinition } from "../transport.js";
-import { canRequest, httpRequest } from "./http.js";
-import { createPollingTransport } from "./polling-core.js";
-import { timestamp } from "./upstream.js";
+import type { TransportContext, TransportDefinition } from "../transport.js";
+import { canRequest } from "./http.js";
+import { createPollingTransport, getText } from "./polling-core.js";
 
 const tokenPrefix = "6k";
 
@@ -20,25 +19,24 @@ export const shortPolling: TransportDefinition = {
   create: (context) => {
     // the token of the last answer; none before the handshake's
     let token: string | undefined;
+    const get = getText("short-polling");
     return createPollingTransport(context, {
       name: "short-polling",
       wireName: "short-polling",
-      get: (ctx, callback) =>
-        httpRequest(
-          ctx.env,
-          ctx.options,
-          "short-polling",
-          { method: "GET", url: ctx.url("http", "short-polling", timestamp(ctx, token ? { k: token } : undefined)) },
-          (error, body) => {
-            if (!error && body.startsWith(tokenPrefix)) {
-              // the token is for this adapter only: the session sees the plain noop it stands for
-              const end = body.indexOf("\x1e");
-              token = body.slice(tokenPrefix.length, end < 0 ? undefined : end);
-              body = end < 0 ? "6" : body.slice(end + 1);
-            }
-            callback(error, body);
-          },
-        ),
+      get: (ctx, callback) => {
+        const k = token;
+        // the same GET as any poll's, with the token among its URL's parameters
+        const tokenCtx: TransportContext = k ? { ...ctx, url: (scheme, transport, extra) => ctx.url(scheme, transport, { ...extra, k }) } : ctx;
+        return get(tokenCtx, (error, body) => {
+          if (!error && body.startsWith(tokenPrefix)) {
+            // the token is for this adapter only: the session sees the plain noop it stands for
+            const end = body.indexOf("\x1e");
+            token = body.slice(tokenPrefix.length, end < 0 ? undefined : end);
+            body = end < 0 ? "6" : body.slice(end + 1);
+          }
+          callback(error, body);
+        });
+      },
       pollDelay: (ctx) => ctx.options.pollInterval,
     });
   },

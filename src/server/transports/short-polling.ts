@@ -29,8 +29,6 @@ export class ShortPollingTransport extends HttpTransport {
   private poll: { req: EngineRequest; res: ServerResponse } | null = null;
   /** Packets sent with no GET to carry them (engine.io checks `writable`, so defensive only). */
   private pending: Packet[] = [];
-  /** The last answer while it is still being handed to the connection. */
-  private delivering: ServerResponse | null = null;
   /**
    * The token the next GET must carry; null until the first answer (the handshake's GET, which
    * has no sid, so nobody but its sender can have made it).
@@ -56,18 +54,14 @@ export class ShortPollingTransport extends HttpTransport {
 
   /**
    * A GET takes what is queued. Its client polls one GET at a time, the next only after the
-   * last answer arrived: a GET while an answer is still on its way overlaps, and is answered as
-   * engine.io answers an overlapping poll (400, and the session ends).
+   * last answer arrived, with that answer's token: a GET that overlaps an answer still on its
+   * way cannot carry it, and is answered as engine.io answers an overlapping poll (400, and the
+   * session ends).
    */
   protected onGet(req: EngineRequest, res: ServerResponse): void {
     // "closing" still takes a GET: it carries the orderly `1` (see doClose).
     if (this.readyState === "closed") {
       sendEngineError(res, 3);
-      return;
-    }
-    if (this.delivering) {
-      sendEngineError(res, 3);
-      this.onError("overlap from client");
       return;
     }
     // A GET without the token of the last answer is not from the session's client (or that
@@ -112,21 +106,10 @@ export class ShortPollingTransport extends HttpTransport {
           "Cache-Control": "no-store",
         }),
       );
-      this.watchDelivery(poll.res);
       poll.res.end(payload);
     });
     this.emit("drain");
     close?.();
-  }
-
-  /** Tracks `res` until its last byte went to the connection, or the connection went away. */
-  private watchDelivery(res: ServerResponse): void {
-    this.delivering = res;
-    const done = (): void => {
-      if (this.delivering === res) this.delivering = null;
-    };
-    res.once("finish", done);
-    res.once("close", done);
   }
 
 }
