@@ -6,6 +6,7 @@ import type { Emitter } from "./emitter.js";
 import type { Environment } from "./env.js";
 import type { CometaError } from "./errors.js";
 import type { BinaryType, Packet, ReceivedPacket } from "./protocol.js";
+import type { Trace } from "./trace.js";
 
 /**
  * - `opening`: connecting; `open`: moving packets; `pausing`/`paused`: an HTTP transport
@@ -56,6 +57,8 @@ export interface TransportContext {
   url(scheme: "http" | "ws", transport: string, extra?: Record<string, string>): string;
   session: SessionInfo;
   options: TransportOptions;
+  /** Why a transport did what it did (a gateway re-poll, a pause, a stream reopened); unset: silent. */
+  trace?: Trace;
 }
 
 export interface Transport extends Pick<Emitter<TransportEvents>, "on" | "once" | "off"> {
@@ -82,7 +85,7 @@ export interface Transport extends Pick<Emitter<TransportEvents>, "on" | "once" 
  * The transports cometa ships, by the names `transports` accepts on `Socket` and
  * `ReconnectingSocket` (and the names servers list in `upgrades`).
  */
-export type TransportName = "polling" | "websocket" | "sse" | "xhr-streaming" | "iframe" | "jsonp" | "short-polling";
+export type { TransportName } from "./wire.js";
 
 export interface TransportDefinition {
   /** The name in `transports` options and in the server's `upgrades` list. */

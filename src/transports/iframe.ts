@@ -5,6 +5,7 @@
  * inserted only once the page has loaded, so the page's own load event is not held back.
  */
 import { TransportError } from "../errors.js";
+import { decodeIframeMessage, iframeEnd, iframeReady } from "../wire.js";
 import type { TransportDefinition } from "../transport.js";
 import { canRequest } from "./http.js";
 import { type ConnectStream, createStreamingTransport } from "./stream-core.js";
@@ -36,14 +37,12 @@ const connect: ConnectStream = (context, handlers) => {
   const onMessage = (event: MessageEvent) => {
     // only this frame's own window, from the server's origin, in the agreed shape
     if (stopped || event.source !== frameWindow || event.origin !== serverOrigin) return;
-    const data = event.data as unknown;
-    if (!Array.isArray(data) || data[0] !== "cometa" || data[1] !== frameId) return;
-    const body = data[2] as unknown;
+    const body = decodeIframeMessage(event.data, frameId);
     if (typeof body === "string") handlers.packet(body);
-    else if (body === 1 && !ready) {
+    else if (body === iframeReady && !ready) {
       ready = true;
       handlers.opened();
-    } else if (body === 0) finish(handlers.ended);
+    } else if (body === iframeEnd) finish(handlers.ended);
   };
   const onFrameLoad = () => {
     if (!ready) {

@@ -9,9 +9,8 @@
  */
 import type { TransportContext, TransportDefinition } from "../transport.js";
 import { canRequest } from "./http.js";
+import { decodePollToken, pollTokenParam } from "../wire.js";
 import { createPollingTransport, getText } from "./polling-core.js";
-
-const tokenPrefix = "6k";
 
 export const shortPolling: TransportDefinition = {
   name: "short-polling",
@@ -26,13 +25,15 @@ export const shortPolling: TransportDefinition = {
       get: (ctx, callback) => {
         const k = token;
         // the same GET as any poll's, with the token among its URL's parameters
-        const tokenCtx: TransportContext = k ? { ...ctx, url: (scheme, transport, extra) => ctx.url(scheme, transport, { ...extra, k }) } : ctx;
+        const tokenCtx: TransportContext = k
+          ? { ...ctx, url: (scheme, transport, extra) => ctx.url(scheme, transport, { ...extra, [pollTokenParam]: k }) }
+          : ctx;
         return get(tokenCtx, (error, body) => {
-          if (!error && body.startsWith(tokenPrefix)) {
+          if (!error) {
             // the token is for this adapter only: the session sees the plain noop it stands for
-            const end = body.indexOf("\x1e");
-            token = body.slice(tokenPrefix.length, end < 0 ? undefined : end);
-            body = end < 0 ? "6" : body.slice(end + 1);
+            const [next, rest] = decodePollToken(body);
+            if (next !== undefined) token = next;
+            body = rest;
           }
           callback(error, body);
         });

@@ -5,6 +5,7 @@
  */
 import { type CometaError, IncomingTooLargeError, ProtocolError, TransportError } from "../errors.js";
 import { decodeFrame } from "../protocol.js";
+import { decodeJsonFrame } from "../wire.js";
 import type { Transport, TransportContext } from "../transport.js";
 import type { Abort } from "./http.js";
 import { Lifecycle } from "./lifecycle.js";
@@ -95,12 +96,7 @@ export function createStreamingTransport(context: TransportContext, name: string
 
 /** The packet a JSON-framed line or event carries (xhr-streaming, sse). */
 export function parseJsonFrame(frame: string): string {
-  let packet: unknown;
-  try {
-    packet = JSON.parse(frame);
-  } catch (cause) {
-    throw new ProtocolError(`malformed frame ${JSON.stringify(frame.slice(0, 80))}`, frame, { cause });
-  }
-  if (typeof packet !== "string") throw new ProtocolError(`frame is not a JSON string: ${frame.slice(0, 80)}`, frame);
+  const packet = decodeJsonFrame(frame);
+  if (packet === undefined) throw new ProtocolError(`frame is not a JSON string: ${frame.slice(0, 80)}`, frame);
   return packet;
 }

@@ -6,6 +6,7 @@
 import { type CometaError, IncomingTooLargeError, TransportError } from "../errors.js";
 import type { TransportDefinition } from "../transport.js";
 import { canRequest, responseError } from "./http.js";
+import { isPaddingLine, lineSeparator } from "../wire.js";
 import { type ConnectStream, createStreamingTransport, parseJsonFrame } from "./stream-core.js";
 import { timestamp } from "./upstream.js";
 
@@ -28,7 +29,7 @@ export function createLineReader(
   return (chunk) => {
     // once over the limit, `length` stays over it and nothing more is read
     for (let start = 0; length <= maxLength; ) {
-      const end = chunk.indexOf("\n", start);
+      const end = chunk.indexOf(lineSeparator, start);
       const piece = end < 0 ? chunk.slice(start) : chunk.slice(start, end);
       if ((length += piece.length) > maxLength) {
         pieces = [];
@@ -40,7 +41,7 @@ export function createLineReader(
       pieces = [];
       length = 0;
       start = end + 1;
-      if (line.trim() !== "") onLine(line);
+      if (!isPaddingLine(line)) onLine(line);
     }
   };
 }

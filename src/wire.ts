@@ -1,0 +1,132 @@
+/**
+ * cometa's own wire, the one place both sides spell it (docs/wire.md): transport names, the
+ * three stream framings, keep-alives, the iframe message and the short-polling token. The
+ * server imports the encoders, the client adapters the decoders, so a change to either side
+ * that the other does not follow fails to compile or fails test/unit/wire.test.ts.
+ *
+ * Pure and dependency-free: it is bundled into the script-tag builds, where whatever the
+ * client does not import is dropped.
+ */
+
+/** The streams cometa/server adds: one long GET each. */
+export type StreamingTransportName = "sse" | "xhr-streaming" | "iframe";
+/** The `transport=` values cometa/server adds to engine.io's `polling` and `websocket`. */
+export type ExtensionTransportName = StreamingTransportName | "short-polling";
+/**
+ * The transports cometa's client ships, by the names `transports` accepts and servers list in
+ * `upgrades`. `jsonp` is `transport=polling` with a `j` parameter on the wire.
+ */
+export type TransportName = "polling" | "websocket" | "jsonp" | ExtensionTransportName;
+
+export const streamingTransports: readonly StreamingTransportName[] = ["sse", "xhr-streaming", "iframe"];
+export const extensionTransports: readonly ExtensionTransportName[] = [...streamingTransports, "short-polling"];
+
+/** The noop packet (`6`) as text: what keep-alives carry where a packet must. */
+export const noopPacket = "6";
+
+/**
+ * The packet a JSON-framed line or event carries (xhr-streaming, sse), or undefined when the
+ * frame is not a JSON string. JSON escapes `\r`, `\n` and lone surrogates, so a frame is one
+ * line and the page gets the exact string the server sent.
+ */
+export function decodeJsonFrame(frame: string): string | undefined {
+  try {
+    const packet: unknown = JSON.parse(frame);
+    if (typeof packet === "string") return packet;
+  } catch {
+    // not JSON: the caller names the frame in its error
+  }
+}
+
+// --- sse: `text/event-stream`, one `data:` event per packet ---
+
+export const sseContentType = "text/event-stream; charset=utf-8";
+/** A comment line of padding: flushes browsers and proxies that hold back the first KiB. */
+export const sseStart = (paddingBytes: number): string => `:${" ".repeat(paddingBytes)}\n\n`;
+/** One event for one encoded packet; EventSource hands the client its data, for {@link decodeJsonFrame}. */
+export const encodeSseEvent = (packet: string): string => `data: ${JSON.stringify(packet)}\n\n`;
+/** A comment: proxies see traffic, EventSource dispatches nothing. */
+export const sseKeepAlive = ":\n\n";
+
+// --- xhr-streaming: `text/plain`, one JSON string per line ---
+
+export const jsonLineContentType = "text/plain; charset=utf-8";
+/** Ends every line; JSON escapes it inside a frame, so it never occurs in one. */
+export const lineSeparator = "\n";
+/** A padding line of spaces: blank lines are skipped by the reader ({@link isPaddingLine}). */
+export const jsonLineStart = (paddingBytes: number): string => " ".repeat(paddingBytes) + lineSeparator;
+/** One line for one encoded packet. */
+export const encodeJsonLine = (packet: string): string => JSON.stringify(packet) + lineSeparator;
+/** A noop frame: the client ignores it, proxies see traffic. */
+export const jsonLineKeepAlive = encodeJsonLine(noopPacket);
+/** Padding and blank lines carry nothing. */
+export const isPaddingLine = (line: string): boolean => line.trim() === "";
+
+// --- iframe: an HTML document of `<script>` chunks, each posting to the embedding page ---
+
+export const iframeContentType = "text/html; charset=utf-8";
+/** The first element of every message the document posts: `[iframeTag, frameId, body]`. */
+export const iframeTag = "cometa";
+/** Body of the bootstrap's message: the document is up and the server has the GET. */
+export const iframeReady = 1;
+/** Body of the last message: every packet of this document was posted. */
+export const iframeEnd = 0;
+
+/**
+ * A string as a JavaScript string literal safe inside an HTML `<script>` element.
+ * `JSON.stringify` alone is not enough: the HTML tokenizer ends a script at `</script`
+ * whatever the JavaScript says, and `<!--` / `<script` switch it into the "escaped" states
+ * where a later `</script>` no longer ends the element. Escaping every `<` (and `>`, `&` for
+ * good measure) rules all of these out. U+2028/U+2029 were line terminators inside string
+ * literals before ES2019 (old engines throw a SyntaxError). Lone surrogates come out of a
+ * well-formed `JSON.stringify` (Node 12+) as `\udXXX`, so the page gets the exact string.
+ */
+export const encodeForScript = (value: string): string =>
+  JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (char) => "\\u" + char.charCodeAt(0).toString(16).padStart(4, "0"));
+
+/**
+ * The document's head and bootstrap: `p(d)` posts `[iframeTag, frameId, d]` to the page's
+ * exact origin, and posts {@link iframeReady} at once (a probe before that could overtake
+ * the GET). `origin` and `frameId` are encoded here, never trusted.
+ */
+export const iframeStart = (paddingBytes: number, origin: string, frameId: string): string =>
+  '<!doctype html><html><head><meta charset="utf-8"></head><body>\n' +
+  `<!--${" ".repeat(paddingBytes)}-->\n` +
+  `<script>var o=${encodeForScript(origin)},f=${encodeForScript(frameId)};` +
+  `function p(d){parent.postMessage([${JSON.stringify(iframeTag)},f,d],o)}p(${iframeReady})</script>\n`;
+/** One script for one encoded packet. */
+export const encodeIframeScript = (packet: string): string => `<script>p(${encodeForScript(packet)})</script>\n`;
+/** A noop packet: proxies see traffic, the page ignores it. */
+export const iframeKeepAlive = encodeIframeScript(noopPacket);
+/** The end marker and the end of the document, written before the response ends. */
+export const iframeDocumentEnd = `<script>p(${iframeEnd})</script></body></html>`;
+
+/**
+ * What one message posted by a frame carries: a packet (string), {@link iframeReady} or
+ * {@link iframeEnd}; undefined for anything not in the shape or from another frame. The
+ * caller checks `event.source` and `event.origin` first.
+ */
+export function decodeIframeMessage(data: unknown, frameId: string): string | 0 | 1 | undefined {
+  if (!Array.isArray(data) || data[0] !== iframeTag || data[1] !== frameId) return;
+  const body: unknown = data[2];
+  if (typeof body === "string" || body === iframeReady || body === iframeEnd) return body;
+}
+
+// --- short-polling: every answer opens with a noop carrying the next poll's token ---
+
+/** The query parameter a GET sends the token back in (engine.io's own: EIO, transport, sid, t, b64, j). */
+export const pollTokenParam = "k";
+/** The first packet of every answer: stock parsers see a noop whose data is `k` + token. */
+export const pollTokenPacket = (token: string): { type: "noop"; data: string } => ({ type: "noop", data: pollTokenParam + token });
+
+/**
+ * Splits an answer's text payload into its token and the payload the session sees. An answer
+ * that was only the token reads as a noop; one without a token is returned as it came.
+ */
+export function decodePollToken(payload: string): [token: string | undefined, payload: string] {
+  const prefix = noopPacket + pollTokenParam;
+  if (!payload.startsWith(prefix)) return [undefined, payload];
+  // the separator of polling payloads (protocol.ts), spelled out to keep this module standalone
+  const end = payload.indexOf("\x1e");
+  return end < 0 ? [payload.slice(prefix.length), noopPacket] : [payload.slice(prefix.length, end), payload.slice(end + 1)];
+}
