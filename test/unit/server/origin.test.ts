@@ -1,6 +1,6 @@
 /** Origin rules as pure functions over headers. */
 import { describe, expect, it } from "vitest";
-import { compileAllowedOrigins, isIframeOriginAcceptable, isRequestFromAllowedSite } from "../../src/server/origin.js";
+import { compileAllowedOrigins, isIframeOriginAcceptable, isRequestFromAllowedSite } from "../../../src/server/origin.js";
 
 const allowed = compileAllowedOrigins(["https://app.example", "http://localhost:8080"]);
 

@@ -1,6 +1,6 @@
 /** The `<script>` string encoder, on literal strings. */
 import { describe, expect, it } from "vitest";
-import { encodeForScript } from "../../src/server/script-encoding.js";
+import { encodeForScript } from "../../../src/server/script-encoding.js";
 
 /** What a browser does with the literal: evaluate it as JavaScript. */
 const evaluate = (literal: string): unknown => new Function(`return ${literal};`)();
