@@ -7,8 +7,8 @@ export default defineConfig({
   test: {
     testTimeout: 10_000,
     hookTimeout: 10_000,
-    // A project with no test files yet must not fail `vitest run`.
-    passWithNoTests: true,
+    // Every project has tests: a run that finds none (a wrong path, a broken include) fails.
+    passWithNoTests: false,
     // Unhandled errors fail the run (vitest default; do not set dangerouslyIgnoreUnhandledErrors).
     projects: [
       {
