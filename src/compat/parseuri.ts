@@ -48,41 +48,30 @@ function queryKey(query: string): Record<string, string> {
   return data;
 }
 
+/** The regular expression's groups, in order: the fields taken as they match. */
+const groups = ["source", "protocol", "authority", "userInfo", "user", "password", "host", "port", "relative", "path", "query", "anchor"] as const;
+
 export function parse(source: string): ParsedUri {
   // the same bound as engine.io-client, so a pathological string cannot cost much
   if (source.length > 8000) throw new UsageError("URI too long");
   const match = uriPattern.exec(source)!;
-  const part = (index: number) => match[index] || "";
-  let host = part(6);
-  let authority = part(2);
-  const ipv6uri = host.charAt(0) === "[";
-  if (ipv6uri) {
-    host = host.slice(1, -1);
-    authority = authority.replace("[", "").replace("]", "");
+  const uri = {} as ParsedUri;
+  groups.forEach((key, index) => (uri[key] = match[index] || ""));
+  // the whole string, also where the pattern stops short (at a line break)
+  uri.source = source;
+  if (uri.host.charAt(0) === "[") {
+    uri.host = uri.host.slice(1, -1);
+    uri.authority = uri.authority.replace("[", "").replace("]", "");
+    uri.ipv6uri = true;
   }
-  const path = part(9);
+  const { path } = uri;
   // the last segment is a file when it has an extension ("/a/b.js"); otherwise all is directory
   const slash = path.lastIndexOf("/");
   const last = path.slice(slash + 1);
   const isFile = path.charAt(0) !== "/" || /\.[^.]+$/.test(last);
-  const uri: ParsedUri = {
-    source,
-    protocol: part(1),
-    authority,
-    userInfo: part(3),
-    user: part(4),
-    password: part(5),
-    host,
-    port: part(7),
-    relative: part(8),
-    path,
-    directory: isFile ? path.slice(0, slash + 1) : path,
-    file: isFile ? last : "",
-    query: part(10),
-    anchor: part(11),
-    pathNames: pathNames(path),
-    queryKey: queryKey(part(10)),
-  };
-  if (ipv6uri) uri.ipv6uri = true;
+  uri.directory = isFile ? path.slice(0, slash + 1) : path;
+  uri.file = isFile ? last : "";
+  uri.pathNames = pathNames(path);
+  uri.queryKey = queryKey(uri.query);
   return uri;
 }

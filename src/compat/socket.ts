@@ -119,32 +119,26 @@ function queryOf(query: SocketOptions["query"]): Record<string, string> {
 function resolveTransports(entries: unknown, registry: readonly TransportDefinition[]): TransportDefinition[] | undefined {
   if (entries === undefined) return undefined;
   if (!Array.isArray(entries)) throw new UsageError("transports must be an array of names or transport classes");
-  const known = () => registry.map((definition) => definition.name).join(", ");
   const resolved: TransportDefinition[] = [];
   for (const entry of entries as unknown[]) {
-    let definition: TransportDefinition | undefined;
-    let name: string;
-    if (typeof entry === "function") {
-      const named = entry as typeof Transport;
-      definition = named.definition;
-      name = String(named.prototype && named.prototype.name);
-    } else if (entry && typeof entry === "object" && typeof (entry as TransportDefinition).create === "function") {
-      definition = entry as TransportDefinition;
-      name = definition.name;
-    } else name = String(entry);
-    definition = definition || registry.find((candidate) => candidate.name === name);
+    // a class names its transport on the prototype (engine.io-client's way), a definition in `name`
+    const isClass = typeof entry === "function";
+    const given = isClass
+      ? (entry as typeof Transport).definition
+      : entry && typeof (entry as TransportDefinition).create === "function"
+        ? (entry as TransportDefinition)
+        : undefined;
+    const name = String(isClass ? ((entry as typeof Transport).prototype || {}).name : given ? given.name : entry);
+    const definition = given || registry.find((candidate) => candidate.name === name);
     if (!definition) {
-      if (name === "webtransport") {
-        throw new UsageError(`cometa has no webtransport transport; use one of: ${known()}`);
-      }
       throw new UsageError(
-        typeof entry === "function"
-          ? `transport class ${JSON.stringify(name)} is not one of cometa's (custom engine.io-client transports are not run)`
-          : `unknown transport ${JSON.stringify(name)}; cometa has: ${known()}`,
+        `unknown transport ${JSON.stringify(name)}: cometa has no ${name} transport${
+          isClass ? " and does not run engine.io-client's transport classes" : ""
+        }; it has ${registry.map((known) => known.name).join(", ")}`,
       );
     }
     // XHR, Fetch and NodeXHR all stand for polling: keep the first
-    if (!resolved.some((kept) => kept.name === definition!.name)) resolved.push(definition);
+    if (!resolved.includes(definition)) resolved.push(definition);
   }
   return resolved;
 }
@@ -249,9 +243,10 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
   }
 
   private _listen(session: BaseSocket) {
-    session.on("open", () => this.emit("open"));
-    session.on("handshake", (data) => this.emit("handshake", data));
-    session.on("packet", (packet) => this.emit("packet", packet));
+    // the events engine.io-client emits as cometa does, under the same names
+    for (const name of ["open", "handshake", "packet", "drain", "error", "upgradeError"] as const) {
+      (session as unknown as Emitter<EngineEvents>).on(name, (...args) => this.emit(name, ...args));
+    }
     session.on("ping", () => {
       this.emit("ping");
       this.emit("heartbeat");
@@ -261,11 +256,8 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
       this.emit("data", delivered);
       this.emit("message", delivered);
     });
-    session.on("drain", () => this.emit("drain"));
-    session.on("error", (error) => this.emit("error", error));
     session.on("upgrading", (name) => this.emit("upgrading", new TransportView(name)));
     session.on("upgrade", () => this.emit("upgrade", this.transport));
-    session.on("upgradeError", (error) => this.emit("upgradeError", error));
     session.on("close", (reason: CloseReason, details) => this.emit("close", reason, details.error));
   }
 }
