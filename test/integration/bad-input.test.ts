@@ -22,7 +22,7 @@ async function against(handler: RawHandler, options: SocketOptions = {}) {
   raw = await startRawServer(handler);
   const socket = new Socket(raw.url, { env: nodeEnv(), transports: ["polling"], ...options });
   const events = record(socket);
-  const [reason, details] = await closed(socket);
+  const { reason, details } = await closed(socket);
   const errors = events.filter(([event]) => event === "error").map(([, error]) => error as Error);
   expect(errors).toHaveLength(1);
   expect(events.filter(([event]) => event === "close")).toHaveLength(1);
@@ -123,7 +123,7 @@ describe("from the server", () => {
     });
     const socket = new Socket(raw.url, { env: nodeEnv(), transports: ["polling"] });
     socket.on("open", () => socket.send("lost?"));
-    const [reason, details] = await closed(socket);
+    const { reason, details } = await closed(socket);
     expect(reason).toBe("transport error");
     expect(details.error).toMatchObject({ name: "TransportError", status: 500 });
     // the message never reached the server: it is handed back, not dropped
@@ -155,7 +155,7 @@ describe("from the server", () => {
     const url = probe.url;
     await probe.close();
     const socket = new Socket(url, { env: nodeEnv() });
-    const [reason, details] = await closed(socket);
+    const { reason, details } = await closed(socket);
     expect(reason).toBe("transport error");
     expect(details.error).toMatchObject({ name: "TransportError", transport: "polling" });
     expect(details.error!.cause).toBeDefined();
@@ -166,7 +166,7 @@ describe("from the server", () => {
     const url = probe.url;
     await probe.close();
     const socket = new Socket(url, { env: nodeEnv(), transports: ["websocket"] });
-    const [reason, details] = await closed(socket);
+    const { reason, details } = await closed(socket);
     expect(reason).toBe("transport error");
     expect(details.error).toMatchObject({ name: "TransportError", transport: "websocket" });
   });
@@ -183,7 +183,7 @@ describe("from the server", () => {
       transports: [websocket],
     });
     const errors = record(socket);
-    const [reason, details] = await closed(socket);
+    const { reason, details } = await closed(socket);
     expect(reason).toBe("parse error");
     expect(details.error?.name).toBe("ProtocolError");
     expect(errors.filter(([event]) => event === "error")).toHaveLength(1);

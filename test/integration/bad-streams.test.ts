@@ -19,7 +19,7 @@ async function against(transport: TransportDefinition, handler: RawHandler, opti
   raw = await startRawServer(handler);
   const socket = new BaseSocket(raw.url, { env: nodeEnv(), transports: [transport], ...options });
   const events = record(socket);
-  const [reason, details] = await closed(socket);
+  const { reason, details } = await closed(socket);
   const errors = events.filter(([event]) => event === "error");
   expect(errors).toHaveLength(1);
   return { reason, error: details.error! };

@@ -56,7 +56,7 @@ test("a message in flight when the server's close packet comes counts as sent on
   while (!heldPoll) await new Promise((resolve) => setImmediate(resolve));
   let called = false;
   socket.send("arrived", () => (called = true));
-  const [reason, details] = await closed(socket);
+  const { reason, details } = await closed(socket);
   expect(reason).toBe("transport close");
   expect(details.unsent).toEqual([]);
   expect(called).toBe(true);

@@ -46,7 +46,7 @@ test("connects cross-origin with credentials, sends the session cookie back, upg
 test("a server whose cors option does not allow this origin is a typed error, not a hang", async () => {
   server = await startEngineServer({ cors: { origin: "http://elsewhere.test", credentials: true } });
   const socket = new Socket(server.url, { withCredentials: true, env: { WebSocket } });
-  const [reason, details] = await closed(socket);
+  const { reason, details } = await closed(socket);
   expect(reason).toBe("transport error");
   expect(details.error).toMatchObject({ name: "TransportError", transport: "polling" });
 });

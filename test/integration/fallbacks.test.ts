@@ -95,7 +95,7 @@ describe.each([
     await next(socket, "open");
     const serverClosed = new Promise<string>((resolve) => server!.sessions[0]!.on("close", resolve));
     socket.close();
-    const [reason, details] = await closed(socket);
+    const { reason, details } = await closed(socket);
     expect(reason).toBe("forced close");
     expect(details.unsent).toEqual([]);
     expect(await serverClosed).toBe("transport close");
@@ -107,7 +107,7 @@ describe.each([
     await next(socket, "open");
     const events = record(socket);
     server!.sessions[0]!.close();
-    const [reason] = await closed(socket);
+    const { reason } = await closed(socket);
     expect(reason).toBe("transport close");
     expect(events.filter(([event]) => event === "error")).toEqual([]);
   });

@@ -103,7 +103,7 @@ describe.each([
     const sent = new Promise<void>((resolve) => socket.send("flushed before close", resolve));
     socket.close();
     expect(socket.state).toBe("closing");
-    const [reason, details] = await closed(socket);
+    const { reason, details } = await closed(socket);
     expect(reason).toBe("forced close");
     expect(details.unsent).toEqual([]);
     await sent;
@@ -117,7 +117,7 @@ describe.each([
     const serverSide = server.sessions[0]!;
     const events = record(socket);
     serverSide.close();
-    const [reason] = await closed(socket);
+    const { reason } = await closed(socket);
     expect(reason).toBe("transport close");
     expect(events.filter(([event]) => event === "error")).toEqual([]);
   });
@@ -145,7 +145,7 @@ test("declares the connection dead when pings stop", async () => {
   (serverSide as unknown as { schedulePing(): void }).schedulePing = () => {};
   clearTimeout((serverSide as unknown as { pingIntervalTimer: NodeJS.Timeout }).pingIntervalTimer);
   clearTimeout((serverSide as unknown as { pingTimeoutTimer: NodeJS.Timeout }).pingTimeoutTimer);
-  const [reason, details] = await closed(socket);
+  const { reason, details } = await closed(socket);
   expect(reason).toBe("ping timeout");
   expect(details.error?.name).toBe("HeartbeatError");
 });

@@ -9,7 +9,7 @@ import { HandshakeError, HeartbeatError } from "../../src/errors.js";
 import { createHeartbeat } from "../../src/heartbeat.js";
 import { parseOpenData } from "../../src/protocol.js";
 import { BaseSocket } from "../../src/socket.js";
-import { record } from "./support/events.js";
+import { record } from "../support/events.js";
 import { fakeDefinition } from "./support/fake-transport.js";
 
 const maxTimer = 2 ** 31 - 1;

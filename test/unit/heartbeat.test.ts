@@ -5,7 +5,7 @@ import { resolveEnvironment } from "../../src/env.js";
 import { HeartbeatError } from "../../src/errors.js";
 import { createHeartbeat } from "../../src/heartbeat.js";
 import { BaseSocket } from "../../src/socket.js";
-import { closed, record } from "./support/events.js";
+import { closed, record } from "../support/events.js";
 import { fakeDefinition } from "./support/fake-transport.js";
 
 /** The wall clock the code sees: fake time plus whatever jumps the test adds (a sleeping laptop). */

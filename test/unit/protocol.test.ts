@@ -13,7 +13,7 @@ import {
   toBase64,
   utf8Length,
 } from "../../src/protocol.js";
-import { bytes } from "./support/events.js";
+import { bytes } from "../support/binary.js";
 
 const utf8 = (text: string) => new TextEncoder().encode(text).length;
 

@@ -11,8 +11,8 @@ import {
   TransportError,
   UsageError,
 } from "../../src/index.js";
-import { closed, record, until } from "./support/events.js";
-import { type FakeDefinition, fakeDefinition, settle } from "./support/fake-transport.js";
+import { closed, record, until, settle } from "../support/events.js";
+import { type FakeDefinition, fakeDefinition } from "./support/fake-transport.js";
 import { fakeWebSocketClass } from "./support/fake-websocket.js";
 
 const url = "http://localhost:3000";

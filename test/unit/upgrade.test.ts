@@ -7,8 +7,8 @@ import { BaseSocket } from "../../src/socket.js";
 import type { Transport, TransportDefinition } from "../../src/transport.js";
 import { startUpgrades, type UpgradeHost } from "../../src/upgrade.js";
 import { makeContext } from "./support/context.js";
-import { record } from "./support/events.js";
-import { type FakeTransport, fakeDefinition, settle } from "./support/fake-transport.js";
+import { record, settle } from "../support/events.js";
+import { type FakeTransport, fakeDefinition } from "./support/fake-transport.js";
 
 beforeEach(() => {
   vi.useFakeTimers();

@@ -191,8 +191,3 @@ export function fakeDefinition(
     },
   };
 }
-
-/** Resolves after pending promise callbacks (microtasks) have run. */
-export async function settle(rounds = 5): Promise<void> {
-  for (let i = 0; i < rounds; i++) await Promise.resolve();
-}

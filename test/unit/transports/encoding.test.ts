@@ -12,7 +12,7 @@ import { encodeJsonpForm, jsonp, wellFormed } from "../../../src/transports/json
 import { Lifecycle } from "../../../src/transports/lifecycle.js";
 import { type BodySize, createHttpWriter, postText } from "../../../src/transports/upstream.js";
 import { makeContext } from "../support/context.js";
-import { record } from "../support/events.js";
+import { record } from "../../support/events.js";
 
 const message = (data: string): Packet => ({ type: "message", data });
 

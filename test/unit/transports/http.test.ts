@@ -5,7 +5,7 @@ import { type CometaError, ServerError, TransportError } from "../../../src/erro
 import { canRequest, type HttpRequest, httpRequest, responseError } from "../../../src/transports/http.js";
 import { defaultTransportOptions } from "../support/context.js";
 import { engineUrl, useFakeEngine } from "../support/engine.js";
-import { turns } from "../support/events.js";
+import { turns } from "../../support/events.js";
 
 const harness = useFakeEngine();
 const sidUrl = `${engineUrl}?EIO=4&transport=polling&sid=s`;

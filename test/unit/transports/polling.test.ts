@@ -8,8 +8,8 @@ import { polling } from "../../../src/transports/polling.js";
 import { websocket } from "../../../src/transports/websocket.js";
 import { makeContext } from "../support/context.js";
 import { engineUrl, origin, useFakeEngine } from "../support/engine.js";
-import { bytes, closed, next, record, turns, until } from "../support/events.js";
-import { settle } from "../support/fake-transport.js";
+import { bytes } from "../../support/binary.js";
+import { closed, next, record, turns, until, settle } from "../../support/events.js";
 import { fakeWebSocketClass } from "../support/fake-websocket.js";
 
 const harness = useFakeEngine();

@@ -17,7 +17,7 @@ import { sse } from "../../../src/transports/sse.js";
 import { websocket } from "../../../src/transports/websocket.js";
 import { createLineReader, xhrStreaming } from "../../../src/transports/xhr-streaming.js";
 import { defaultTransportOptions, makeContext } from "../support/context.js";
-import { closed, record, until } from "../support/events.js";
+import { closed, record, until } from "../../support/events.js";
 import { fakeDefinition } from "../support/fake-transport.js";
 import { fakeWebSocketClass } from "../support/fake-websocket.js";
 

@@ -7,7 +7,7 @@ import type { Packet } from "../../../src/protocol.js";
 import { Lifecycle } from "../../../src/transports/lifecycle.js";
 import { createHttpWriter, postText, splitPayloads, timestamp } from "../../../src/transports/upstream.js";
 import { makeContext } from "../support/context.js";
-import { record, turns } from "../support/events.js";
+import { record, turns } from "../../support/events.js";
 
 const message = (data: string | Uint8Array): Packet => ({ type: "message", data });
 const utf8 = (text: string) => new TextEncoder().encode(text).length;

@@ -5,8 +5,8 @@ import { BaseSocket } from "../../../src/socket.js";
 import type { TransportOptions } from "../../../src/transport.js";
 import { websocket } from "../../../src/transports/websocket.js";
 import { makeContext } from "../support/context.js";
-import { bytes, closed, record } from "../support/events.js";
-import { settle } from "../support/fake-transport.js";
+import { bytes } from "../../support/binary.js";
+import { closed, record, settle } from "../../support/events.js";
 import { fakeWebSocketClass } from "../support/fake-websocket.js";
 
 function setup(options: Partial<TransportOptions> = {}, sid?: string) {
