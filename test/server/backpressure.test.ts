@@ -120,6 +120,8 @@ describe.each(STREAMS)("$name", (t) => {
 
     const count = PUSHED / FRAME;
     for (let i = 0; i < count; i++) socket.send(message(i));
+    // What one turn sends is written once that turn's code ran.
+    await new Promise((resolve) => setImmediate(resolve));
     // The kernel took what it could; the response pushes back and the rest waits as packets.
     expect(res.writableNeedDrain).toBe(true);
     expect(res.writableLength).toBeLessThanOrEqual(res.writableHighWaterMark + FRAME);

@@ -13,6 +13,7 @@ import { type Packet, encodePacket } from "engine.io-parser";
 import type { EngineRequest } from "../engine-internals.js";
 import { sendEngineError, transportHeaders } from "../http.js";
 import type { StreamFraming } from "./framing.js";
+import { PacketQueue, packetBytes } from "./packet-queue.js";
 import { HttpTransport, type HttpTransportSettings } from "./http-transport.js";
 
 export interface StreamingSettings extends HttpTransportSettings {
@@ -38,9 +39,9 @@ export class StreamingTransport extends HttpTransport {
    * no stream can take them (engine.io's upgrade path writes `3probe` to a candidate whatever its
    * state, and the client's POST `2probe` may overtake its GET).
    */
-  private pending: { readonly packets: readonly Packet[]; next: number }[] = [];
-  /** Bytes of the packets in `pending` not written yet (see {@link packetBytes}). */
-  private pendingBytes = 0;
+  private pending = new PacketQueue();
+  /** engine.io's socket is handing its buffer over (see {@link pull}): no write of its own. */
+  private pulling = false;
   /** An upgrade candidate is not the session's transport yet: never write `1` on it. */
   private isCandidate = false;
 
@@ -69,9 +70,8 @@ export class StreamingTransport extends HttpTransport {
 
   override send(packets: Packet[]): void {
     if (packets.length === 0) return;
-    this.pending.push({ packets, next: 0 });
-    for (const packet of packets) this.pendingBytes += packetBytes(packet);
-    if (this.stream && this.writable) this.writePending();
+    this.pending.push(packets);
+    if (!this.pulling && this.stream && this.writable) this.scheduleWrite();
   }
 
   /**
@@ -79,7 +79,7 @@ export class StreamingTransport extends HttpTransport {
    * response has not handed to the connection (Node's `writableLength`).
    */
   get bufferedBytes(): number {
-    return this.pendingBytes + (this.stream?.res.writableLength ?? 0);
+    return this.pending.byteLength + (this.stream?.res.writableLength ?? 0);
   }
 
   /**
@@ -87,8 +87,7 @@ export class StreamingTransport extends HttpTransport {
    * read: ending it gracefully would keep the unread bytes for as long as the connection lives.
    */
   destroyStream(): void {
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.pending.clear();
     this.stream?.res.destroy();
   }
 
@@ -101,8 +100,7 @@ export class StreamingTransport extends HttpTransport {
 
   protected override onClose(): void {
     if (this.readyState === "closed") return;
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.pending.clear();
     this.endStream(true);
     super.onClose();
   }
@@ -166,39 +164,74 @@ export class StreamingTransport extends HttpTransport {
       this.pendingClose();
       return;
     }
-    this.emit("ready");
+    this.pull();
   }
 
   /**
-   * Writes pending packets in order until the response pushes back (`write` returned false: the
-   * rest waits here, as packets, for `drain`) or has carried `recycleBytes` by the end of a batch
-   * (the rest waits for the reopen GET). True when everything went out and the stream takes more.
+   * The first packets of a turn of the event loop: written on a microtask, together with every
+   * packet sent until then, as one chunk (one `res.write`, one syscall) instead of one per
+   * packet. Meanwhile `writable` is false, so engine.io keeps those packets in its own buffer
+   * and hands them over as one batch: one `drain` for the lot, where a `send` per packet would
+   * leave engine.io's socket one pending callback entry per packet to shift through.
+   */
+  private scheduleWrite(): void {
+    this.writable = false;
+    queueMicrotask(() => {
+      // ended meanwhile (close, recycle, overlap): the next stream takes what waits
+      if (!this.stream) return;
+      this.writable = true;
+      this.pull();
+    });
+  }
+
+  /** Takes engine.io's buffer (its `ready` handler flushes it into `send`), then writes everything. */
+  private pull(): void {
+    this.pulling = true;
+    try {
+      this.emit("ready");
+    } finally {
+      this.pulling = false;
+    }
+    this.writePending();
+  }
+
+  /**
+   * Writes pending packets in order, as few chunks as possible: each chunk takes frames until it
+   * reaches the response's high-water mark, so a burst never sits in the response's buffer past
+   * what backpressure allows. Stops when the response pushes back (`write` returned false: the
+   * rest waits here, as packets, for `drain`) or has carried `recycleBytes` (the rest waits for
+   * the reopen GET; a batch's `drain` comes once its last frame was written, whichever response
+   * carried it). True when everything went out and the stream takes more.
    */
   private writePending(): boolean {
     const stream = this.stream;
     if (!stream) return false;
-    while (this.stream === stream && this.writable && this.pending.length > 0) {
-      const batch = this.pending[0];
-      let accepted = true;
-      while (accepted && batch.next < batch.packets.length) {
-        const packet = batch.packets[batch.next++];
-        this.pendingBytes -= packetBytes(packet);
-        accepted = this.writeFrame(packet);
+    const limit = stream.res.writableHighWaterMark;
+    while (this.stream === stream && this.writable && this.pending.size > 0) {
+      let chunk = "";
+      let bytes = 0;
+      let finished = 0;
+      let recycle = false;
+      let packet: Packet | undefined;
+      while (!recycle && bytes < limit && (packet = this.pending.shift())) {
+        const frame = this.frameOf(packet);
+        chunk += frame;
+        bytes += Buffer.byteLength(frame);
+        if (this.pending.endOfBatch()) finished++;
+        // Recycled at a frame boundary; the rest (of the batch too) waits for the reopen GET.
+        recycle = this.written + bytes >= this.settings.recycleBytes;
       }
-      const finished = batch.next === batch.packets.length;
-      if (finished) this.pending.shift();
+      const accepted = this.writeChunk(chunk, bytes);
       // The state is settled before `drain`, whose send callbacks may send again at once.
-      if (finished && this.written >= this.settings.recycleBytes) {
-        // Recycle after a whole batch; what comes next waits for the reopen GET.
-        this.endStream(true);
-      } else if (!accepted) {
+      if (recycle) this.endStream(true);
+      else if (!accepted) {
         this.writable = false;
         stream.res.once("drain", () => {
           if (this.stream === stream) this.resume();
         });
       }
-      // Only now is the batch in the response's hands: send callbacks may pace on this.
-      if (finished) this.emit("drain");
+      // Only now are these batches in the response's hands: send callbacks may pace on this.
+      for (let i = 0; i < finished; i++) this.emit("drain");
     }
     return this.stream === stream && this.writable;
   }
@@ -208,31 +241,25 @@ export class StreamingTransport extends HttpTransport {
    * backpressure, since the response ends right after them. False when the response asked to wait.
    */
   private writeFrames(packets: readonly Packet[]): boolean {
-    let accepted = true;
-    const pending = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    for (const batch of pending) {
-      for (let i = batch.next; i < batch.packets.length; i++) accepted = this.writeFrame(batch.packets[i]);
-    }
-    for (const packet of packets) accepted = this.writeFrame(packet);
-    return accepted;
+    let chunk = "";
+    for (const packet of [...this.pending.clear(), ...packets]) chunk += this.frameOf(packet);
+    return this.writeChunk(chunk);
   }
 
-  /** One frame for one packet; false when the response asked us to wait for `drain`. */
-  private writeFrame(packet: Packet): boolean {
-    let accepted = false;
+  /** One frame for one packet. */
+  private frameOf(packet: Packet): string {
+    let frame = "";
     // Never binary: every cometa stream is text, binary goes as `b` + base64.
     encodePacket(packet, false, (encoded) => {
-      accepted = this.writeChunk(this.framing.frame(encoded as string));
+      frame = this.framing.frame(encoded as string);
     });
-    return accepted;
+    return frame;
   }
 
-  private writeChunk(chunk: string): boolean {
+  private writeChunk(chunk: string, bytes = Buffer.byteLength(chunk)): boolean {
     const stream = this.stream;
     if (!stream) return false;
-    this.written += Buffer.byteLength(chunk);
+    this.written += bytes;
     const accepted = stream.res.write(chunk);
     this.armKeepAlive();
     return accepted;
@@ -271,13 +298,4 @@ function isConnectionAlive(res: ServerResponse): boolean {
   return socket !== null && !socket.destroyed && !socket.readableEnded && socket.writable;
 }
 
-/**
- * What a packet weighs while it waits: its data's bytes (UTF-8 for text), the measure of
- * cometa/server's `maxBufferedBytes`.
- */
-export function packetBytes(packet: Packet): number {
-  const data = packet.data;
-  if (typeof data === "string") return Buffer.byteLength(data);
-  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
-  return 0;
-}
+export { packetBytes };
