@@ -11,16 +11,18 @@
 // maps (which embed every source) were three quarters of the package. `SOURCEMAP=1 npm run build`
 // writes them, for debugging a minified build.
 import { existsSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import nodeResolve from "@rollup/plugin-node-resolve";
 import terser from "@rollup/plugin-terser";
 import {
+  aliasEngineIoClient,
   clientExternal,
   IIFE_TARGET,
   MODULE_TARGET,
   onwarn,
   serverExternal,
+  socketIoBrowserEntry,
+  socketIoTerserOptions,
   terserOptions,
   treeshake,
   typescript,
@@ -168,23 +170,11 @@ const compat = [
  * socket.io-client's own browser entry (what its dist/socket.io.min.js is built from), with its
  * `engine.io-client` import resolved to cometa's compat entry: the bundler recipe, applied here.
  */
-const socketIoEntry = join(
-  dirname(createRequire(import.meta.url).resolve("socket.io-client")),
-  "../esm/browser-entrypoint.js",
-);
+const socketIoBase = iife(socketIoBrowserEntry, "dist/socket.io.min.js");
 const socketIoScript = {
-  ...iife(socketIoEntry, "dist/socket.io.min.js"),
-  plugins: [
-    {
-      name: "alias-engine.io-client",
-      resolveId: (id) => (id === "engine.io-client" ? resolve(COMPAT_ENTRY) : null),
-    },
-    ...iife(socketIoEntry, "").plugins,
-  ],
+  ...socketIoBase,
+  plugins: [aliasEngineIoClient(resolve(COMPAT_ENTRY)), ...socketIoBase.plugins],
+  output: { ...socketIoBase.output, name: "io", exports: "default", plugins: [terser(socketIoTerserOptions())] },
 };
-const socketIoTerser = terserOptions(IIFE_TARGET);
-// socket.io-parser's `_placeholder` is a key on the wire (binary attachments): never renamed
-socketIoTerser.mangle = { properties: { regex: /^_(?!placeholder$)[a-zA-Z]/ } };
-socketIoScript.output = { ...socketIoScript.output, name: "io", exports: "default", plugins: [terser(socketIoTerser)] };
 
 export default [...client, ...server, ...compat, socketIoScript];

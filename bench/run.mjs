@@ -1,20 +1,22 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: cometa against engine.io-client (and raw `ws`) on loopback, in Node and in
- * Chromium, plus the server's cost per idle session and the bundle sizes. Writes
+ * Chromium, socket.io-client on cometa against socket.io-client on engine.io-client, plus the
+ * server's cost per idle session and the bundle sizes. Writes
  * bench/RESULTS.md and bench/chart.png and prints each target as met or not. A benchmark, not a
  * test: the exit code is 0 whatever the numbers (1 only if the bench itself broke).
  *
- *   node bench/run.mjs [--quick] [--node-only] [--only=sizes,node,browser,idle]
- *                      [--rounds=N] [--browser-rounds=N] [--sessions=N] [--dist] [--no-chart]
+ *   node bench/run.mjs [--quick] [--node-only] [--only=sizes,node,browser,socketio,idle]
+ *                      [--rounds=N] [--browser-rounds=N] [--sessions=N] [--dist] [--no-chart] [--out=FILE]
  *
  * --quick           smoke run: one round, fewer messages and sessions (about 2 minutes)
  * --node-only       no Chromium measurements (the chart is still drawn if Chromium exists)
- * --only=LIST       run only these phases
+ * --only=LIST       run only these phases (socketio runs in Node and, unless --node-only, Chromium)
  * --rounds=N        Node rounds (default 5); --browser-rounds=N Chromium rounds (default 2)
  * --sessions=N      idle sessions per transport for the server's memory (default 2000)
  * --dist            measure dist/ as built (default: build src/ in memory, like rollup.config.mjs)
  * --no-chart        skip bench/chart.png
+ * --out=FILE        write the results there instead of bench/RESULTS.md (for runs of some phases)
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -26,6 +28,7 @@ import { chartHtml } from "./lib/chart.mjs";
 import { measureIdle } from "./lib/idle.mjs";
 import { aggregate, evaluateTargets, label, renderMarkdown, targetLines } from "./lib/report.mjs";
 import { measureSizes } from "./lib/sizes.mjs";
+import { aggregateIo, ioConfigs, ioPlan, runIoBrowser, runIoNode, startIoServer } from "./lib/socket-io.mjs";
 import { benchDir, killChildren, root, spawnChild, withTimeout } from "./lib/util.mjs";
 
 // ---------------------------------------------------------------- options
@@ -37,7 +40,7 @@ const value = (name, fallback) => {
   return arg ? arg.slice(name.length + 3) : fallback;
 };
 for (const arg of args) {
-  if (!/^--(quick|node-only|dist|no-chart|help|(only|rounds|browser-rounds|sessions)=.+)$/.test(arg)) {
+  if (!/^--(quick|node-only|dist|no-chart|help|(only|rounds|browser-rounds|sessions|out)=.+)$/.test(arg)) {
     console.error(`unknown argument ${arg}; see the header of bench/run.mjs`);
     process.exit(2);
   }
@@ -47,8 +50,9 @@ if (flag("help")) {
   process.exit(0);
 }
 const quick = flag("quick");
-const phases = new Set(value("only", "sizes,node,browser,idle").split(","));
-if (flag("node-only")) phases.delete("browser");
+const phases = new Set(value("only", "sizes,node,browser,socketio,idle").split(","));
+const chromiumWanted = !flag("node-only");
+if (!chromiumWanted) phases.delete("browser");
 const integer = (name, fallback) => {
   const n = Number(value(name, fallback));
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} takes a positive integer`);
@@ -64,6 +68,7 @@ const settings = {
   nodeConnects: quick ? 3 : 10,
   browserConnects: quick ? 3 : 5,
   warmup: quick ? 50 : 100,
+  ackCount: quick ? 200 : 1000,
   shortPollInterval: 20,
   sessions: integer("sessions", quick ? 300 : 2000),
   pingInterval: 2000,
@@ -74,6 +79,7 @@ const settings = {
   // soft budgets: a phase starts no new round after its budget; the idle phase no new transport
   nodeBudgetMs: 5 * 60_000,
   browserBudgetMs: 4 * 60_000,
+  ioBudgetMs: 3 * 60_000,
   totalBudgetMs: 13 * 60_000,
 };
 
@@ -177,8 +183,10 @@ async function measureRounds(name, configs, rounds, budgetMs, runOne) {
       log(
         `${name} round ${round + 1}/${rounds} ${label(config.id).padEnd(40)} ` +
           [
-            result.connect?.total ? `upgraded ${result.connect.total.p50.toFixed(1)} ms` : result.connect ? `open ${result.connect.open.p50.toFixed(2)} ms` : "",
+            result.connect?.total ? `upgraded ${result.connect.total.p50.toFixed(1)} ms` : result.connect?.open ? `open ${result.connect.open.p50.toFixed(2)} ms` : "",
+            result.connect?.upgraded ? `upgraded ${result.connect.upgraded.p50.toFixed(1)} ms` : "",
             e ? `echo32 p50 ${(e.p50 * 1000).toFixed(0)} µs` : "",
+            result.ack ? `ack p50 ${(result.ack.p50 * 1000).toFixed(0)} µs` : "",
             result.upload ? `up ${(result.upload.perSecond / 1000).toFixed(0)}k/s` : "",
             result.download ? `down ${(result.download.perSecond / 1000).toFixed(0)}k/s` : "",
             result.errors?.length ? `ERRORS: ${result.errors.join("; ")}` : "",
@@ -309,6 +317,43 @@ async function main() {
     }
   }
 
+  if (phases.has("socketio")) {
+    const server = await startIoServer(builds);
+    log(`socket.io ${packageVersion("socket.io")} on cometa/server on ${server.url}`);
+    data.io = {};
+    try {
+      // one round is a few seconds a configuration: as many rounds as the engine.io phases
+      const { runs, rounds } = await measureRounds("node socket.io", ioConfigs, settings.nodeRounds, settings.ioBudgetMs, (config) =>
+        runIoNode(builds, config, ioPlan(config, server.url, settings)),
+      );
+      data.io.node = aggregateIo(runs);
+      data.settings.ioNodeRounds = rounds;
+      if (chromiumWanted) {
+        let browser;
+        try {
+          browser = await launchBrowser();
+          meta.chromium = browser.version;
+          const { runs, rounds } = await measureRounds("chromium socket.io", ioConfigs, settings.browserRounds, settings.ioBudgetMs, async (config) => {
+            try {
+              return await runIoBrowser(browser, server.url, config, ioPlan(config, server.url, settings, true), 2 * 60_000);
+            } catch (error) {
+              return { errors: [String(error.message)] };
+            }
+          });
+          data.io.chromium = aggregateIo(runs);
+          data.settings.ioBrowserRounds = rounds;
+        } catch (error) {
+          meta.errors.push(`chromium socket.io: ${error.message}`);
+          log(`chromium socket.io FAILED: ${error.message}`);
+        } finally {
+          await browser?.close();
+        }
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+
   if (phases.has("idle")) {
     log(`server idle sessions: ${settings.sessions} per transport, ping every ${settings.pingInterval} ms, CPU over ${settings.cpuWindowMs / 1000} s`);
     data.idle = await measureIdle(builds, {
@@ -325,7 +370,7 @@ async function main() {
   meta.seconds = (Date.now() - started) / 1000;
   data.targets = evaluateTargets(data);
   describe(data);
-  const results = join(benchDir, "RESULTS.md");
+  const results = value("out", join(benchDir, "RESULTS.md"));
   writeFileSync(results, renderMarkdown(data));
   log(`wrote ${results}`);
 
@@ -364,6 +409,15 @@ function describe(data) {
     `Chromium ${data.meta.chromium ?? ""} headless, the page and engine.io on the same loopback origin, cross-origin isolated ` +
     `(performance.now() step ${data.meta.clock ? (data.meta.clock.resolutionMs * 1000).toFixed(0) + " µs" : "unknown"}). cometa is \`cometa.min.js\`, ` +
     "engine.io-client is `dist/engine.io.min.js`; raw `WebSocket` is the floor.";
+  const ioCommon =
+    "socket.io 4.8 bound to cometa/server (the build measured), in its own process on 127.0.0.1, acknowledging `echo`; the same socket.io-client 4.8 code on both sides, only the engine differs. " +
+    `${s.warmup} unrecorded acknowledgements first; connect: ${s.nodeConnects} (Node) / ${s.browserConnects} (Chromium) connections after a discarded first one.`;
+  s.ioNodeNote =
+    `${ioCommon} The npm package in a fresh \`node --expose-gc\` process per configuration, its \`engine.io-client\` import resolved to cometa's compat entry by a loader hook ` +
+    `(what \`cometa/engine.io-client/register\` does), or engine.io-client's Node build. ${s.ioNodeRounds ?? "–"} rounds, alternating as above.`;
+  s.ioBrowserNote =
+    `${ioCommon} The script-tag builds on a page of the server's origin: \`socket.io.min.js\` on cometa against socket.io's own \`dist/socket.io.min.js\`. ` +
+    `${s.ioBrowserRounds ?? "–"} rounds, alternating as above.`;
   s.idleNote =
     `${s.sessions} idle sessions per transport, opened by cometa's Node client (iframe: a minimal raw client that reads the document and answers pings), ` +
     `against a fresh server process each (\`--expose-gc\`, pingInterval ${s.pingInterval} ms). Memory: growth of RSS and of the V8 heap after full GCs, ` +

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { builtinModules } from "node:module";
+import { builtinModules, createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import esbuild from "rollup-plugin-esbuild";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
@@ -65,4 +66,28 @@ export function typescript(options) {
       return resolveId.call(this, id, importer, opts);
     },
   };
+}
+
+/** socket.io-client's own browser entry: what its dist/socket.io.min.js is built from. */
+export const socketIoBrowserEntry = join(
+  dirname(createRequire(import.meta.url).resolve("socket.io-client")),
+  "../esm/browser-entrypoint.js",
+);
+
+/**
+ * Terser for dist/socket.io.min.js: as the others, with socket.io-parser's `_placeholder` kept,
+ * since it is a key on the wire (binary attachments).
+ */
+export function socketIoTerserOptions() {
+  const options = terserOptions(IIFE_TARGET);
+  options.mangle = { properties: { regex: /^_(?!placeholder$)[a-zA-Z]/ } };
+  return options;
+}
+
+/**
+ * Resolves socket.io-client's `engine.io-client` import to cometa's compat entry: the bundler
+ * recipe, applied to the script-tag build (rollup.config.mjs, scripts/size.mjs, the bench).
+ */
+export function aliasEngineIoClient(compatEntry) {
+  return { name: "alias-engine.io-client", resolveId: (id) => (id === "engine.io-client" ? compatEntry : null) };
 }

@@ -6,15 +6,19 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import nodeResolve from "@rollup/plugin-node-resolve";
 import terser from "@rollup/plugin-terser";
 import { rollup } from "rollup";
 import {
+  aliasEngineIoClient,
   clientExternal,
   IIFE_TARGET,
   MODULE_TARGET,
   onwarn,
   serverExternal,
+  socketIoBrowserEntry,
+  socketIoTerserOptions,
   terserOptions,
   treeshake,
   typescript,
@@ -46,7 +50,21 @@ export async function buildReadableIife() {
   return file;
 }
 
-/** Paths of `cometa.mjs` (client for Node), `cometa.min.js` (IIFE), `cometa.core.min.js` and `server.mjs`. */
+/**
+ * A loader hook module that resolves `engine.io-client` to `compatFile`: what
+ * `cometa/engine.io-client/register` does, pointed at the build being measured.
+ */
+const hooksSource = (compatFile) => `export function resolve(specifier, context, nextResolve) {
+  if (specifier === "engine.io-client") return { url: ${JSON.stringify(pathToFileURL(compatFile).href)}, format: "module", shortCircuit: true };
+  return nextResolve(specifier, context);
+}
+`;
+
+/**
+ * Paths of `cometa.mjs` (client for Node), `cometa.min.js` (IIFE), `cometa.core.min.js`,
+ * `server.mjs`, `socket.io.min.js` (socket.io-client on cometa, script tag) and `compatHooks`
+ * (a loader hook making socket.io-client in Node import cometa's compat entry).
+ */
 export async function prepareBuilds({ useDist = false } = {}) {
   if (useDist) {
     const dist = join(root, "dist");
@@ -55,6 +73,8 @@ export async function prepareBuilds({ useDist = false } = {}) {
       iife: join(dist, "cometa.min.js"),
       coreIife: join(dist, "cometa.core.min.js"),
       server: join(dist, "server.mjs"),
+      socketIoIife: join(dist, "socket.io.min.js"),
+      compatNode: join(dist, "engine.io-client.node.mjs"),
     };
     for (const file of Object.values(files)) if (!existsSync(file)) throw new Error(`${file} missing: run \`npm run build\``);
     // copied, so a rebuild during the run cannot pull them away
@@ -65,6 +85,8 @@ export async function prepareBuilds({ useDist = false } = {}) {
       copy[key] = join(out, file.split("/").pop());
       writeFileSync(copy[key], readFileSync(file));
     }
+    copy.compatHooks = join(out, "engine.io-client-hooks.mjs");
+    writeFileSync(copy.compatHooks, hooksSource(copy.compatNode));
     return { ...copy, source: "dist/ (copied at start)" };
   }
   const out = join(cacheDir, "snapshot");
@@ -78,7 +100,8 @@ export async function prepareBuilds({ useDist = false } = {}) {
       exports: "named",
       plugins: [terser(terserOptions(IIFE_TARGET))],
     });
-  const [client, iife, coreIife, server] = await Promise.all([
+  const compatNodeExternal = (id) => clientExternal(id) || id === "ws" || id.startsWith("node:");
+  const [client, iife, coreIife, server, socketIoIife, compatNode] = await Promise.all([
     build(entry, [typescript({ target: MODULE_TARGET })], clientExternal, { format: "es" }),
     minifiedIife(entry),
     minifiedIife(join(root, "src/core.ts")),
@@ -88,14 +111,33 @@ export async function prepareBuilds({ useDist = false } = {}) {
       serverExternal,
       { format: "es" },
     ),
+    build(
+      socketIoBrowserEntry,
+      [
+        aliasEngineIoClient(join(root, "src/compat/engine.io-client.ts")),
+        nodeResolve({ browser: true, preferBuiltins: false }),
+        typescript({ target: IIFE_TARGET }),
+      ],
+      undefined,
+      { format: "iife", name: "io", exports: "default", plugins: [terser(socketIoTerserOptions())] },
+    ),
+    build(join(root, "src/compat/node/engine.io-client.ts"), [typescript({ target: "node20", platform: "node" })], compatNodeExternal, {
+      format: "es",
+    }),
   ]);
   const files = {
     client: join(out, "cometa.mjs"),
     iife: join(out, "cometa.min.js"),
     coreIife: join(out, "cometa.core.min.js"),
     server: join(out, "server.mjs"),
+    socketIoIife: join(out, "socket.io.min.js"),
+    compatNode: join(out, "engine.io-client.node.mjs"),
+    compatHooks: join(out, "engine.io-client-hooks.mjs"),
   };
   writeFileSync(files.client, client);
+  writeFileSync(files.socketIoIife, socketIoIife);
+  writeFileSync(files.compatNode, compatNode);
+  writeFileSync(files.compatHooks, hooksSource(files.compatNode));
   writeFileSync(files.iife, iife);
   writeFileSync(files.coreIife, coreIife);
   writeFileSync(files.server, server);

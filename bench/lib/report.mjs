@@ -1,4 +1,5 @@
 /** Medians over rounds, ratios against engine.io-client, the targets, and RESULTS.md. */
+import { ioSection, ioTarget } from "./socket-io.mjs";
 import { median } from "./util.mjs";
 
 const KB = 1000;
@@ -142,7 +143,7 @@ const within = (value, limit) => (value === undefined || limit === undefined ? u
 const allOf = (...checks) => (checks.some((c) => c === undefined) ? undefined : checks.every(Boolean));
 
 /** Each target, per environment: { name, node: {met, detail}, chromium: {met, detail} }. */
-export function evaluateTargets({ node, browser, sizes, idle }) {
+export function evaluateTargets({ node, browser, sizes, idle, io }) {
   const targets = [];
   const env = (agg) => {
     if (!agg) return undefined;
@@ -198,6 +199,13 @@ export function evaluateTargets({ node, browser, sizes, idle }) {
   both("long-polling echo p50 and throughput at least engine.io-client's", "pollingEcho");
   both("websocket throughput at least engine.io-client's", "wsThroughput");
   both("connect to upgraded no slower than engine.io-client", "upgrade");
+  if (io) {
+    targets.push({
+      name: "socket.io-client on cometa ≤ 1.05× on engine.io-client: emit-with-ack p50 (websocket, long-polling), io() → upgraded",
+      node: ioTarget(io.node, { x }),
+      chromium: ioTarget(io.chromium, { x }),
+    });
+  }
 
   if (sizes) {
     const iife = sizes.find((r) => r.key === "cometa-iife");
@@ -214,6 +222,19 @@ export function evaluateTargets({ node, browser, sizes, idle }) {
         detail: `IIFE ${kb(iife?.gzip)}, ESM core ${kb(core?.gzip)}`,
       },
     });
+  }
+  if (sizes) {
+    const sio = sizes.find((r) => r.key === "sio");
+    const sioCometa = sizes.find((r) => r.key === "sio-cometa");
+    if (sio && sioCometa) {
+      targets.push({
+        name: "`socket.io.min.js` on cometa (7 transports) ≤ socket.io's own `socket.io.min.js` min+gzip",
+        any: {
+          met: within(sioCometa.gzip, sio.gzip),
+          detail: `${kb(sioCometa.gzip)} vs ${kb(sio.gzip)} (${x(ratio(sioCometa.gzip, sio.gzip))})`,
+        },
+      });
+    }
   }
   if (idle) {
     const ws = idle.websocket?.rssPerSession;
@@ -245,7 +266,7 @@ export function targetLines(targets) {
 // ---------------------------------------------------------------- RESULTS.md
 
 export function renderMarkdown(data) {
-  const { meta, node, browser, idle, sizes, targets, settings } = data;
+  const { meta, node, browser, idle, sizes, targets, settings, io } = data;
   const out = [];
   out.push("# cometa benchmarks", "");
   out.push(
@@ -302,6 +323,8 @@ export function renderMarkdown(data) {
   };
   envSection("Node", node, settings.nodeIds, settings.nodeNote);
   envSection("Chromium", browser, settings.browserIds, settings.browserNote);
+  out.push(...ioSection("socket.io-client on cometa, Node", io?.node, settings.ioNodeNote, settings.ackCount, { ms, x }));
+  out.push(...ioSection("socket.io-client on cometa, Chromium", io?.chromium, settings.ioBrowserNote, settings.ackCount, { ms, x }));
 
   if (idle) {
     out.push("## Server: idle sessions, per transport", "");

@@ -8,6 +8,7 @@
  *   --minify alongside for reference;
  * - engine.io-client through the same bundler (`import { Socket } from "engine.io-client"`; 6.6.8
  *   exports no transport-less socket, so its polling, websocket and webtransport all come along);
+ * - socket.io-client on cometa as a script tag (the snapshot, identical to dist/socket.io.min.js);
  * - the shipped minified files of engine.io-client, socket.io-client and sockjs-client.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -85,6 +86,9 @@ export async function measureSizes(builds) {
     `socket.io-client ${version("socket.io-client")} \`socket.io.min.js\``,
     readFileSync(join(root, "node_modules/socket.io-client/dist/socket.io.min.js")),
   );
+  if (builds.socketIoIife) {
+    add("sio-cometa", "socket.io-client on cometa `socket.io.min.js` (IIFE, 7 transports)", readFileSync(builds.socketIoIife));
+  }
   add(
     "sockjs",
     `sockjs-client ${version("sockjs-client")} \`sockjs.min.js\``,
