@@ -45,9 +45,6 @@ const scriptTagEntries = ["src/index.ts", "src/core.ts", "src/compat/engine.io-c
 const known = {
   "src/compat/socket.ts": 1,
   "src/reconnect.ts": 12,
-  "src/transports/iframe.ts": 1,
-  "src/transports/jsonp.ts": 2,
-  "src/transports/stream-core.ts": 1,
 };
 
 /** Syntax newer than ES2018 that esbuild lowers into more code, with the year it came in. */

@@ -2,7 +2,7 @@
  * THE transport interface. An adapter moves engine.io packets one way and the other and knows
  * nothing of the socket: the socket gives it a context and listens to its events.
  */
-import type { Emitter } from "./emitter.js";
+import type { Emitter, Listener } from "./emitter.js";
 import type { Environment } from "./env.js";
 import type { CometaError } from "./errors.js";
 import type { BinaryType, Packet, ReceivedPacket } from "./protocol.js";
@@ -61,7 +61,9 @@ export interface TransportContext {
   trace?: Trace;
 }
 
-export interface Transport extends Pick<Emitter<TransportEvents>, "on" | "once" | "off"> {
+export interface Transport extends Pick<Emitter<TransportEvents>, "on" | "once"> {
+  /** Removes one listener, every listener of an event, or every listener. */
+  off<E extends keyof TransportEvents>(event?: E, listener?: Listener<TransportEvents[E]>): void;
   /** The adapter's name, e.g. `polling`, `websocket`, `sse`. */
   readonly name: string;
   readonly state: TransportState;

@@ -19,7 +19,7 @@ export type ExtensionTransportName = StreamingTransportName | "short-polling";
 export type TransportName = "polling" | "websocket" | "jsonp" | ExtensionTransportName;
 
 export const streamingTransports: readonly StreamingTransportName[] = ["sse", "xhr-streaming", "iframe"];
-export const extensionTransports: readonly ExtensionTransportName[] = [...streamingTransports, "short-polling"];
+export const extensionTransports: readonly ExtensionTransportName[] = ["sse", "xhr-streaming", "iframe", "short-polling"];
 
 /** The noop packet (`6`) as text: what keep-alives carry where a packet must. */
 export const noopPacket = "6";
@@ -57,8 +57,8 @@ export const lineSeparator = "\n";
 export const jsonLineStart = (paddingBytes: number): string => " ".repeat(paddingBytes) + lineSeparator;
 /** One line for one encoded packet. */
 export const encodeJsonLine = (packet: string): string => JSON.stringify(packet) + lineSeparator;
-/** A noop frame: the client ignores it, proxies see traffic. */
-export const jsonLineKeepAlive = encodeJsonLine(noopPacket);
+/** A noop frame (`encodeJsonLine(noopPacket)`, spelled out: nothing runs at import): the client ignores it, proxies see traffic. */
+export const jsonLineKeepAlive = '"6"\n';
 /** Padding and blank lines carry nothing. */
 export const isPaddingLine = (line: string): boolean => line.trim() === "";
 
@@ -96,8 +96,8 @@ export const iframeStart = (paddingBytes: number, origin: string, frameId: strin
   `function p(d){parent.postMessage([${JSON.stringify(iframeTag)},f,d],o)}p(${iframeReady})</script>\n`;
 /** One script for one encoded packet. */
 export const encodeIframeScript = (packet: string): string => `<script>p(${encodeForScript(packet)})</script>\n`;
-/** A noop packet: proxies see traffic, the page ignores it. */
-export const iframeKeepAlive = encodeIframeScript(noopPacket);
+/** A noop packet (`encodeIframeScript(noopPacket)`, spelled out): proxies see traffic, the page ignores it. */
+export const iframeKeepAlive = '<script>p("6")</script>\n';
 /** The end marker and the end of the document, written before the response ends. */
 export const iframeDocumentEnd = `<script>p(${iframeEnd})</script></body></html>`;
 

@@ -1,11 +1,12 @@
 /**
- * One HTTP request through XMLHttpRequest (browsers) or fetch (Node, service workers), with
- * engine.io's failures turned into typed errors.
+ * The one HTTP client of the HTTP transports: XMLHttpRequest where there is one (browsers),
+ * fetch where not (Node, service workers), with engine.io's failures turned into typed errors.
+ * A request reads its body whole (polls, POST answers) or as it arrives (a stream).
  */
 import type { Environment } from "../env.js";
 import { type CometaError, IncomingTooLargeError, TransportError } from "../errors.js";
 import { parseServerError } from "../protocol.js";
-import type { TransportOptions } from "../transport.js";
+import type { TransportContext } from "../transport.js";
 
 export interface HttpRequest {
   method: "GET" | "POST";
@@ -14,7 +15,17 @@ export interface HttpRequest {
   contentType?: string;
 }
 
+/**
+ * Called once: the answer's body and, for anything but a 200, its error. A streamed 200 calls
+ * back with an empty body when it ends; a network failure is a TransportError without status.
+ */
 export type HttpCallback = (error: CometaError | undefined, body: string) => void;
+
+/** A streamed read: a 200's headers arrived, then its text piece by piece. */
+export interface HttpStream {
+  opened(): void;
+  chunk(text: string): void;
+}
 
 /** Cancels the request; its callback is never called after this. */
 export type Abort = () => void;
@@ -31,16 +42,24 @@ export function responseError(status: number, body: string, transport: string): 
   return new TransportError(`${transport} request failed with HTTP ${status}`, transport, status);
 }
 
+/**
+ * Sends one request. Read whole, a body is bounded by `maxIncomingBytes` while it arrives and
+ * the request by `requestTimeout`; streamed (`stream` given), a 200 has neither bound (it lives
+ * long; its reader bounds each piece), and its text goes to `stream` as it comes.
+ */
 export function httpRequest(
-  env: Environment,
-  options: TransportOptions,
+  context: Pick<TransportContext, "env" | "options" | "trace">,
   transport: string,
   request: HttpRequest,
   callback: HttpCallback,
+  stream?: HttpStream,
 ): Abort {
+  const { env, options } = context;
   let done = false;
   let timer: unknown;
   let cancel: () => void = () => {};
+  /** A streamed 200: its text goes to `stream`, not into the body. */
+  let streaming = false;
   // the one way out: answered, failed, timed out, or (without a body) aborted by the caller
   const finish = (error: CometaError | undefined, body?: string) => {
     if (done) return;
@@ -52,10 +71,16 @@ export function httpRequest(
   const fail = (cause: unknown) =>
     finish(new TransportError(`${transport} ${request.method} failed: network error`, transport, undefined, { cause }), "");
   const complete = (status: number, body: string) => finish(responseError(status, body, transport), body);
+  const headersArrived = (status: number) => {
+    if (stream && status === 200 && !streaming && !done) {
+      streaming = true;
+      stream.opened();
+    }
+  };
   const limit = options.maxIncomingBytes;
-  /** Whether a body is past the limit; if so it is not read further, whatever it would have been. */
+  /** Whether a body read whole is past the limit; if so it is not read further, whatever it would have been. */
   const tooLarge = (size: number) => {
-    if (size <= limit) return false;
+    if (streaming || size <= limit) return false;
     cancel();
     finish(new IncomingTooLargeError(transport, size, limit), "");
     return true;
@@ -66,15 +91,32 @@ export function httpRequest(
 
   try {
     const XHR = env.XMLHttpRequest;
-    if (XHR) {
+    // a stream is read through fetch where it can be: XMLHttpRequest keeps the whole response
+    // in responseText, and browsers pace its progress events
+    if (XHR && !(stream && env.fetch && typeof ReadableStream === "function")) {
       const xhr = new XHR();
+      /** How much of responseText went to `stream` already. */
+      let seen = 0;
+      const progress = () => {
+        const text = xhr.responseText;
+        if (!streaming) return tooLarge(text.length);
+        if (text.length > seen && !done) stream!.chunk(text.slice(seen));
+        seen = text.length;
+      };
       xhr.open(request.method, request.url, true);
       xhr.withCredentials = options.withCredentials;
       for (const name in headers) xhr.setRequestHeader(name, headers[name]!);
-      // status 0 is a network failure or a CORS refusal; `onerror` may or may not follow
-      xhr.onreadystatechange = () => xhr.readyState === 4 && (xhr.status ? complete(xhr.status, xhr.responseText) : fail(xhr));
+      xhr.onreadystatechange = () => {
+        if (xhr.readyState === 2) headersArrived(xhr.status);
+        if (xhr.readyState !== 4) return;
+        // status 0 is a network failure or a CORS refusal; `onerror` may or may not follow
+        if (!xhr.status) return fail(xhr);
+        headersArrived(xhr.status);
+        progress();
+        complete(xhr.status, streaming ? "" : xhr.responseText);
+      };
       xhr.onerror = () => fail(xhr);
-      xhr.onprogress = () => tooLarge(xhr.responseText.length);
+      xhr.onprogress = progress;
       xhr.send(request.body || null);
       cancel = () => {
         xhr.onreadystatechange = xhr.onerror = xhr.onprogress = null;
@@ -86,24 +128,34 @@ export function httpRequest(
         method: request.method,
         body: request.body,
         // Node's fetch asks for gzip, and engine.io then compresses every payload: CPU for
-        // nothing on short payloads (browsers drop this header; XMLHttpRequest is theirs)
+        // nothing on short payloads, and a compressed stream is held back until the
+        // compressor flushes (browsers drop this header; XMLHttpRequest is theirs)
         headers: { "Accept-Encoding": "identity", ...headers },
         credentials: options.withCredentials ? "include" : "same-origin",
         signal: controller && controller.signal,
       })
         .then((response) => {
+          headersArrived(response.status);
           // read piece by piece rather than with text(), which would hold any length; a 204
           // has no body at all
           const reader = response.body && response.body.getReader();
           const decoder = new TextDecoder();
           let body = "";
           let size = 0;
+          const take = (text: string) => {
+            if (!streaming) body += text;
+            else if (text && !done) stream!.chunk(text);
+          };
           const pump = (): Promise<void> | void => {
             if (!reader) return complete(response.status, "");
-            return reader.read().then(({ done, value }) => {
-              if (done) return complete(response.status, body + decoder.decode());
+            return reader.read().then(({ done: end, value }) => {
+              if (done) return;
+              if (end) {
+                take(decoder.decode());
+                return complete(response.status, body);
+              }
               if (tooLarge((size += value.length))) return;
-              body += decoder.decode(value, { stream: true });
+              take(decoder.decode(value, { stream: true }));
               return pump();
             });
           };
@@ -116,7 +168,7 @@ export function httpRequest(
     // a synchronous throw (a blocked URL, a forbidden header) is still reported asynchronously
     Promise.resolve().then(() => fail(cause));
   }
-  if (options.requestTimeout > 0) {
+  if (options.requestTimeout > 0 && !stream) {
     timer = env.setTimeout(() => {
       cancel();
       finish(new TransportError(`${transport} ${request.method} timed out after ${options.requestTimeout} ms`, transport), "");
@@ -124,4 +176,3 @@ export function httpRequest(
   }
   return () => finish(undefined);
 }
-

@@ -51,7 +51,7 @@ const connect: ConnectStream = (context, handlers) => {
     }
     // no end marker: the stream was cut on the way. A cross-site frame's last messages can
     // trail its load event, so give them a moment before reopening
-    env.setTimeout(() => finish(handlers.ended), straggleDelay);
+    env.setTimeout(() => finish(() => handlers.ended(true)), straggleDelay);
   };
   const insert = () => {
     if (stopped) return;
@@ -60,7 +60,7 @@ const connect: ConnectStream = (context, handlers) => {
     iframe.tabIndex = -1;
     iframe.src = url;
     iframe.onload = onFrameLoad;
-    (doc.body ?? doc.documentElement).appendChild(iframe);
+    (doc.body || doc.documentElement).appendChild(iframe);
     frameWindow = iframe.contentWindow;
   };
   const stop = () => {

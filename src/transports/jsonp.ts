@@ -49,7 +49,7 @@ export const jsonp: TransportDefinition = {
   create(context) {
     const { env } = context;
     const scope = env.window as unknown as { ___eio?: Registry };
-    const registry = (scope.___eio ??= []);
+    const registry = scope.___eio || (scope.___eio = []);
     // the server keeps only the digits of `j`: an index into the page's registry
     const index = registry.length;
     let deliver: (payload: string) => void = noop;
@@ -84,7 +84,7 @@ export const jsonp: TransportDefinition = {
       script.onerror = () => finish(new TransportError("jsonp poll failed to load (network error or refused)", "jsonp"), "");
       const doc = ctx.env.document!;
       function insert() {
-        if (!done) (doc.head ?? doc.body).appendChild(script);
+        if (!done) (doc.head || doc.body).appendChild(script);
       }
       // a script inserted while the page loads holds back its load event, poll after poll
       if (doc.readyState === "complete") insert();

@@ -1,12 +1,13 @@
 /**
- * The polling loop shared by long-polling, short polling and JSONP: one GET in flight at most,
- * one POST in flight at most, and a pause that lets both finish before an upgrade.
+ * The polling transports (long-polling, short polling, JSONP): a downstream part that polls,
+ * one GET in flight at most, and the POST writer upstream, owned by one machine that pauses
+ * both before an upgrade.
  */
 import type { CometaError } from "../errors.js";
 import { decodePayload } from "../protocol.js";
 import type { Transport, TransportContext } from "../transport.js";
 import { type Abort, type HttpCallback, httpRequest } from "./http.js";
-import { Lifecycle } from "./lifecycle.js";
+import { createTransport, type Downstream, type Report } from "./machine.js";
 import { type BodySize, createHttpWriter, type PostPayload, postText, timestamp } from "./upstream.js";
 
 /** Gateway errors in a row on held polls before they count as a failure. */
@@ -31,54 +32,20 @@ export interface PollingVariant {
 export const getText =
   (wireName: string): PollingVariant["get"] =>
   (context, callback) =>
-    httpRequest(context.env, context.options, wireName, { method: "GET", url: context.url("http", wireName, timestamp(context)) }, callback);
+    httpRequest(context, wireName, { method: "GET", url: context.url("http", wireName, timestamp(context)) }, callback);
 
-export function createPollingTransport(context: TransportContext, variant: PollingVariant): Transport {
+/**
+ * The downstream part: one GET at a time, its payload's packets reported in order. A proxy's
+ * gateway error on a held poll is polled through a few times before it counts as a failure.
+ */
+export function createPoller(context: TransportContext, variant: PollingVariant, report: Report): Downstream {
   const { env } = context;
   let abortGet: Abort | undefined;
   let pollTimer: unknown;
-  let resolvePause: (() => void) | undefined;
-  const lifecycle = new Lifecycle(() => {
-    if (abortGet) abortGet();
-    abortGet = undefined;
+  let gatewayErrors = 0;
+  const wait = () => {
     env.clearTimeout(pollTimer);
     pollTimer = undefined;
-    writer.abort();
-    resolvePause = undefined;
-  });
-  const fail = (error: CometaError) => lifecycle.fail(error);
-  const writer = createHttpWriter(
-    context,
-    lifecycle,
-    variant.post || postText(variant.wireName),
-    () => checkPaused(),
-    variant.postBody,
-  );
-  // the server takes a POST at any time; the socket only writes once the session is open
-  lifecycle.writable = true;
-  let gatewayErrors = 0;
-
-  const checkPaused = () => {
-    if (lifecycle.state === "pausing" && !abortGet && pollTimer === undefined && !writer.busy) {
-      lifecycle.state = "paused";
-      const resolve = resolvePause;
-      resolvePause = undefined;
-      if (resolve) resolve();
-    }
-  };
-
-  const schedulePoll = () => {
-    // the session is ending: a new poll would only meet a 400
-    if (writer.closing) return;
-    if (lifecycle.state !== "open" && lifecycle.state !== "opening") return checkPaused();
-    const delay = variant.pollDelay(context);
-    if (delay > 0) {
-      pollTimer = env.setTimeout(() => {
-        pollTimer = undefined;
-        if (lifecycle.state === "pausing") checkPaused();
-        else poll();
-      }, delay);
-    } else poll();
   };
 
   const onPayload: HttpCallback = (error, body) => {
@@ -87,57 +54,61 @@ export function createPollingTransport(context: TransportContext, variant: Polli
       // a proxy's read timeout ends a held poll with a gateway error: poll again, a few times
       const status = (error as { status?: number }).status;
       if (context.session.sid && status && status >= 502 && status <= 504 && ++gatewayErrors <= maxGatewayErrors) {
-        return schedulePoll();
+        const trace = context.trace;
+        trace && trace("poll", "gateway error: polling again", { transport: variant.name, status, attempt: gatewayErrors });
+        return report.idle();
       }
-      return fail(error);
+      return report.end(error);
     }
     gatewayErrors = 0;
     let packets;
     try {
       packets = decodePayload(body, context.options.binaryType);
     } catch (cause) {
-      return fail(cause as CometaError);
+      return report.end(cause as CometaError);
     }
-    lifecycle.opened();
     for (const packet of packets) {
-      if (lifecycle.closed) return;
-      lifecycle.receive(packet);
+      if (report.state === "closed") return;
+      report.packet(packet);
       // the server ends the session with a close packet: nothing more will come
-      if (packet.type === "close") return writer.serverClosed();
+      if (packet.type === "close") return report.serverClosed();
     }
-    schedulePoll();
+    report.idle();
   };
 
   const poll = () => {
-    if (lifecycle.closed) return;
-    abortGet = variant.get(context, onPayload);
+    if (report.state !== "closed") abortGet = variant.get(context, onPayload);
   };
 
-  return Object.assign(lifecycle, {
-    name: variant.name,
-    open() {
-      poll();
+  return {
+    get busy() {
+      return Boolean(abortGet) || pollTimer !== undefined;
     },
-    send: writer.send,
-    close() {
-      lifecycle.finish();
+    next(now) {
+      const delay = now ? 0 : variant.pollDelay(context);
+      if (delay > 0) {
+        pollTimer = env.setTimeout(() => {
+          pollTimer = undefined;
+          poll();
+        }, delay);
+      } else poll();
     },
-    pause() {
-      return new Promise<void>((resolve) => {
-        if (lifecycle.closed) return resolve();
-        lifecycle.state = "pausing";
-        resolvePause = resolve;
-        // a short poll waiting for its timer is not in flight: pausing need not wait for it
-        env.clearTimeout(pollTimer);
-        pollTimer = undefined;
-        checkPaused();
-      });
+    // a short poll waiting for its timer is not in flight: pausing need not wait for it
+    hold: wait,
+    stop() {
+      if (abortGet) abortGet();
+      abortGet = undefined;
+      wait();
     },
-    resume() {
-      if (lifecycle.state !== "pausing" && lifecycle.state !== "paused") return;
-      lifecycle.state = "open";
-      resolvePause = undefined;
-      if (!abortGet && pollTimer === undefined) poll();
-    },
-  });
+  };
+}
+
+export function createPollingTransport(context: TransportContext, variant: PollingVariant): Transport {
+  return createTransport(variant.name, context, (report) => ({
+    down: createPoller(context, variant, report),
+    up: createHttpWriter(context, report, variant.post || postText(variant.wireName), variant.postBody),
+    // the server takes a POST at any time; the socket only writes once the session is open
+    writable: true,
+    pausable: true,
+  }));
 }

@@ -1,14 +1,14 @@
 /**
- * What the streaming transports share (xhr-streaming, sse, iframe): one long downstream that
- * delivers packets as they come and is reopened with the same sid when the server ends it
- * (recycling) or a proxy cuts it; upstream POSTs like polling.
+ * The streaming transports (xhr-streaming, sse, iframe): a downstream part holding one long
+ * response that delivers packets as they come and is reopened with the same sid when the
+ * server ends it (recycling) or a proxy cuts it, and the POST writer upstream.
  */
 import { type CometaError, IncomingTooLargeError, ProtocolError, TransportError } from "../errors.js";
 import { decodeFrame } from "../protocol.js";
-import { decodeJsonFrame } from "../wire.js";
 import type { Transport, TransportContext } from "../transport.js";
+import { decodeJsonFrame, type StreamingTransportName } from "../wire.js";
 import type { Abort } from "./http.js";
-import { Lifecycle } from "./lifecycle.js";
+import { createTransport, type Downstream, type Report } from "./machine.js";
 import { createHttpWriter, postText } from "./upstream.js";
 
 export interface StreamHandlers {
@@ -16,8 +16,8 @@ export interface StreamHandlers {
   opened(): void;
   /** One engine.io packet, as text. */
   packet(text: string): void;
-  /** The response ended normally (recycled, or cut by a proxy). */
-  ended(): void;
+  /** The response ended: normally (recycled, or ended by a proxy), or `cut` on the way. */
+  ended(cut?: boolean): void;
   failed(error: CometaError): void;
 }
 
@@ -35,63 +35,82 @@ const maxEmptyStreams = 3;
  */
 const workingStreamMs = 1000;
 
-export function createStreamingTransport(context: TransportContext, name: string, connect: ConnectStream): Transport {
+/** The downstream part: one response at a time, reopened each time it ends until the machine says not. */
+export function createStreamReceiver(
+  context: TransportContext,
+  name: StreamingTransportName,
+  connect: ConnectStream,
+  report: Report,
+): Downstream {
+  const { env, trace } = context;
   let abortStream: Abort | undefined;
   let emptyStreams = 0;
-  const lifecycle = new Lifecycle(() => {
-    abortStream?.();
-    abortStream = undefined;
-    writer.abort();
-  });
-  const fail = (error: CometaError) => lifecycle.fail(error);
-  const writer = createHttpWriter(context, lifecycle, postText(name));
-  lifecycle.writable = true;
+  /** The last response ended: the next `next` is a reopen. */
+  let reopen = false;
+  let carried = false;
+  let openedAt = 0;
+  let cut: boolean | undefined;
 
   const open = () => {
-    let carried = false;
-    const openedAt = context.env.now();
+    if (reopen) {
+      const ms = env.now() - openedAt;
+      emptyStreams = carried || ms >= workingStreamMs ? 0 : emptyStreams + 1;
+      // recycled, or ended by a proxy, or cut on the way; `empty` counts the streams in a row
+      // that ended early without a packet (a failure follows at maxEmptyStreams), else it reopens
+      trace && trace("stream", cut ? "cut on the way" : "ended (recycled, or by a proxy)", { transport: name, carried, ms, empty: emptyStreams });
+      if (!context.session.sid) return report.end(new TransportError(`${name} stream ended before the handshake`, name));
+      if (emptyStreams >= maxEmptyStreams) {
+        return report.end(new TransportError(`${name} stream ended ${maxEmptyStreams} times without data`, name));
+      }
+    }
+    carried = false;
+    openedAt = env.now();
     abortStream = connect(context, {
-      opened: () => lifecycle.opened(),
+      opened: report.opened,
       packet(text) {
-        if (lifecycle.closed) return;
+        if (report.state === "closed") return;
         carried = true;
         // an EventSource event or a postMessage arrives whole, so it can only be refused after
         // the fact; xhr-streaming bounds its lines while they arrive
         const limit = context.options.maxIncomingBytes;
-        if (text.length > limit) return fail(new IncomingTooLargeError(name, text.length, limit));
+        if (text.length > limit) return report.end(new IncomingTooLargeError(name, text.length, limit));
         let packet;
         try {
           packet = decodeFrame(text, context.options.binaryType);
         } catch (error) {
-          return fail(error as CometaError);
+          return report.end(error as CometaError);
         }
-        lifecycle.opened();
-        lifecycle.receive(packet);
-        if (packet.type === "close") writer.serverClosed();
+        report.packet(packet);
+        if (packet.type === "close") report.serverClosed();
       },
-      ended() {
-        if (lifecycle.closed) return;
-        if (writer.closing) return lifecycle.finish();
+      ended(wasCut) {
         abortStream = undefined;
-        emptyStreams = carried || context.env.now() - openedAt >= workingStreamMs ? 0 : emptyStreams + 1;
-        if (!context.session.sid) return fail(new TransportError(`${name} stream ended before the handshake`, name));
-        if (emptyStreams >= maxEmptyStreams) {
-          return fail(new TransportError(`${name} stream ended ${maxEmptyStreams} times without data`, name));
-        }
-        open();
+        reopen = true;
+        cut = wasCut;
+        report.idle();
       },
-      failed: fail,
+      failed: report.end,
     });
   };
 
-  return Object.assign(lifecycle, {
-    name,
-    open,
-    send: writer.send,
-    close() {
-      lifecycle.finish();
+  return {
+    get busy() {
+      return Boolean(abortStream);
     },
-  });
+    next: open,
+    stop() {
+      if (abortStream) abortStream();
+      abortStream = undefined;
+    },
+  };
+}
+
+export function createStreamingTransport(context: TransportContext, name: StreamingTransportName, connect: ConnectStream): Transport {
+  return createTransport(name, context, (report) => ({
+    down: createStreamReceiver(context, name, connect, report),
+    up: createHttpWriter(context, report, postText(name)),
+    writable: true,
+  }));
 }
 
 /** The packet a JSON-framed line or event carries (xhr-streaming, sse). */

@@ -1,12 +1,12 @@
 /**
- * The upstream half every HTTP transport shares: packets POSTed as `\x1e`-joined payloads no
+ * The upstream part every HTTP transport shares: packets POSTed as `\x1e`-joined payloads no
  * larger than the server's maxPayload, one request at a time, in order.
  */
 import { EncodingError } from "../errors.js";
 import { encodeTextPacket, type Packet, separator, utf8Length } from "../protocol.js";
 import type { TransportContext } from "../transport.js";
 import { type Abort, type HttpCallback, httpRequest } from "./http.js";
-import type { Lifecycle } from "./lifecycle.js";
+import type { Report, Upstream } from "./machine.js";
 
 /** How many bytes encoded packets take in a POST body, which is what the server's maxPayload counts. */
 export interface BodySize {
@@ -55,13 +55,7 @@ export type PostPayload = (context: TransportContext, payload: string, callback:
 export const postText =
   (wireName: string): PostPayload =>
   (context, payload, callback) =>
-    httpRequest(
-      context.env,
-      context.options,
-      wireName,
-      { method: "POST", url: context.url("http", wireName, timestamp(context)), body: payload },
-      callback,
-    );
+    httpRequest(context, wireName, { method: "POST", url: context.url("http", wireName, timestamp(context)), body: payload }, callback);
 
 /** A cache-busting `t` parameter, unique per request within this context. */
 export function timestamp(context: TransportContext, extra?: Record<string, string>): Record<string, string> | undefined {
@@ -74,58 +68,35 @@ export function randomId(context: TransportContext): string {
   return (context.env.now() * 1000 + Math.floor(context.env.random() * 1000)).toString(36);
 }
 
-export interface HttpWriter {
-  /** True while a POST is in flight. */
-  readonly busy: boolean;
-  /** A close packet went up or came down: the session is ending, start no new request. */
-  readonly closing: boolean;
-  /**
-   * POSTs the packets in payloads, one request at a time, in order; not writable until the
-   * last is answered, then `drain`. A failed POST fails the transport.
-   */
-  send(packets: readonly Packet[]): void;
-  /**
-   * The server's close packet came. A POST still on its way may have reached it: the
-   * transport ends once it is answered, so the messages it carries are known to have arrived
-   * (or known not to have).
-   */
-  serverClosed(): void;
-  /** Cancels the POST in flight and the payloads after it; for the transport's release. */
-  abort(): void;
-}
-
 /**
- * The writing half every HTTP transport shares, and how it ends. `afterDrain` runs once the
- * POSTs of a `send` were answered (the polling loop checks whether it may pause).
+ * The upstream part every HTTP transport shares: each `send` POSTed as payloads, one request
+ * at a time, in order; `sent` once the last is answered, `end` with the error at the first refusal.
  */
 export function createHttpWriter(
   context: TransportContext,
-  lifecycle: Lifecycle,
+  report: Pick<Report, "sent" | "end">,
   post: PostPayload,
-  afterDrain: () => void = () => {},
   body: BodySize = textBody,
-): HttpWriter {
+): Upstream {
   let abort: Abort | undefined;
   let busy = false;
-  let closing = false;
-  let serverClosed = false;
-  const end = () => {
-    busy = false;
+  const stop = () => {
+    if (abort) abort();
     abort = undefined;
+    busy = false;
   };
 
   const postFrom = (payloads: string[], index: number) => {
+    abort = undefined;
     if (index === payloads.length) {
-      end();
-      lifecycle.drained();
-      return serverClosed ? lifecycle.finish() : afterDrain();
+      busy = false;
+      return report.sent();
     }
     abort = post(context, payloads[index]!, (error) => {
       if (!error) return postFrom(payloads, index + 1);
-      end();
-      // after the server's close packet a refused POST is the session ending, not a failure
-      if (serverClosed) lifecycle.finish();
-      else lifecycle.fail(error);
+      busy = false;
+      abort = undefined;
+      report.end(error);
     });
   };
 
@@ -133,29 +104,18 @@ export function createHttpWriter(
     get busy() {
       return busy;
     },
-    get closing() {
-      return closing;
-    },
     send(packets) {
-      lifecycle.writable = false;
       busy = true;
-      if (packets.some((packet) => packet.type === "close")) closing = true;
       let payloads;
       try {
         payloads = splitPayloads(packets, context.session.maxPayload, body);
       } catch (cause) {
+        busy = false;
         // a typed failure and a close, never a throw out of the caller's `send`
-        return lifecycle.fail(new EncodingError("could not encode a message to send", { cause }));
+        return report.end(new EncodingError("could not encode a message to send", { cause }));
       }
       postFrom(payloads, 0);
     },
-    serverClosed() {
-      closing = serverClosed = true;
-      if (!busy) lifecycle.finish();
-    },
-    abort() {
-      if (abort) abort();
-      end();
-    },
+    stop,
   };
 }

@@ -9,7 +9,6 @@ import { EncodingError } from "../../../src/errors.js";
 import type { Packet } from "../../../src/protocol.js";
 import { BaseSocket } from "../../../src/socket.js";
 import { encodeJsonpForm, jsonp, wellFormed } from "../../../src/transports/jsonp.js";
-import { Lifecycle } from "../../../src/transports/lifecycle.js";
 import { type BodySize, createHttpWriter, postText } from "../../../src/transports/upstream.js";
 import { makeContext } from "../support/context.js";
 import { record } from "../../support/events.js";
@@ -98,11 +97,9 @@ test("BaseSocket over jsonp: send() of a lone surrogate returns, and the session
   socket.close();
 });
 
-test("an encoder that throws: EncodingError with the cause, a close, and send() returns", () => {
+test("an encoder that throws: EncodingError with the cause reported, and send() returns", () => {
   const env = resolveEnvironment({ XMLHttpRequest: undefined, fetch: vi.fn() as unknown as typeof fetch });
   const context = makeContext(env, {}, { sid: "s", maxPayload: 4 });
-  const lifecycle = new Lifecycle(() => writer.abort());
-  lifecycle.state = "open";
   const cause = new URIError("URI malformed");
   const failing: BodySize = {
     packet: () => {
@@ -112,12 +109,13 @@ test("an encoder that throws: EncodingError with the cause, a close, and send() 
     overhead: 0,
     perChar: 3,
   };
-  const writer = createHttpWriter(context, lifecycle, postText("polling"), undefined, failing);
-  const events = record(lifecycle, ["error", "close"]);
+  const reports: unknown[][] = [];
+  const writer = createHttpWriter(context, { sent: () => reports.push(["sent"]), end: (error) => reports.push(["end", error]) }, postText("polling"), failing);
   expect(() => writer.send([message("too long to skip counting")])).not.toThrow();
-  expect(events.map(([name]) => name)).toEqual(["error", "close"]);
-  const error = events[0]![1] as EncodingError;
+  expect(reports.map(([name]) => name)).toEqual(["end"]);
+  const error = reports[0]![1] as EncodingError;
   expect(error).toBeInstanceOf(EncodingError);
   expect(error.cause).toBe(cause);
+  expect(writer.busy).toBe(false);
   expect(env.fetch).not.toHaveBeenCalled();
 });

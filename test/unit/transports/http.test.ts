@@ -72,7 +72,7 @@ describe.each(flavours)("httpRequest over %s", (_, overrides) => {
   const request = (req: HttpRequest, options = {}, env: Partial<Environment> = {}) =>
     new Promise<{ error: CometaError | undefined; body: string; calls: number }>((resolve) => {
       let calls = 0;
-      httpRequest(resolveEnvironment({ ...overrides, ...env }), { ...defaultTransportOptions, ...options }, "polling", req, (error, body) => {
+      httpRequest({ env: resolveEnvironment({ ...overrides, ...env }), options: { ...defaultTransportOptions, ...options } }, "polling", req, (error, body) => {
         calls++;
         resolve({ error, body, calls });
       });
@@ -140,7 +140,7 @@ describe.each(flavours)("httpRequest over %s", (_, overrides) => {
   test("abort: the callback is never called, even when the answer comes", async () => {
     const { engine } = harness;
     let calls = 0;
-    const abort = httpRequest(resolveEnvironment(overrides), defaultTransportOptions, "polling", { method: "GET", url: sidUrl }, () => calls++);
+    const abort = httpRequest({ env: resolveEnvironment(overrides), options: defaultTransportOptions }, "polling", { method: "GET", url: sidUrl }, () => calls++);
     await engine.until(() => engine.heldGets.length === 1);
     abort();
     abort();
@@ -154,8 +154,10 @@ describe.each(flavours)("httpRequest over %s", (_, overrides) => {
     const timers = manualTimers();
     const calls: (CometaError | undefined)[] = [];
     httpRequest(
-      resolveEnvironment({ ...overrides, setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout }),
-      { ...defaultTransportOptions, requestTimeout: 5000 },
+      {
+        env: resolveEnvironment({ ...overrides, setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout }),
+        options: { ...defaultTransportOptions, requestTimeout: 5000 },
+      },
       "polling",
       { method: "GET", url: sidUrl },
       (error) => calls.push(error),
@@ -192,8 +194,7 @@ describe("httpRequest failures before the request leaves", () => {
     }
     const errors: unknown[] = [];
     httpRequest(
-      resolveEnvironment({ XMLHttpRequest: Throwing as unknown as typeof XMLHttpRequest }),
-      defaultTransportOptions,
+      { env: resolveEnvironment({ XMLHttpRequest: Throwing as unknown as typeof XMLHttpRequest }), options: defaultTransportOptions },
       "polling",
       { method: "GET", url: sidUrl },
       (error) => errors.push(error),
@@ -209,8 +210,7 @@ describe("httpRequest failures before the request leaves", () => {
     const errors: unknown[] = [];
     expect(() =>
       httpRequest(
-        resolveEnvironment({ XMLHttpRequest: undefined, fetch: undefined }),
-        defaultTransportOptions,
+        { env: resolveEnvironment({ XMLHttpRequest: undefined, fetch: undefined }), options: defaultTransportOptions },
         "polling",
         { method: "GET", url: sidUrl },
         (error) => errors.push(error),

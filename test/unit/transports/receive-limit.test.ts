@@ -15,7 +15,8 @@ import { iframe } from "../../../src/transports/iframe.js";
 import { jsonp } from "../../../src/transports/jsonp.js";
 import { sse } from "../../../src/transports/sse.js";
 import { websocket } from "../../../src/transports/websocket.js";
-import { createLineReader, xhrStreaming } from "../../../src/transports/xhr-streaming.js";
+import { createLineReader } from "../../../src/transports/line-reader.js";
+import { xhrStreaming } from "../../../src/transports/xhr-streaming.js";
 import { defaultTransportOptions, makeContext } from "../support/context.js";
 import { closed, record, until } from "../../support/events.js";
 import { fakeDefinition } from "../support/fake-transport.js";
@@ -93,7 +94,7 @@ describe("httpRequest (polling, short polling, POST answers)", () => {
     const env = resolveEnvironment({ XMLHttpRequest: undefined, fetch });
     const callback = vi.fn();
     const done = new Promise<void>((resolve) =>
-      httpRequest(env, options(10_000), "polling", { method: "GET", url: "http://localhost/" }, (...args) => {
+      httpRequest({ env, options: options(10_000) }, "polling", { method: "GET", url: "http://localhost/" }, (...args) => {
         callback(...args);
         resolve();
       }),
@@ -110,7 +111,7 @@ describe("httpRequest (polling, short polling, POST answers)", () => {
     const { fetch } = streamingFetch("aé", 9, "4");
     const env = resolveEnvironment({ XMLHttpRequest: undefined, fetch });
     const body = await new Promise<string>((resolve) =>
-      httpRequest(env, options(10), "polling", { method: "GET", url: "http://localhost/" }, (error, text) => {
+      httpRequest({ env, options: options(10) }, "polling", { method: "GET", url: "http://localhost/" }, (error, text) => {
         expect(error).toBeUndefined();
         resolve(text);
       }),
@@ -122,7 +123,7 @@ describe("httpRequest (polling, short polling, POST answers)", () => {
     const fetch = vi.fn(() => Promise.resolve(new Response(null, { status: 204 }))) as unknown as typeof globalThis.fetch;
     const env = resolveEnvironment({ XMLHttpRequest: undefined, fetch });
     const error = await new Promise<unknown>((resolve) =>
-      httpRequest(env, options(10), "polling", { method: "GET", url: "http://localhost/" }, resolve),
+      httpRequest({ env, options: options(10) }, "polling", { method: "GET", url: "http://localhost/" }, resolve),
     );
     expect(error).toBeInstanceOf(TransportError);
     expect(error).toMatchObject({ status: 204 });
@@ -161,7 +162,7 @@ describe("httpRequest (polling, short polling, POST answers)", () => {
     }
     const env = resolveEnvironment({ XMLHttpRequest: GrowingXhr as unknown as typeof XMLHttpRequest });
     const callback = vi.fn();
-    httpRequest(env, options(100), "polling", { method: "GET", url: "http://localhost/" }, callback);
+    httpRequest({ env, options: options(100) }, "polling", { method: "GET", url: "http://localhost/" }, callback);
     const xhr = instances[0]!;
     xhr.arrive("4" + "x".repeat(59));
     expect(callback).not.toHaveBeenCalled();

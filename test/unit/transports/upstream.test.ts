@@ -2,12 +2,11 @@
 // (no DOM needed here; jsdom is for the files that use XHR, location or its realm)
 import { describe, expect, test, vi } from "vitest";
 import { resolveEnvironment } from "../../../src/env.js";
-import { TransportError } from "../../../src/errors.js";
+import { type CometaError, TransportError } from "../../../src/errors.js";
 import type { Packet } from "../../../src/protocol.js";
-import { Lifecycle } from "../../../src/transports/lifecycle.js";
 import { createHttpWriter, postText, splitPayloads, timestamp } from "../../../src/transports/upstream.js";
 import { makeContext } from "../support/context.js";
-import { record, turns } from "../../support/events.js";
+import { turns } from "../../support/events.js";
 
 const message = (data: string | Uint8Array): Packet => ({ type: "message", data });
 const utf8 = (text: string) => new TextEncoder().encode(text).length;
@@ -93,25 +92,24 @@ describe("createHttpWriter", () => {
     }) as unknown as typeof globalThis.fetch;
     const env = resolveEnvironment({ XMLHttpRequest: undefined, fetch });
     const context = makeContext(env, {}, { sid: "s", maxPayload });
-    const lifecycle = new Lifecycle(() => writer.abort());
-    lifecycle.state = "open";
-    lifecycle.writable = true;
-    const afterDrain = vi.fn();
-    const writer = createHttpWriter(context, lifecycle, postText("polling"), afterDrain);
-    const log = record(lifecycle, ["drain", "error", "close"]);
-    const events = { names: () => log.map(([name]) => name), log };
-    const next = (event: string) => new Promise<void>((resolve) => lifecycle.once(event as "drain", () => resolve()));
-    return { writer, lifecycle, calls, events, context, afterDrain, next };
+    const reports: unknown[][] = [];
+    let settled: (() => void) | undefined;
+    const report = {
+      sent: () => (reports.push(["sent"]), settled?.()),
+      end: (error?: CometaError) => (reports.push(["end", error]), settled?.()),
+    };
+    const writer = createHttpWriter(context, report, postText("polling"));
+    const next = () => new Promise<void>((resolve) => (settled = resolve));
+    return { writer, calls, reports, context, next };
   }
 
-  test("POSTs batches one at a time, in order, then drains", async () => {
-    const { writer, lifecycle, calls, events, afterDrain, next } = setup(10);
-    const drained = next("drain");
+  test("POSTs batches one at a time, in order, then reports sent", async () => {
+    const { writer, calls, reports, next } = setup(10);
+    const done = next();
     writer.send([message("aa"), message("bb"), message("cc"), message("dd")]);
     expect(writer.busy).toBe(true);
-    expect(lifecycle.writable).toBe(false);
     expect(calls).toHaveLength(1); // the second waits for the first's answer
-    await drained;
+    await done;
     expect(calls.map((call) => call.init.body)).toEqual(["4aa\x1e4bb", "4cc\x1e4dd"]);
     expect(calls.every((call) => call.init.method === "POST")).toBe(true);
     const first = new URL(calls[0]!.url);
@@ -120,71 +118,52 @@ describe("createHttpWriter", () => {
     expect(first.searchParams.has("t")).toBe(true);
     expect(calls[0]!.init.headers).toMatchObject({ "Content-Type": "text/plain;charset=UTF-8" });
     expect(writer.busy).toBe(false);
-    expect(lifecycle.writable).toBe(true);
-    expect(afterDrain).toHaveBeenCalledTimes(1);
-    expect(events.names()).toEqual(["drain"]);
+    expect(reports).toEqual([["sent"]]);
   });
 
-  test("a failed POST stops the rest and fails the transport; no drain", async () => {
+  test("a failed POST stops the rest and ends with its error; nothing sent", async () => {
     let n = 0;
-    const { writer, calls, events, next } = setup(4, async () =>
+    const { writer, calls, reports, next } = setup(4, async () =>
       n++ === 0 ? new Response("nope", { status: 500 }) : new Response("ok"),
     );
-    const closed = next("close");
+    const done = next();
     writer.send([message("aa"), message("bb")]);
-    await closed;
+    await done;
     await turns();
     expect(calls).toHaveLength(1);
-    expect(events.names()).toEqual(["error", "close"]);
-    expect(events.log[0]![1]).toBeInstanceOf(TransportError);
+    expect(reports.map(([name]) => name)).toEqual(["end"]);
+    expect(reports[0]![1]).toBeInstanceOf(TransportError);
     expect(writer.busy).toBe(false);
   });
 
-  test("abort() cancels the POST in flight and what follows", async () => {
+  test("stop() cancels the POST in flight and what follows", async () => {
     let release!: (response: Response) => void;
-    const { writer, calls, events } = setup(4, () => new Promise((resolve) => (release = resolve)));
+    const { writer, calls, reports } = setup(4, () => new Promise((resolve) => (release = resolve)));
     writer.send([message("aa"), message("bb")]);
-    writer.abort();
+    writer.stop();
     expect(writer.busy).toBe(false);
     expect((calls[0]!.init.signal as AbortSignal).aborted).toBe(true);
     release(new Response("ok"));
     await turns();
     expect(calls).toHaveLength(1);
-    expect(events.names()).toEqual([]);
+    expect(reports).toEqual([]);
   });
 
   test("the maxPayload read is the session's at send time", async () => {
     const { writer, calls, context, next } = setup(1e6);
     context.session.maxPayload = 3;
-    const drained = next("drain");
+    const done = next();
     writer.send([message("aa"), message("bb")]);
-    await drained;
+    await done;
     expect(calls).toHaveLength(2);
   });
 
-  test("a close packet sent marks the writer closing", () => {
-    const { writer } = setup();
-    writer.send([message("aa")]);
-    expect(writer.closing).toBe(false);
-    writer.send([{ type: "close" }]);
-    expect(writer.closing).toBe(true);
-  });
-
-  test("the server's close packet ends the transport once the POST in flight is answered, even refused", async () => {
-    const { writer, events, next } = setup(1e6, async () => new Response("nope", { status: 400 }));
-    const closed = next("close");
-    writer.send([message("aa")]);
-    writer.serverClosed();
-    expect(writer.closing).toBe(true);
-    expect(events.names()).toEqual([]);
-    await closed;
-    expect(events.names()).toEqual(["close"]);
-  });
-
-  test("the server's close packet with nothing in flight ends the transport at once", () => {
-    const { writer, events } = setup();
-    writer.serverClosed();
-    expect(events.names()).toEqual(["close"]);
+  test("nothing to send: sent at once, no request", () => {
+    const { writer, calls, reports } = setup();
+    writer.send([]);
+    expect(reports).toEqual([["sent"]]);
+    expect(calls).toHaveLength(0);
+    expect(writer.busy).toBe(false);
   });
 });
 
