@@ -44,7 +44,6 @@ const scriptTagEntries = ["src/index.ts", "src/core.ts", "src/compat/engine.io-c
  */
 const known = {
   "src/compat/socket.ts": 1,
-  "src/reconnect.ts": 12,
 };
 
 /** Syntax newer than ES2018 that esbuild lowers into more code, with the year it came in. */

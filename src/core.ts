@@ -3,7 +3,8 @@
  * (dist/cometa.core.min.js): the same global `Cometa`, without the streaming and JSONP
  * transports and without reconnection.
  */
-import { BaseSocket, type SocketOptions } from "./socket.js";
+import type { SocketOptions } from "./options.js";
+import { BareSocket, BaseSocket } from "./socket.js";
 import type { TransportDefinition } from "./transport.js";
 import { polling } from "./transports/polling.js";
 import { websocket } from "./transports/websocket.js";
@@ -12,13 +13,13 @@ import { websocket } from "./transports/websocket.js";
 export const transports: readonly TransportDefinition[] = [polling, websocket];
 
 /** An engine.io v4 socket over long-polling and WebSocket; `transports` may name them as strings. */
-export class Socket extends BaseSocket {
+export class Socket extends BareSocket {
   constructor(uri?: string, options?: SocketOptions) {
     super(uri, options, transports);
   }
 }
 
-export { BaseSocket, polling, websocket };
+export { BareSocket, BaseSocket, polling, websocket };
 export {
   CometaError,
   EncodingError,

@@ -1,8 +1,9 @@
 /**
  * cometa: one realtime connection that works everywhere, speaking engine.io v4.
  */
-import { BaseReconnectingSocket, type ReconnectingSocketOptions } from "./reconnect.js";
-import { BaseSocket, type SocketOptions } from "./socket.js";
+import type { ReconnectingSocketOptions, SocketOptions } from "./options.js";
+import { BareReconnectingSocket, BaseReconnectingSocket } from "./reconnect.js";
+import { BareSocket, BaseSocket } from "./socket.js";
 import type { TransportDefinition } from "./transport.js";
 import { iframe } from "./transports/iframe.js";
 import { jsonp } from "./transports/jsonp.js";
@@ -22,30 +23,29 @@ export const transports: readonly TransportDefinition[] = [polling, websocket, s
 
 /**
  * An engine.io v4 socket with every transport available; `transports` may name them as
- * strings. Import `BaseSocket` and the transports you want instead to ship only those.
+ * strings. Import `BareSocket` and the transports you want instead to ship only those.
  */
-export class Socket extends BaseSocket {
+export class Socket extends BareSocket {
   constructor(uri?: string, options?: SocketOptions) {
     super(uri, options, transports);
   }
 }
 
 /** A socket that reconnects with backoff and keeps what is written while disconnected. */
-export class ReconnectingSocket extends BaseReconnectingSocket {
+export class ReconnectingSocket extends BareReconnectingSocket {
   constructor(uri?: string, options?: ReconnectingSocketOptions) {
     super(uri, options, transports);
   }
 }
 
-export { BaseReconnectingSocket, BaseSocket, iframe, jsonp, polling, shortPolling, sse, websocket, xhrStreaming };
-export type { CloseDetails, CloseReason, SocketEvents, SocketOptions, SocketState } from "./socket.js";
-export type {
-  BufferOptions,
-  ReconnectingSocketEvents,
-  ReconnectingSocketOptions,
-  ReconnectingSocketState,
-  ReconnectOptions,
-} from "./reconnect.js";
+export { BareReconnectingSocket, BareSocket, iframe, jsonp, polling, shortPolling, sse, websocket, xhrStreaming };
+/** Deprecated names of `BareSocket` and `BareReconnectingSocket`, for code written before 0.2. */
+export { BaseReconnectingSocket, BaseSocket };
+export type { CloseDetails, CloseReason, SocketEvents, SocketState, TransportInfo } from "./socket.js";
+export type { BufferOptions, ReconnectingSocketOptions, ReconnectOptions, SocketOptions } from "./options.js";
+export type { ReconnectingSocketEvents, ReconnectingSocketState, Session } from "./reconnect.js";
+export type { Listener } from "./emitter.js";
+export type { Trace, TraceTopic } from "./trace.js";
 export type { Environment, EventSourceConstructor, WebSocketConstructor } from "./env.js";
 export type {
   SessionInfo,

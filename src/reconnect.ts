@@ -3,39 +3,31 @@
  * cut, heartbeat missed), it opens another after an exponential backoff with jitter, sooner
  * when the browser says it is back online, and sends what was written meanwhile, in order.
  */
-import { Emitter } from "./emitter.js";
-import { type Environment, type KeyValueStorage, resolveEnvironment } from "./env.js";
+import { Emitter, type Listener } from "./emitter.js";
+import { type Environment, resolveEnvironment } from "./env.js";
 import { BufferOverflowError, type CometaError, ServerError, type UpgradeError, UsageError } from "./errors.js";
-import { isBinary, type MessageData, utf8Length } from "./protocol.js";
-import { BaseSocket, type CloseDetails, type CloseReason, type SocketOptions } from "./socket.js";
+import {
+  type BufferOptions,
+  type ReconnectingSocketOptions,
+  type ReconnectOptions,
+  resolveReconnectOptions,
+  type SocketOptions,
+} from "./options.js";
+import type { MessageData } from "./protocol.js";
+import { SendQueue } from "./send-queue.js";
+import { BareSocket, type CloseDetails, type CloseReason, type SocketEvents, type SocketState, type TransportInfo } from "./socket.js";
+import type { Trace } from "./trace.js";
 import type { TransportDefinition } from "./transport.js";
+import { volatileStorage } from "./transport-memory.js";
 
-export interface ReconnectOptions {
-  /** Milliseconds before the first retry. Default 500. */
-  initialDelay?: number;
-  /** Cap of the backoff in milliseconds. Default 10000. */
-  maxDelay?: number;
-  /** Growth of the delay per attempt. Default 2. */
-  factor?: number;
-  /** Spread of each delay, as a fraction of it either way (0 to 1), never above maxDelay. Default 0.5. */
-  jitter?: number;
-  /** Attempts after a loss before giving up. Default Infinity. */
-  maxAttempts?: number;
-}
+export type { BufferOptions, ReconnectingSocketOptions, ReconnectOptions } from "./options.js";
 
-export interface BufferOptions {
-  /** Messages kept while disconnected. Default 1000. */
-  maxMessages?: number;
-  /** Bytes kept while disconnected (strings counted as UTF-8). Default 1000000. */
-  maxBytes?: number;
-}
-
-export interface ReconnectingSocketOptions extends SocketOptions {
-  reconnect?: ReconnectOptions;
-  buffer?: BufferOptions;
-}
-
-export type ReconnectingSocketState = "connecting" | "open" | "reconnecting" | "closed";
+/**
+ * `Socket`'s states, meaning the same, and `reconnecting`: a session was lost and the next is
+ * awaited (its delay, or the `online` event) or opening. `opening` is only the first session's
+ * handshake; `closing`: `close()` was called and the session is sending what was queued.
+ */
+export type ReconnectingSocketState = SocketState | "reconnecting";
 
 export type ReconnectingSocketEvents = {
   /** A session opened (the first, or one after a reconnection). */
@@ -44,6 +36,11 @@ export type ReconnectingSocketEvents = {
   upgrading: [transport: string];
   upgrade: [transport: string];
   upgradeError: [error: UpgradeError];
+  /**
+   * Something failed, typed: as on `Socket`, not final by itself (`close` is). A session's
+   * failure is followed by `disconnect` (if it was open) and a retry; a BufferOverflowError
+   * (a message that did not fit in `buffer`) ends nothing.
+   */
   error: [error: CometaError];
   /** An open session was lost; a reconnection follows unless `close()` was called. */
   disconnect: [reason: CloseReason, details: CloseDetails];
@@ -51,33 +48,30 @@ export type ReconnectingSocketEvents = {
   /** A session opened again after `attempt` attempts. */
   reconnect: [attempt: number];
   reconnectFailed: [];
-  /** Final. `details.unsent`: messages never handed to the network. */
+  /** Final, once. `details.unsent`: messages never handed to the network. */
   close: [reason: CloseReason | "reconnect failed", details: CloseDetails];
 };
 
-interface Pending {
-  data: MessageData;
-  callback?: () => void;
-  bytes: number;
+/** What a ReconnectingSocket needs of a session; `BareSocket` is one, tests pass fakes. */
+export interface Session {
+  readonly state: SocketState;
+  readonly transport: TransportInfo;
+  on<E extends keyof SocketEvents>(event: E, listener: Listener<SocketEvents[E]>): () => void;
+  close(): unknown;
+  hasPingExpired(): boolean;
 }
+
+/**
+ * Makes each session: with the socket's options (its `env` carries the transport memory the
+ * sessions share) and the send queue they all send from.
+ */
+export type SessionFactory<S extends Session> = (options: SocketOptions, queue: SendQueue) => S;
 
 /** Session events a ReconnectingSocket passes on as they are. */
 const forwarded = ["message", "upgrading", "upgrade", "upgradeError", "error"] as const;
 
 /** Window events after which the heartbeat is checked against the clock and a retry is due. */
 const wakeEvents = ["online", "focus", "pageshow"];
-
-const reconnectDefaults: Required<ReconnectOptions> = {
-  initialDelay: 500,
-  maxDelay: 10000,
-  factor: 2,
-  jitter: 0.5,
-  maxAttempts: Infinity,
-};
-
-function sizeOf(data: MessageData): number {
-  return typeof data === "string" ? utf8Length(data) : isBinary(data) ? data.byteLength : (data as Blob).size;
-}
 
 /**
  * The delay before attempt `attempt` (1-based): exponential up to `maxDelay`, then spread by
@@ -92,60 +86,83 @@ export function backoffDelay(options: Required<ReconnectOptions>, attempt: numbe
 }
 
 /**
- * A socket that reconnects. `ReconnectingSocket` (from the package entry) is this with every
- * transport available by name.
+ * A socket that reconnects, over only the transports it is given as values.
+ * `ReconnectingSocket` (from the package entry) is this with every transport, by name too.
  */
-export class BaseReconnectingSocket extends Emitter<ReconnectingSocketEvents> {
-  state: ReconnectingSocketState = "connecting";
-  /** The current session, if one is open or opening. */
-  socket: BaseSocket | undefined;
-
+export class BareReconnectingSocket<S extends Session = BareSocket> {
+  private readonly _events = new Emitter<ReconnectingSocketEvents>();
+  private _state: ReconnectingSocketState = "opening";
+  private _socket: S | undefined;
   private readonly _env: Environment;
   private readonly _retry: Required<ReconnectOptions>;
   private readonly _limits: Required<BufferOptions>;
   private readonly _socketOptions: SocketOptions;
-  /** Written while no session could take it, oldest first. */
-  private _buffer: Pending[] = [];
-  /** Handed to the current session but not yet to the network. */
-  private _inSession: Pending[] = [];
+  private readonly _trace: Trace | undefined;
+  private readonly _createSession: SessionFactory<S>;
+  /** What is written and not yet on the network, across sessions: each session sends from it. */
+  private readonly _queue: SendQueue;
   private _attempt = 0;
   private _everOpened = false;
   private _timer: unknown;
   private _unsubscribe: (() => void)[] = [];
   /** The page woke up or came back online: timers may have been throttled meanwhile. */
-  private readonly _onWake = () => {
-    this.socket?.hasPingExpired();
+  private readonly _onWake = (event: Event) => {
+    const socket = this._socket;
+    const trace = this._trace;
+    trace && trace("reconnect", `woke up (${event.type}): checking the heartbeat, retrying now if waiting`, { event: event.type });
+    if (socket) socket.hasPingExpired();
     this._retryNow();
   };
 
-  constructor(
-    private readonly _uri: string | undefined,
-    options: ReconnectingSocketOptions = {},
-    private readonly _registry: readonly TransportDefinition[] = [],
-  ) {
-    super();
-    if (options === null || typeof options !== "object") throw new UsageError("options must be an object");
+  /**
+   * @param registry the transports `options.transports` may name, and the default when it is absent.
+   * @param createSession how each session is made; by default a `BareSocket`.
+   */
+  constructor(uri?: string, options: ReconnectingSocketOptions = {}, registry: readonly TransportDefinition[] = [], createSession?: SessionFactory<S>) {
+    const { retry, limits } = resolveReconnectOptions(options);
+    this._retry = retry;
+    this._limits = limits;
+    this._queue = new SendQueue(limits);
+    this._trace = options.trace;
     const { reconnect, buffer, ...socketOptions } = options;
-    this._retry = { ...reconnectDefaults, ...reconnect };
-    this._limits = { maxMessages: 1000, maxBytes: 1e6, ...buffer };
-    for (const [key, value] of Object.entries({ ...this._retry, ...this._limits })) {
-      if (typeof value !== "number" || !(value >= 0)) throw new UsageError(`${key} must be a non-negative number`);
-    }
-    if (this._retry.jitter > 1) throw new UsageError("jitter must be between 0 and 1");
     const env = resolveEnvironment(options.env);
     // sessions share one memory of the transport that worked, even where there is no sessionStorage
-    const items: Record<string, string> = {};
-    const memory: KeyValueStorage = { getItem: (key) => items[key] ?? null, setItem: (key, value) => void (items[key] = value) };
-    this._env = { ...env, storage: env.storage ?? memory };
+    this._env = { ...env, storage: env.storage || volatileStorage() };
     this._socketOptions = { ...socketOptions, env: this._env };
-    for (const event of wakeEvents) this._env.window?.addEventListener?.(event, this._onWake);
+    this._createSession =
+      createSession || (((sessionOptions, queue) => new BareSocket(uri, sessionOptions, registry, queue)) as SessionFactory<BareSocket> as unknown as SessionFactory<S>);
+    this._listenWake(true);
     // the first session is made here, so a bad URL or option throws to the caller
     this._open();
   }
 
-  /** The current session's transport name. */
-  get transport(): string | undefined {
-    return this.socket?.transport.name;
+  get state(): ReconnectingSocketState {
+    return this._state;
+  }
+
+  /** The current session, if one is open or opening. */
+  get socket(): S | undefined {
+    return this._socket;
+  }
+
+  /** The current session's transport; undefined between sessions. */
+  get transport(): TransportInfo | undefined {
+    return this._socket && this._socket.transport;
+  }
+
+  /** Subscribes; returns the function that unsubscribes. */
+  on<E extends keyof ReconnectingSocketEvents>(event: E, listener: Listener<ReconnectingSocketEvents[E]>): () => void {
+    return this._events.on(event, listener);
+  }
+
+  once<E extends keyof ReconnectingSocketEvents>(event: E, listener: Listener<ReconnectingSocketEvents[E]>): () => void {
+    return this._events.once(event, listener);
+  }
+
+  /** Removes one listener, every listener of an event, or every listener. */
+  off<E extends keyof ReconnectingSocketEvents>(event?: E, listener?: Listener<ReconnectingSocketEvents[E]>): this {
+    this._events.off(event, listener);
+    return this;
   }
 
   /**
@@ -153,92 +170,96 @@ export class BaseReconnectingSocket extends Emitter<ReconnectingSocketEvents> {
    * for the next session. `callback` runs once it is handed to the network.
    */
   send(data: MessageData, callback?: () => void): this {
-    if (this.state === "closed") throw new UsageError("cannot send on a closed socket");
-    const pending: Pending = { data, callback, bytes: sizeOf(data) };
-    if (this.state === "open" && this.socket?.state === "open" && !this.socket.hasPingExpired()) this._hand(pending);
-    else if (this._fits(pending, this._buffer)) this._buffer.push(pending);
-    else this._overflow([pending]);
+    const socket = this._socket;
+    if (this._state === "closing" || this._state === "closed") throw new UsageError(`cannot send on a ${this._state} socket`);
+    const queue = this._queue;
+    const bytes = queue.measure(data);
+    if (!queue.fits(bytes)) {
+      const { maxMessages, maxBytes } = this._limits;
+      this._events.emit(
+        "error",
+        new BufferOverflowError(`a message did not fit in the send buffer (${maxMessages} messages, ${maxBytes} bytes)`, [data]),
+      );
+      return this;
+    }
+    queue.add(data, callback, bytes);
+    // a session that is open sends it now; the heartbeat is checked first, as a throttled timer
+    // may hide a dead link (the session then closes and the message waits for the next one)
+    if (socket && !socket.hasPingExpired()) queue.flush();
     return this;
   }
 
-  /** Final: closes the session (after flushing it) and stops reconnecting. */
+  /** Final: closes the session (after it sent what was queued) and stops reconnecting. */
   close(): this {
-    if (this.state === "closed") return this;
-    const wasOpen = this.socket;
+    const socket = this._socket;
+    if (this._state === "closing" || this._state === "closed") return this;
     this._stop();
-    if (wasOpen && wasOpen.state !== "closed") {
-      // its close event arrives through _onClose, which sees state "closed" and ends here
-      this.state = "closed";
-      wasOpen.close();
-    } else this._end("forced close", {});
+    if (socket && socket.state !== "closed") {
+      // its close event arrives through _onClose, which sees "closing" and ends here
+      this._state = "closing";
+      socket.close();
+    } else this._end("forced close");
     return this;
   }
 
   private _open() {
-    this.state = this._attempt === 0 && !this._everOpened ? "connecting" : "reconnecting";
-    const socket = new BaseSocket(this._uri, this._socketOptions, this._registry);
-    this.socket = socket;
+    this._state = this._everOpened || this._attempt > 0 ? "reconnecting" : "opening";
+    const socket = (this._socket = this._createSession(this._socketOptions, this._queue));
+    const events = this._events as unknown as Emitter<Record<string, unknown[]>>;
     this._unsubscribe = [
       socket.on("open", () => this._onOpen()),
       socket.on("close", (reason, details) => this._onClose(reason, details)),
-      ...forwarded.map((event) =>
-        socket.on(event, (...args: unknown[]) => (this.emit as (event: string, ...args: unknown[]) => void)(event, ...args)),
-      ),
+      ...forwarded.map((event) => socket.on(event, (...args: unknown[]) => events.emit(event, ...args))),
     ];
   }
 
   private _onOpen() {
     const attempts = this._attempt;
     this._attempt = 0;
-    this.state = "open";
-    if (this._everOpened) this.emit("reconnect", attempts);
+    this._state = "open";
+    if (this._everOpened) this._events.emit("reconnect", attempts);
     this._everOpened = true;
-    const waiting = this._buffer;
-    this._buffer = [];
-    for (const pending of waiting) this._hand(pending);
-    this.emit("open");
-  }
-
-  private _hand(pending: Pending) {
-    this._inSession.push(pending);
-    this.socket!.send(pending.data, () => {
-      const index = this._inSession.indexOf(pending);
-      if (index >= 0) this._inSession.splice(index, 1);
-      pending.callback?.();
-    });
+    this._events.emit("open");
   }
 
   private _onClose(reason: CloseReason, details: CloseDetails) {
+    const trace = this._trace;
+    const events = this._events;
+    const retry = this._retry;
     for (const off of this._unsubscribe) off();
     this._unsubscribe = [];
-    const wasOpen = this.state === "open";
-    this.socket = undefined;
-    // what the lost session never handed to the network goes first, in the order it was written
-    const returned = this._inSession;
-    this._inSession = [];
-    const keep: Pending[] = [];
-    const lost: Pending[] = [];
-    for (const pending of [...returned, ...this._buffer]) (this._fits(pending, keep) ? keep : lost).push(pending);
-    this._buffer = keep;
-    if (lost.length > 0) this._overflow(lost);
-    if (this.state === "closed") return this._end(reason, details);
-    if (wasOpen) this.emit("disconnect", reason, details);
-    this._attempt++;
-    if (this._attempt > this._retry.maxAttempts) {
-      this.emit("reconnectFailed");
+    const wasOpen = this._state === "open";
+    this._socket = undefined;
+    // what the lost session never handed to the network is still in the queue, in order
+    if (this._state === "closing") return this._end(reason, details.error);
+    if (wasOpen) events.emit("disconnect", reason, details);
+    const attempt = ++this._attempt;
+    if (attempt > retry.maxAttempts) {
+      trace && trace("reconnect", `gave up after ${retry.maxAttempts} attempts`, { attempts: retry.maxAttempts, reason });
+      events.emit("reconnectFailed");
       this._stop();
-      return this._end("reconnect failed", details);
+      return this._end("reconnect failed", details.error);
     }
-    this.state = "reconnecting";
+    this._state = "reconnecting";
     // a lost session id (server restart, another node behind the balancer) needs no backoff
-    const sessionLost = details.error instanceof ServerError && details.error.code === 1;
-    const delay = sessionLost ? 0 : backoffDelay(this._retry, this._attempt, this._env.random);
-    this.emit("reconnecting", this._attempt, delay);
-    const navigator = (this._env.window as { navigator?: { onLine?: boolean } } | undefined)?.navigator;
-    if (navigator?.onLine === false) {
-      // no timer while offline: the `online` event starts the next attempt
-      return;
-    }
+    const error = details.error;
+    const sessionLost = error instanceof ServerError && error.code === 1;
+    const delay = sessionLost ? 0 : backoffDelay(retry, attempt, this._env.random);
+    const window = this._env.window as { navigator?: { onLine?: boolean } } | undefined;
+    const offline = !!window && !!window.navigator && window.navigator.onLine === false;
+    trace &&
+      trace(
+        "reconnect",
+        sessionLost
+          ? "session ID unknown to the server: a fresh session at once"
+          : offline
+            ? `${reason}: offline, waiting for the online event`
+            : `${reason}: attempt ${attempt} in ${delay} ms`,
+        { reason, error, attempt, delay, offline },
+      );
+    events.emit("reconnecting", attempt, delay);
+    // no timer while offline: the `online` event starts the next attempt
+    if (offline) return;
     this._timer = this._env.setTimeout(() => {
       this._timer = undefined;
       this._open();
@@ -246,39 +267,35 @@ export class BaseReconnectingSocket extends Emitter<ReconnectingSocketEvents> {
   }
 
   private _retryNow() {
-    if (this.state !== "reconnecting" || this.socket) return;
+    if (this._state !== "reconnecting" || this._socket) return;
     this._env.clearTimeout(this._timer);
     this._timer = undefined;
     this._open();
   }
 
-  /** Whether `pending` can join `into` within the buffer's bounds. */
-  private _fits(pending: Pending, into: Pending[]): boolean {
-    let bytes = pending.bytes;
-    for (const kept of into) bytes += kept.bytes;
-    return into.length < this._limits.maxMessages && bytes <= this._limits.maxBytes;
-  }
-
-  private _overflow(lost: Pending[]) {
-    this.emit(
-      "error",
-      new BufferOverflowError(
-        `${lost.length} message(s) did not fit in the reconnection buffer (${this._limits.maxMessages} messages, ${this._limits.maxBytes} bytes)`,
-        lost.map((pending) => pending.data),
-      ),
-    );
+  private _listenWake(on: boolean) {
+    const window = this._env.window;
+    if (window && window.addEventListener) {
+      for (const event of wakeEvents) {
+        if (on) window.addEventListener(event, this._onWake);
+        else window.removeEventListener(event, this._onWake);
+      }
+    }
   }
 
   private _stop() {
     this._env.clearTimeout(this._timer);
     this._timer = undefined;
-    for (const event of wakeEvents) this._env.window?.removeEventListener?.(event, this._onWake);
+    this._listenWake(false);
   }
 
-  private _end(reason: CloseReason | "reconnect failed", details: Partial<CloseDetails>) {
-    this.state = "closed";
-    const unsent = this._buffer.map((pending) => pending.data);
-    this._buffer = [];
-    this.emit("close", reason, { error: details.error, unsent });
+  private _end(reason: CloseReason | "reconnect failed", error?: CometaError) {
+    this._state = "closed";
+    this._events.emit("close", reason, { error, unsent: this._queue.clear() });
   }
 }
+
+/** @deprecated renamed `BareReconnectingSocket`. */
+export const BaseReconnectingSocket = BareReconnectingSocket;
+/** @deprecated renamed `BareReconnectingSocket`. */
+export type BaseReconnectingSocket<S extends Session = BareSocket> = BareReconnectingSocket<S>;

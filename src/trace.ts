@@ -1,8 +1,9 @@
 /**
  * The trace hook: why things happened on the way to a working connection (a probe that failed,
  * a pause, a gateway re-poll, a stream recycle, a reconnect decision). Callers write
- * `trace?.(...)`: when no hook is set the optional call skips its arguments, so tracing costs
- * nothing when off.
+ * `trace && trace(...)`: when no hook is set the arguments (messages, detail objects) are never
+ * built, so tracing costs nothing when off. (That is `trace?.(...)` written at the script-tag
+ * builds' target, which scripts/check-syntax.mjs holds the client to.)
  */
 export type TraceTopic =
   | "session" // handshake, open, close of the session

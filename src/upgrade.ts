@@ -7,11 +7,14 @@
 import type { Environment } from "./env.js";
 import { type CometaError, UpgradeError } from "./errors.js";
 import type { ReceivedPacket } from "./protocol.js";
+import type { Trace } from "./trace.js";
 import type { Transport, TransportDefinition } from "./transport.js";
 
 export interface UpgradeHost {
   env: Environment;
   probeTimeout: number;
+  /** Told each step: a probe started, answered or failed and why, a pause, a swap. */
+  trace?: Trace;
   /** The transport the session is on now. */
   current(): Transport;
   create(definition: TransportDefinition): Transport;
@@ -27,13 +30,16 @@ export interface Upgrader {
 }
 
 export function startUpgrades(host: UpgradeHost, candidates: readonly TransportDefinition[]): Upgrader {
+  const trace = host.trace;
   let cancelled = false;
   let stopCandidate: (() => void) | undefined;
 
   const probe = (index: number) => {
     if (cancelled || index >= candidates.length) return;
     const definition = candidates[index]!;
+    const name = definition.name;
     const current = host.current();
+    trace && trace("probe", `probing ${name}`, { transport: name, from: current.name });
     const candidate = host.create(definition);
     const early: ReceivedPacket[] = [];
     let settled = false;
@@ -51,8 +57,9 @@ export function startUpgrades(host: UpgradeHost, candidates: readonly TransportD
       cleanup();
       candidate.close();
       if (paused || current.state === "pausing" || current.state === "paused") current.resume && current.resume();
+      trace && trace("probe", `${name} failed: ${message}`, { transport: name, reason: message, error: cause });
       if (cancelled) return;
-      host.failed(new UpgradeError(`upgrade to ${definition.name} failed: ${message}`, definition.name, { cause }));
+      host.failed(new UpgradeError(`upgrade to ${name} failed: ${message}`, name, { cause }));
       probe(index + 1);
     };
     stopCandidate = () => giveUp("cancelled");
@@ -71,10 +78,13 @@ export function startUpgrades(host: UpgradeHost, candidates: readonly TransportD
           return;
         }
         paused = true;
-        host.upgrading(definition.name);
+        trace && trace("probe", `${name} answered the probe`, { transport: name });
+        trace && trace("upgrade", `pausing ${current.name}`, { transport: current.name });
+        host.upgrading(name);
         const pausing = current.pause ? current.pause() : Promise.resolve();
         pausing.then(() => {
           if (settled || cancelled) return;
+          trace && trace("upgrade", `${current.name} paused`, { transport: current.name });
           if (candidate.state !== "open" || !candidate.writable) {
             // an HTTP candidate may still be POSTing the probe; its drain resumes the swap
             const off = candidate.on("drain", () => {
@@ -93,6 +103,7 @@ export function startUpgrades(host: UpgradeHost, candidates: readonly TransportD
       settled = true;
       cleanup();
       candidate.send([{ type: "upgrade" }]);
+      trace && trace("upgrade", `upgraded from ${current.name} to ${name}`, { transport: name, from: current.name });
       host.upgraded(candidate, early);
     };
 

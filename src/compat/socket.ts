@@ -1,5 +1,5 @@
 /**
- * engine.io-client's `Socket` over cometa's `BaseSocket`: the constructor socket.io-client's
+ * engine.io-client's `Socket` over cometa's `BareSocket`: the constructor socket.io-client's
  * Manager calls with its whole option bag, the events it listens to and the few members it
  * reads. Names and events are adapted here; the session, transports and upgrades are cometa's.
  */
@@ -7,8 +7,8 @@ import { Emitter } from "../emitter.js";
 import type { Environment } from "../env.js";
 import { UsageError } from "../errors.js";
 import { isArrayBuffer, protocolVersion } from "../protocol.js";
-import { BaseSocket, type CloseReason, type SocketOptions as CometaOptions } from "../socket.js";
-import type { Transport as CometaTransport, TransportDefinition } from "../transport.js";
+import { BareSocket, type CloseReason, type SocketOptions as CometaOptions, type TransportInfo } from "../socket.js";
+import type { TransportDefinition } from "../transport.js";
 import { parse } from "./parseuri.js";
 import type { Transport } from "./transports.js";
 
@@ -64,7 +64,7 @@ export interface Platform {
 export class TransportView {
   constructor(
     readonly name: string,
-    private readonly _transport?: CometaTransport,
+    private readonly _transport?: TransportInfo,
   ) {}
 
   /** False while a write is in flight: socket.io-client drops volatile packets then. */
@@ -155,7 +155,7 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
   /** `nodebuffer` (Node) or `arraybuffer`; `blob` in browsers to get Blobs. */
   binaryType: BinaryKind;
   /** The cometa session underneath. */
-  readonly session: BaseSocket;
+  readonly session: BareSocket;
   readonly opts: SocketOptions;
   private readonly _platform: Platform;
   private _transport: TransportView;
@@ -191,7 +191,7 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
     const definitions = resolveTransports(options.transportImplementations || options.transports, registry);
     if (definitions) cometa.transports = definitions;
     this._configure(cometa);
-    this.session = new BaseSocket(endpoint(uri || undefined, options), cometa, registry);
+    this.session = new BareSocket(endpoint(uri || undefined, options), cometa, registry);
     this._transport = new TransportView(this.session.transport.name, this.session.transport);
     this._listen(this.session);
   }
@@ -242,7 +242,7 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
     options.upgrade = false;
   }
 
-  private _listen(session: BaseSocket) {
+  private _listen(session: BareSocket) {
     // the events engine.io-client emits as cometa does, under the same names
     for (const name of ["open", "handshake", "packet", "drain", "error", "upgradeError"] as const) {
       (session as unknown as Emitter<EngineEvents>).on(name, (...args) => this.emit(name, ...args));

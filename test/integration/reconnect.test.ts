@@ -204,8 +204,11 @@ test("waits while offline and retries at once when the browser says it is online
   expect(socket.state).toBe("reconnecting");
   await reconnected;
   expect(socket.state).toBe("open");
+  const closed = next(socket, "close");
   socket.close();
-  // the listener is gone with the socket
+  // as a Socket's: closing while the session sends what was queued, then closed
+  expect(socket.state).toBe("closing");
+  await closed;
   expect(socket.state).toBe("closed");
 });
 
@@ -249,7 +252,7 @@ test("garbage from the server: a typed error, a clean close, then a fresh sessio
   // the first session's poll answers garbage; the next handshake finds a sane server
   let handshakes = 0;
   let greeted = false;
-  const { startRawServer, openPacket } = await import("../support/raw-server.js");
+  const { startRawServer, openPacket } = await import("../support/server.js");
   const raw = await startRawServer((request, response) => {
     if (request.method === "POST") return response.end("ok");
     if (!request.url?.includes("sid=")) {

@@ -6,6 +6,8 @@
 import { describe, expect, expectTypeOf, test } from "vitest";
 import * as cometa from "../../src/index.js";
 import {
+  BareReconnectingSocket,
+  BareSocket,
   BaseSocket,
   type CloseDetails,
   type CloseReason,
@@ -13,12 +15,14 @@ import {
   type MessageData,
   type OpenData,
   polling,
+  ReconnectingSocket,
+  type ReconnectingSocketState,
   ServerError,
   Socket,
   type SocketOptions,
   type SocketState,
-  type Transport,
   type TransportDefinition,
+  type TransportInfo,
   type TransportName,
   TransportError,
   UpgradeError,
@@ -50,8 +54,9 @@ function typeChecks(socket: Socket) {
   socket.on("connect", () => {});
   // @ts-expect-error a listener with the wrong argument type
   socket.on("message", (data: number) => data);
-  // @ts-expect-error open has no arguments to emit
-  socket.emit("open", 1);
+  // @ts-expect-error the emitter is held, not inherited: there is no public emit
+  socket.emit("open");
+  expectTypeOf(socket.off("open")).toEqualTypeOf<Socket>();
 
   // send takes strings, binary and Blobs, and chains
   expectTypeOf(socket.send("x")).toEqualTypeOf<Socket>();
@@ -62,12 +67,22 @@ function typeChecks(socket: Socket) {
 
   expectTypeOf(socket.state).toEqualTypeOf<SocketState>();
   expectTypeOf(socket.id).toEqualTypeOf<string | undefined>();
-  expectTypeOf(socket.transport).toEqualTypeOf<Transport>();
+  expectTypeOf(socket.transport).toEqualTypeOf<TransportInfo>();
+  expectTypeOf(socket.transport.name).toEqualTypeOf<string>();
+  // state is read-only: only the socket moves it
+  // @ts-expect-error a getter without a setter
+  socket.state = "open";
+  // @ts-expect-error as above
+  socket.transport = socket.transport;
+  // @ts-expect-error the transport is a view: it cannot be closed from outside
+  socket.transport.close();
 
   // transports as values or, on Socket, as names
   expectTypeOf(polling).toEqualTypeOf<TransportDefinition>();
   expectTypeOf<SocketOptions["transports"]>().toEqualTypeOf<readonly (TransportDefinition | TransportName)[] | undefined>();
-  new BaseSocket("http://h", { transports: [polling, websocket] });
+  new BareSocket("http://h", { transports: [polling, websocket] });
+  // the deprecated name is the same class
+  expectTypeOf<BaseSocket>().toEqualTypeOf<BareSocket>();
   new Socket("http://h", { transports: ["websocket", polling], binaryType: "blob" });
   // @ts-expect-error binaryType is a union
   new Socket("http://h", { binaryType: "text" });
@@ -82,16 +97,35 @@ function typeChecks(socket: Socket) {
   expectTypeOf<CometaError>().toExtend<Error>();
 }
 
+function sameFace(socket: Socket, reconnecting: ReconnectingSocket) {
+  // one shape: the transport as the same view (none between sessions), the states shared
+  expectTypeOf(reconnecting.transport).toEqualTypeOf<TransportInfo | undefined>();
+  expectTypeOf<SocketState>().toExtend<ReconnectingSocketState>();
+  expectTypeOf<ReconnectingSocketState>().toEqualTypeOf<SocketState | "reconnecting">();
+  expectTypeOf(reconnecting.on("open", () => {})).toEqualTypeOf<() => void>();
+  reconnecting.on("error", (error) => expectTypeOf(error).toEqualTypeOf<CometaError>());
+  // @ts-expect-error no public emit here either
+  reconnecting.emit("open");
+  // @ts-expect-error read-only
+  reconnecting.state = "open";
+  expectTypeOf(reconnecting.socket).toEqualTypeOf<BareSocket | undefined>();
+  expectTypeOf(socket.send("x")).toEqualTypeOf<Socket>();
+  expectTypeOf(reconnecting.send("x")).toEqualTypeOf<ReconnectingSocket>();
+}
+
 describe("public API", () => {
   test("the type checks compile (the function exists, it is never run)", () => {
     expectTypeOf(typeChecks).parameter(0).toEqualTypeOf<Socket>();
     expect(typeChecks).toBeTypeOf("function");
+    expect(sameFace).toBeTypeOf("function");
   });
 
   test("the package entry exports the socket, the core transports and every error class", () => {
     // a subset: adapters are being added to the entry alongside these
     expect(Object.keys(cometa)).toEqual(
       expect.arrayContaining([
+        "BareReconnectingSocket",
+        "BareSocket",
         "BaseSocket",
         "CometaError",
         "HandshakeError",
@@ -110,7 +144,11 @@ describe("public API", () => {
     );
     expect(cometa.protocol).toBe(4);
     expect(cometa.transports.slice(0, 2)).toEqual([polling, websocket]);
-    expect(Object.getPrototypeOf(Socket)).toBe(BaseSocket);
+    expect(Object.getPrototypeOf(Socket)).toBe(BareSocket);
+    expect(Object.getPrototypeOf(ReconnectingSocket)).toBe(BareReconnectingSocket);
+    // the deprecated names are the same classes, not copies
+    expect(BaseSocket).toBe(BareSocket);
+    expect(cometa.BaseReconnectingSocket).toBe(BareReconnectingSocket);
   });
 
   test("every error is a CometaError with its class name", () => {

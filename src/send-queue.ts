@@ -1,0 +1,155 @@
+/**
+ * What a socket holds that is not yet on the network: the messages written and the control
+ * packets (pong, close) among them, in order, with the write in flight. Bounded in messages and
+ * bytes by a running count, so a send costs the same however much is held. A ReconnectingSocket
+ * makes one and hands it to each of its sessions: what a lost session did not send is still
+ * here, in order, for the next one.
+ */
+import { UsageError } from "./errors.js";
+import { isBinary, type MessageData, type Packet, separator, utf8Length } from "./protocol.js";
+
+export interface QueueLimits {
+  maxMessages: number;
+  /** Strings counted as UTF-8. */
+  maxBytes: number;
+}
+
+interface Entry {
+  packet: Packet;
+  /** The caller's data, kept for `unsent` (a Blob stays a Blob); absent on control packets. */
+  data?: MessageData;
+  bytes: number;
+  callback?: () => void;
+  /** A Blob being read: it and what follows wait until it is bytes. */
+  reading?: boolean;
+  /** Why the Blob could not be read. */
+  unreadable?: unknown;
+}
+
+function isBlob(data: unknown): data is Blob {
+  return typeof Blob !== "undefined" && data instanceof Blob;
+}
+
+export class SendQueue {
+  /**
+   * Asks the session holding the queue to send what it can: called when a Blob has been read
+   * (or could not be), and by a ReconnectingSocket after it added a message.
+   */
+  flush: () => void = () => {};
+  private _waiting: Entry[] = [];
+  private _inFlight: Entry[] = [];
+  private _messages = 0;
+  private _bytes = 0;
+
+  /** @param _limits none by default: a plain Socket holds what it is given. */
+  constructor(private readonly _limits: QueueLimits = { maxMessages: Infinity, maxBytes: Infinity }) {}
+
+  /** Messages waiting, not counting the write in flight. */
+  get waiting(): number {
+    return this._waiting.length;
+  }
+
+  /** Whether a write is on its way and not yet confirmed by the transport's drain. */
+  get busy(): boolean {
+    return this._inFlight.length > 0;
+  }
+
+  /**
+   * What `data` counts against `maxBytes`: its size where bytes are bounded, else 0 (a plain
+   * Socket does not measure). Throws UsageError for what is not a message.
+   */
+  measure(data: MessageData): number {
+    const blob = isBlob(data);
+    if (typeof data !== "string" && !isBinary(data) && !blob) {
+      throw new UsageError("a message must be a string, an ArrayBuffer, a typed array or a Blob");
+    }
+    if (typeof data === "string" && data.includes(separator)) {
+      // engine.io v4 joins polling payloads with U+001E and stock servers split on it: such a
+      // string would arrive cut in two, so it is refused rather than corrupted
+      throw new UsageError("a message cannot contain U+001E, the separator of engine.io payloads");
+    }
+    return this._limits.maxBytes < Infinity ? (typeof data === "string" ? utf8Length(data) : blob ? data.size : data.byteLength) : 0;
+  }
+
+  /** Whether one more message of `bytes` stays within the bounds: a running count, O(1). */
+  fits(bytes: number): boolean {
+    return this._messages < this._limits.maxMessages && this._bytes + bytes <= this._limits.maxBytes;
+  }
+
+  /** Adds a message (the bounds are the caller's to check with `fits`). */
+  add(data: MessageData, callback?: () => void, bytes = this.measure(data)): void {
+    if (callback !== undefined && typeof callback !== "function") throw new UsageError("callback must be a function");
+    const entry: Entry = { packet: { type: "message" }, data, bytes, callback };
+    if (isBlob(data)) {
+      entry.reading = true;
+      data.arrayBuffer().then(
+        (buffer) => {
+          entry.packet.data = buffer;
+          entry.reading = false;
+          this.flush();
+        },
+        (cause: unknown) => {
+          entry.unreadable = cause;
+          this.flush();
+        },
+      );
+    } else entry.packet.data = data;
+    this._messages++;
+    this._bytes += bytes;
+    this._waiting.push(entry);
+  }
+
+  /** A control packet (pong, close): outside the bounds, and dropped when its session ends. */
+  control(packet: Packet): void {
+    this._waiting.push({ packet, bytes: 0 });
+  }
+
+  /**
+   * Takes what can go now, in order, and marks it in flight: nothing while a write is in flight,
+   * and nothing past a Blob still being read. Throws UsageError when the next message is a Blob
+   * that could not be read.
+   */
+  take(): Packet[] {
+    if (this._inFlight.length > 0) return [];
+    let count = 0;
+    while (count < this._waiting.length && !this._waiting[count]!.reading) count++;
+    const stuck = this._waiting[count];
+    if (count === 0 && stuck && stuck.unreadable !== undefined) {
+      throw new UsageError("could not read the Blob being sent", { cause: stuck.unreadable });
+    }
+    this._inFlight = this._waiting.splice(0, count);
+    return this._inFlight.map((entry) => entry.packet);
+  }
+
+  /** The write in flight reached the network: its packets leave the queue. Returns them. */
+  sent(): Packet[] {
+    const sent = this._inFlight;
+    this._inFlight = [];
+    for (const entry of sent) {
+      if (entry.data === undefined) continue;
+      this._messages--;
+      this._bytes -= entry.bytes;
+    }
+    for (const entry of sent) if (entry.callback) entry.callback();
+    return sent.map((entry) => entry.packet);
+  }
+
+  /**
+   * The session that held the queue ended: the write in flight never reached the network, so
+   * it goes back to the front, and its control packets are dropped. Returns the messages held,
+   * oldest first.
+   */
+  release(): MessageData[] {
+    this._waiting = [...this._inFlight, ...this._waiting].filter((entry) => entry.data !== undefined);
+    this._inFlight = [];
+    return this._waiting.map((entry) => entry.data!);
+  }
+
+  /** Empties the queue; returns the messages it held, oldest first. */
+  clear(): MessageData[] {
+    const unsent = this.release();
+    this._waiting = [];
+    this._messages = this._bytes = 0;
+    return unsent;
+  }
+}
