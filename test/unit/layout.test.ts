@@ -31,7 +31,6 @@ const coveredElsewhere: Readonly<Record<string, string>> = {
   "src/compat/util.ts": "test/compat/node-register.test.ts",
   // error classes: their messages and causes are asserted where they are raised
   "src/errors.ts": "test/unit/explain.test.ts",
-  "src/reconnect.ts": "test/integration/reconnect.test.ts",
   "src/transports/polling-core.ts": "test/unit/transports/polling.test.ts",
   "src/transports/sse.ts": "test/integration/fallbacks.test.ts",
   "src/transports/xhr-streaming.ts": "test/integration/fallbacks.test.ts",

@@ -3,7 +3,8 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { resolveEnvironment } from "../../src/env.js";
 import { TransportError, UpgradeError } from "../../src/errors.js";
-import { BaseSocket } from "../../src/socket.js";
+import { BareSocket } from "../../src/socket.js";
+import type { Trace } from "../../src/trace.js";
 import type { Transport, TransportDefinition } from "../../src/transport.js";
 import { startUpgrades, type UpgradeHost } from "../../src/upgrade.js";
 import { makeContext } from "./support/context.js";
@@ -18,7 +19,7 @@ afterEach(() => {
 });
 
 /** A host that writes what the upgrade manager tells it into the shared journal. */
-function setup(candidateNames: string[] = ["websocket"], probeTimeout = 1000) {
+function setup(candidateNames: string[] = ["websocket"], probeTimeout = 1000, trace?: Trace) {
   const journal: string[] = [];
   const env = resolveEnvironment();
   const context = makeContext(env, {}, { sid: "sid-1" });
@@ -31,6 +32,7 @@ function setup(candidateNames: string[] = ["websocket"], probeTimeout = 1000) {
   const host: UpgradeHost = {
     env,
     probeTimeout,
+    trace,
     current: () => current,
     create: (definition: TransportDefinition) => definition.create(context),
     upgrading: (name) => journal.push(`upgrading ${name}`),
@@ -250,12 +252,12 @@ describe("startUpgrades", () => {
   });
 });
 
-describe("upgrade through BaseSocket", () => {
+describe("upgrade through BareSocket", () => {
   function openSocket(options: { upgrade?: boolean } = {}) {
     const journal: string[] = [];
     const polling = fakeDefinition("polling", { pausable: true }, journal);
     const websocket = fakeDefinition("websocket", {}, journal);
-    const socket = new BaseSocket("http://localhost:3000", {
+    const socket = new BareSocket("http://localhost:3000", {
       transports: [polling.definition, websocket.definition],
       ...options,
     });
@@ -433,5 +435,57 @@ describe("upgrade through BaseSocket", () => {
     expect(websocket.last.state).toBe("closed");
     expect(events.map((event) => event[0])).toEqual(["open", "close"]);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe("trace", () => {
+  function traced(candidateNames?: string[], probeTimeout?: number) {
+    const lines: unknown[][] = [];
+    const setupResult = setup(candidateNames, probeTimeout, (topic, message, detail) => lines.push([topic, message, detail]));
+    return { ...setupResult, lines };
+  }
+
+  test("a probe that gets no answer: started, then failed with the reason", () => {
+    const { candidates, start, lines } = traced(["websocket"], 1000);
+    start();
+    candidates[0]!.last.accept();
+    vi.advanceTimersByTime(1000);
+    expect(lines).toEqual([
+      ["probe", "probing websocket", { transport: "websocket", from: "polling" }],
+      [
+        "probe",
+        "websocket failed: no probe answer within 1000 ms",
+        { transport: "websocket", reason: "no probe answer within 1000 ms", error: undefined },
+      ],
+    ]);
+  });
+
+  test("a probe whose transport fails: the transport's error is the reason, and the next candidate is probed", () => {
+    const { candidates, start, lines } = traced(["websocket", "sse"]);
+    start();
+    const refused = new TransportError("websocket connection failed", "websocket");
+    candidates[0]!.last.fail(refused);
+    expect(lines).toEqual([
+      ["probe", "probing websocket", { transport: "websocket", from: "polling" }],
+      ["probe", "websocket failed: websocket connection failed", { transport: "websocket", reason: refused.message, error: refused }],
+      ["probe", "probing sse", { transport: "sse", from: "polling" }],
+    ]);
+  });
+
+  test("a probe that succeeds: answered, pausing, paused, upgraded", async () => {
+    const { candidates, start, lines } = traced();
+    start();
+    const ws = candidates[0]!.last;
+    ws.accept();
+    await settle();
+    ws.receive({ type: "pong", data: "probe" });
+    await settle();
+    expect(lines.map(([topic, message]) => `${topic}: ${message}`)).toEqual([
+      "probe: probing websocket",
+      "probe: websocket answered the probe",
+      "upgrade: pausing polling",
+      "upgrade: polling paused",
+      "upgrade: upgraded from polling to websocket",
+    ]);
   });
 });

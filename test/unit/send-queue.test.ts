@@ -1,0 +1,160 @@
+// @vitest-environment node
+import { describe, expect, test } from "vitest";
+import { UsageError } from "../../src/errors.js";
+import { SendQueue } from "../../src/send-queue.js";
+
+const bounded = (maxMessages: number, maxBytes: number) => new SendQueue({ maxMessages, maxBytes });
+
+describe("order and flight", () => {
+  test("take hands out what waits, in order, once; nothing more until the write is sent", () => {
+    const queue = new SendQueue();
+    queue.add("a");
+    queue.control({ type: "pong" });
+    queue.add(new Uint8Array([1, 2]));
+    expect(queue.take()).toEqual([{ type: "message", data: "a" }, { type: "pong" }, { type: "message", data: new Uint8Array([1, 2]) }]);
+    expect(queue.busy).toBe(true);
+    queue.add("b");
+    expect(queue.take()).toEqual([]);
+    expect(queue.waiting).toBe(1);
+    queue.sent();
+    expect(queue.busy).toBe(false);
+    expect(queue.take()).toEqual([{ type: "message", data: "b" }]);
+  });
+
+  test("sent runs the callbacks of what reached the network, in order, once", () => {
+    const queue = new SendQueue();
+    const calls: string[] = [];
+    queue.add("a", () => calls.push("a"));
+    queue.add("b", () => calls.push("b"));
+    queue.take();
+    queue.add("c", () => calls.push("c"));
+    expect(queue.sent()).toEqual([
+      { type: "message", data: "a" },
+      { type: "message", data: "b" },
+    ]);
+    expect(queue.sent()).toEqual([]);
+    expect(calls).toEqual(["a", "b"]);
+  });
+
+  test("release: the write in flight goes back in front of what waits, control packets are dropped", () => {
+    const queue = new SendQueue();
+    queue.add("a");
+    queue.control({ type: "pong" });
+    queue.take();
+    queue.add("b");
+    queue.control({ type: "close" });
+    expect(queue.release()).toEqual(["a", "b"]);
+    // still held, for the next session
+    expect(queue.take()).toEqual([
+      { type: "message", data: "a" },
+      { type: "message", data: "b" },
+    ]);
+  });
+
+  test("clear empties the queue and hands back the messages, oldest first", () => {
+    const queue = bounded(2, Infinity);
+    queue.add("a");
+    queue.take();
+    queue.add("b");
+    expect(queue.clear()).toEqual(["a", "b"]);
+    expect(queue.take()).toEqual([]);
+    expect(queue.fits(0)).toBe(true);
+  });
+});
+
+describe("bounds", () => {
+  test("maxMessages counts every message held, in flight included; control packets do not count", () => {
+    const queue = bounded(2, Infinity);
+    queue.add("a");
+    queue.take();
+    queue.add("b");
+    queue.control({ type: "pong" });
+    expect(queue.fits(queue.measure("c"))).toBe(false);
+    queue.sent();
+    expect(queue.fits(queue.measure("c"))).toBe(true);
+  });
+
+  test("maxBytes counts strings as UTF-8, binary and Blobs by their size", () => {
+    const queue = bounded(Infinity, 10);
+    expect(queue.measure("é€")).toBe(5);
+    expect(queue.measure(new Uint16Array(2))).toBe(4);
+    expect(queue.measure(new Blob(["abc"]))).toBe(3);
+    queue.add("é€");
+    queue.add(new Uint16Array(2));
+    expect(queue.fits(1)).toBe(true);
+    expect(queue.fits(2)).toBe(false);
+    queue.take();
+    queue.sent();
+    expect(queue.fits(10)).toBe(true);
+  });
+
+  test("the fit check does not grow with what is held", () => {
+    const queue = bounded(Infinity, 1e9);
+    for (let i = 0; i < 20_000; i++) queue.add("x".repeat(10));
+    const started = performance.now();
+    for (let i = 0; i < 20_000; i++) queue.fits(10);
+    // 20,000 checks over 20,000 held messages: a loop over them would be 4e8 steps
+    expect(performance.now() - started).toBeLessThan(200);
+  });
+
+  test("unbounded, nothing is measured", () => {
+    expect(new SendQueue().measure("é".repeat(100))).toBe(0);
+  });
+});
+
+describe("what is not a message", () => {
+  test.each([
+    ["a number", 1],
+    ["an object", {}],
+    ["null", null],
+  ])("%s throws UsageError", (_, data) => {
+    expect(() => new SendQueue().add(data as unknown as string)).toThrow(UsageError);
+  });
+
+  test("a string containing U+001E throws UsageError", () => {
+    expect(() => new SendQueue().add("a\u001eb")).toThrow(/U\+001E/);
+  });
+
+  test("a callback that is not a function throws UsageError", () => {
+    expect(() => new SendQueue().add("a", "x" as unknown as () => void)).toThrow(UsageError);
+  });
+});
+
+describe("Blobs", () => {
+  test("a Blob holds back what follows until it is read, then goes as bytes; unsent keeps the Blob", async () => {
+    const queue = new SendQueue();
+    let flushed = 0;
+    queue.flush = () => flushed++;
+    const blob = new Blob([new Uint8Array([7, 8])]);
+    queue.add("before");
+    queue.add(blob);
+    queue.add("after");
+    expect(queue.take()).toEqual([{ type: "message", data: "before" }]);
+    queue.sent();
+    expect(queue.take()).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(flushed).toBe(1);
+    const [bytes, after] = queue.take();
+    expect(new Uint8Array(bytes!.data as ArrayBuffer)).toEqual(new Uint8Array([7, 8]));
+    expect(after).toEqual({ type: "message", data: "after" });
+    expect(queue.release()).toEqual([blob, "after"]);
+  });
+
+  test("a Blob that cannot be read: take throws UsageError with the cause, and the Blob stays unsent", async () => {
+    const queue = new SendQueue();
+    const cause = new Error("gone");
+    const blob = new Blob(["x"]);
+    blob.arrayBuffer = () => Promise.reject(cause);
+    queue.add(blob);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    let thrown: unknown;
+    try {
+      queue.take();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect((thrown as UsageError).cause).toBe(cause);
+    expect(queue.clear()).toEqual([blob]);
+  });
+});
