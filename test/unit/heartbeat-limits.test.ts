@@ -8,7 +8,7 @@ import { resolveEnvironment } from "../../src/env.js";
 import { HandshakeError, HeartbeatError } from "../../src/errors.js";
 import { createHeartbeat } from "../../src/heartbeat.js";
 import { parseOpenData } from "../../src/protocol.js";
-import { BaseSocket } from "../../src/socket.js";
+import { BareSocket } from "../../src/socket.js";
 import { record } from "../support/events.js";
 import { fakeDefinition } from "./support/fake-transport.js";
 
@@ -91,10 +91,10 @@ describe("createHeartbeat with a period longer than a timer can wait", () => {
   });
 });
 
-test("BaseSocket: pingInterval 3e9 from the server arms no overflowing timer; a dead link closes at the deadline", () => {
+test("BareSocket: pingInterval 3e9 from the server arms no overflowing timer; a dead link closes at the deadline", () => {
   const { env, delays } = countingEnv();
   const fake = fakeDefinition("fake", { autoDrain: true });
-  const socket = new BaseSocket("http://localhost:3000", { transports: [fake.definition], env });
+  const socket = new BareSocket("http://localhost:3000", { transports: [fake.definition], env });
   const events = record(socket, ["error", "close"]);
   fake.last.receiveOpen({ pingInterval: 3e9, pingTimeout: 20000 });
   expect(socket.state).toBe("open");

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { resolveEnvironment } from "../../src/env.js";
 import { HeartbeatError } from "../../src/errors.js";
 import { createHeartbeat } from "../../src/heartbeat.js";
-import { BaseSocket } from "../../src/socket.js";
+import { BareSocket } from "../../src/socket.js";
 import { closed, record } from "../support/events.js";
 import { fakeDefinition } from "./support/fake-transport.js";
 
@@ -84,10 +84,10 @@ describe("createHeartbeat", () => {
   });
 });
 
-describe("BaseSocket heartbeat", () => {
+describe("BareSocket heartbeat", () => {
   const open = (pingInterval = 100, pingTimeout = 50) => {
     const fake = fakeDefinition("fake", { autoDrain: true });
-    const socket = new BaseSocket("http://localhost:3000", { transports: [fake.definition], env: { now } });
+    const socket = new BareSocket("http://localhost:3000", { transports: [fake.definition], env: { now } });
     fake.last.receiveOpen({ pingInterval, pingTimeout });
     expect(socket.state).toBe("open");
     return { socket, transport: fake.last };

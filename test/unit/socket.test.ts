@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import type { KeyValueStorage } from "../../src/env.js";
 import {
-  BaseSocket,
+  BareSocket,
   HandshakeError,
   ProtocolError,
   ServerError,
@@ -30,13 +30,13 @@ function memoryStorage(): KeyValueStorage & { items: Map<string, string> } {
 }
 
 /** A socket on one fake transport that drains only when told. */
-function fakeSocket(options: ConstructorParameters<typeof BaseSocket>[1] = {}, fake: FakeDefinition = fakeDefinition("fake")) {
-  const socket = new BaseSocket(url, { transports: [fake.definition], ...options });
+function fakeSocket(options: ConstructorParameters<typeof BareSocket>[1] = {}, fake: FakeDefinition = fakeDefinition("fake")) {
+  const socket = new BareSocket(url, { transports: [fake.definition], ...options });
   const events = record(socket, ["open", "handshake", "message", "drain", "error", "close"]);
   return { socket, fake, transport: fake.last, events };
 }
 
-function openSocket(options: ConstructorParameters<typeof BaseSocket>[1] = {}) {
+function openSocket(options: ConstructorParameters<typeof BareSocket>[1] = {}) {
   const setup = fakeSocket(options);
   setup.transport.receiveOpen();
   return setup;
@@ -60,7 +60,7 @@ describe("construction", () => {
 
   test.each(["http://[::1", "ftp://localhost/", "http://exa mple.com"])("bad URL %s throws UsageError", (bad) => {
     const fake = fakeDefinition("fake");
-    expect(() => new BaseSocket(bad, { transports: [fake.definition] })).toThrow(UsageError);
+    expect(() => new BareSocket(bad, { transports: [fake.definition] })).toThrow(UsageError);
     expect(fake.instances).toHaveLength(0);
   });
 
@@ -72,20 +72,20 @@ describe("construction", () => {
     ["no transports", { transports: [] }],
   ])("%s throws UsageError", (_, options) => {
     const fake = fakeDefinition("fake");
-    expect(() => new BaseSocket(url, { transports: [fake.definition], ...options })).toThrow(UsageError);
+    expect(() => new BareSocket(url, { transports: [fake.definition], ...options })).toThrow(UsageError);
     expect(fake.instances).toHaveLength(0);
   });
 
-  test("BaseSocket: null options throw UsageError", () => {
-    expect(() => new BaseSocket(url, null as never)).toThrow(UsageError);
+  test("BareSocket: null options throw UsageError", () => {
+    expect(() => new BareSocket(url, null as never)).toThrow(UsageError);
   });
 
-  test("Socket: null options throw UsageError, as BaseSocket's do", () => {
+  test("Socket: null options throw UsageError, as BareSocket's do", () => {
     expect(() => new Socket(url, null as never)).toThrow(UsageError);
   });
 
-  test("BaseSocket has no registry: a transport name throws UsageError", () => {
-    expect(() => new BaseSocket(url, { transports: ["polling"] })).toThrow(UsageError);
+  test("BareSocket has no registry: a transport name throws UsageError", () => {
+    expect(() => new BareSocket(url, { transports: ["polling"] })).toThrow(UsageError);
   });
 
   test("Socket: an unknown transport name throws UsageError", () => {
@@ -106,13 +106,13 @@ describe("construction", () => {
 
   test("no supported transport throws UsageError", () => {
     const fake = fakeDefinition("fake", { supported: false });
-    expect(() => new BaseSocket(url, { transports: [fake.definition] })).toThrow(UsageError);
+    expect(() => new BareSocket(url, { transports: [fake.definition] })).toThrow(UsageError);
   });
 
   test("the first supported transport opens the session", () => {
     const unsupported = fakeDefinition("a", { supported: false });
     const supported = fakeDefinition("b");
-    const socket = new BaseSocket(url, { transports: [unsupported.definition, supported.definition] });
+    const socket = new BareSocket(url, { transports: [unsupported.definition, supported.definition] });
     expect(socket.transport.name).toBe("b");
     expect(supported.last.openCalls).toBe(1);
     expect(unsupported.instances).toHaveLength(0);
@@ -429,7 +429,7 @@ describe("rememberUpgrade", () => {
   function upgradeOnce(storage: KeyValueStorage, rememberUpgrade: boolean) {
     const polling = fakeDefinition("polling", { pausable: true });
     const websocket = fakeDefinition("websocket", { autoDrain: true });
-    const socket = new BaseSocket(url, {
+    const socket = new BareSocket(url, {
       transports: [polling.definition, websocket.definition],
       rememberUpgrade,
       env: { storage },
@@ -486,5 +486,103 @@ describe("rememberUpgrade", () => {
     const storage = memoryStorage();
     storage.setItem(key, "sse");
     expect(upgradeOnce(storage, true).socket.transport.name).toBe("polling");
+  });
+});
+
+describe("one face", () => {
+  test("state, id, handshake and transport are read-only views; the emitter is not exposed", () => {
+    const { socket, transport } = fakeSocket();
+    expect(Object.getOwnPropertyNames(BareSocket.prototype)).not.toContain("emit");
+    expect("emit" in socket).toBe(false);
+    expect(() => {
+      (socket as unknown as { state: string }).state = "open";
+    }).toThrow(TypeError);
+    expect(socket.state).toBe("opening");
+    expect(socket.transport).toMatchObject({ name: "fake", state: "opening", writable: true });
+    transport.receiveOpen({ sid: "s-1" });
+    expect(socket.id).toBe("s-1");
+    expect(socket.handshake!.sid).toBe("s-1");
+    expect(socket.transport.state).toBe("open");
+  });
+
+  test("off removes one listener, an event's, or all; once fires once", () => {
+    const { socket, transport } = fakeSocket();
+    const seen: string[] = [];
+    const first = (data: unknown) => seen.push(`first ${data}`);
+    socket.on("message", first);
+    socket.once("message", (data) => seen.push(`once ${data}`));
+    transport.receiveOpen();
+    transport.receive({ type: "message", data: "1" });
+    socket.off("message", first);
+    transport.receive({ type: "message", data: "2" });
+    socket.on("message", first);
+    socket.off();
+    transport.receive({ type: "message", data: "3" });
+    expect(seen).toEqual(["first 1", "once 1"]);
+  });
+});
+
+describe("trace", () => {
+  function traced(options: ConstructorParameters<typeof BareSocket>[1] = {}, fake: FakeDefinition = fakeDefinition("fake")) {
+    const lines: [string, string, unknown][] = [];
+    const setup = fakeSocket({ trace: (topic, message, detail) => lines.push([topic, message, detail]), ...options }, fake);
+    return { ...setup, lines, messages: () => lines.map(([topic, message]) => `${topic}: ${message}`) };
+  }
+
+  test("the transports get the hook in their context", () => {
+    const trace = () => {};
+    const { transport } = fakeSocket({ trace });
+    expect(transport.context.trace).toBe(trace);
+    expect(fakeSocket().transport.context.trace).toBeUndefined();
+  });
+
+  test("opening, the transport's open, the handshake and the close, with their facts", () => {
+    const { socket, transport, lines, messages } = traced();
+    transport.receiveOpen({ sid: "s-1", upgrades: [] });
+    socket.close();
+    transport.drain();
+    expect(messages()).toEqual([
+      "session: opening on fake",
+      "transport: fake open",
+      "session: handshake on fake",
+      "session: closed: forced close",
+    ]);
+    expect(lines[2]![2]).toMatchObject({ sid: "s-1", pingInterval: 25000, pingTimeout: 20000 });
+    expect(lines[3]![2]).toEqual({ reason: "forced close", error: undefined, unsent: 0 });
+  });
+
+  test("a transport that fails says why", () => {
+    const { transport, lines } = traced();
+    const error = new TransportError("polling GET failed: network error", "fake");
+    transport.fail(error);
+    expect(lines.slice(1, 2)).toEqual([["transport", "fake failed: polling GET failed: network error", { transport: "fake", error }]]);
+    expect(lines.at(-1)!.slice(0, 2)).toEqual(["session", "closed: transport error"]);
+  });
+
+  test("a remembered transport that fails: forgotten, and the session opens the usual way", () => {
+    const storage = memoryStorage();
+    storage.setItem("cometa:transport:http://localhost:3000/engine.io/", "websocket");
+    const polling = fakeDefinition("polling", { pausable: true });
+    const websocket = fakeDefinition("websocket");
+    const lines: string[] = [];
+    new BareSocket(url, {
+      transports: [polling.definition, websocket.definition],
+      rememberUpgrade: true,
+      env: { storage },
+      trace: (topic, message) => lines.push(`${topic}: ${message}`),
+    });
+    websocket.last.fail(new TransportError("websocket connection failed", "websocket"));
+    expect(lines).toEqual([
+      "session: opening on websocket",
+      "transport: websocket failed: websocket connection failed",
+      "session: remembered websocket failed: opening on polling",
+    ]);
+  });
+
+  test("a heartbeat timeout names the period", () => {
+    const { transport, lines } = traced();
+    transport.receiveOpen({ pingInterval: 100, pingTimeout: 50 });
+    vi.advanceTimersByTime(150);
+    expect(lines).toContainEqual(["heartbeat", "no ping within 150 ms", { pingInterval: 100, pingTimeout: 50 }]);
   });
 });
