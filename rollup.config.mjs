@@ -21,6 +21,7 @@ import {
   MODULE_TARGET,
   onwarn,
   serverExternal,
+  shareSocketIoEmitter,
   socketIoBrowserEntry,
   socketIoTerserOptions,
   terserOptions,
@@ -173,7 +174,7 @@ const compat = [
 const socketIoBase = iife(socketIoBrowserEntry, "dist/socket.io.min.js");
 const socketIoScript = {
   ...socketIoBase,
-  plugins: [aliasEngineIoClient(resolve(COMPAT_ENTRY)), ...socketIoBase.plugins],
+  plugins: [aliasEngineIoClient(resolve(COMPAT_ENTRY)), shareSocketIoEmitter(resolve("src")), ...socketIoBase.plugins],
   output: { ...socketIoBase.output, name: "io", exports: "default", plugins: [terser(socketIoTerserOptions())] },
 };
 

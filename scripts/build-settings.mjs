@@ -91,3 +91,20 @@ export function socketIoTerserOptions() {
 export function aliasEngineIoClient(compatEntry) {
   return { name: "alias-engine.io-client", resolveId: (id) => (id === "engine.io-client" ? compatEntry : null) };
 }
+
+/**
+ * In the socket.io script-tag build, cometa's emitter (src/emitter.ts) is the same contract
+ * built on socket.io-client's @socket.io/component-emitter (src/compat/shared-emitter.ts): one
+ * emitter in the bundle instead of two.
+ */
+export function shareSocketIoEmitter(srcDir) {
+  const own = join(srcDir, "emitter.ts");
+  const shared = join(srcDir, "compat/shared-emitter.ts");
+  return {
+    name: "share-socket.io-emitter",
+    resolveId(id, importer) {
+      if (!importer || importer === shared || !id.endsWith("emitter.js") || !id.startsWith(".")) return null;
+      return join(dirname(importer), id.replace(/\.js$/, ".ts")) === own ? shared : null;
+    },
+  };
+}

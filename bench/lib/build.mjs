@@ -17,6 +17,7 @@ import {
   MODULE_TARGET,
   onwarn,
   serverExternal,
+  shareSocketIoEmitter,
   socketIoBrowserEntry,
   socketIoTerserOptions,
   terserOptions,
@@ -115,6 +116,7 @@ export async function prepareBuilds({ useDist = false } = {}) {
       socketIoBrowserEntry,
       [
         aliasEngineIoClient(join(root, "src/compat/engine.io-client.ts")),
+        shareSocketIoEmitter(join(root, "src")),
         nodeResolve({ browser: true, preferBuiltins: false }),
         typescript({ target: IIFE_TARGET }),
       ],

@@ -54,7 +54,7 @@ export type BinaryKind = "arraybuffer" | "nodebuffer" | "blob";
 /** What differs between Node and browsers: the entry files pass one of these. */
 export interface Platform {
   binaryType: BinaryKind;
-  /** Globals cometa lacks in this runtime (Node: `ws` as WebSocket). */
+  /** Globals cometa lacks in this runtime (Node: `ws` as WebSocket, timers that `autoUnref` unrefs). */
   env(options: SocketOptions): Partial<Environment>;
   /** Binary as `binaryType` asks. */
   binary(data: ArrayBuffer, binaryType: BinaryKind): unknown;
@@ -88,17 +88,6 @@ const passedOptions = [
   "probeTimeout",
   "pollInterval",
 ] as const;
-
-function unrefTimers(): Pick<Environment, "setTimeout" | "clearTimeout"> {
-  return {
-    setTimeout: (callback, ms) => {
-      const timer: unknown = setTimeout(callback, ms);
-      (timer as { unref?: () => void }).unref?.();
-      return timer;
-    },
-    clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
-  };
-}
 
 function endpoint(uri: string | undefined, options: SocketOptions): string | undefined {
   if (uri) return uri;
@@ -160,11 +149,10 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
   private readonly _platform: Platform;
   private _transport: TransportView;
 
-  constructor(uri?: string | SocketOptions | null, options?: SocketOptions, platform?: Platform, registry?: readonly TransportDefinition[]);
   constructor(
-    uri?: string | SocketOptions | null,
-    options: SocketOptions = {},
-    platform: Platform = { binaryType: "arraybuffer", env: () => ({}), binary: (data) => data },
+    uri: string | SocketOptions | null | undefined,
+    options: SocketOptions | undefined,
+    platform: Platform,
     registry: readonly TransportDefinition[] = [],
   ) {
     super();
@@ -172,6 +160,7 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
       options = uri;
       uri = undefined;
     }
+    if (options === undefined) options = {};
     if (options === null || typeof options !== "object") throw new UsageError("options must be an object");
     if (options.addTrailingSlash === false) {
       throw new UsageError("addTrailingSlash: false is not supported: cometa's request paths end with a slash");
@@ -183,7 +172,7 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
       path: typeof options.path === "string" ? options.path : "/engine.io",
       query: queryOf(options.query),
       extraHeaders: options.extraHeaders,
-      env: { ...platform.env(options), ...(options.autoUnref ? unrefTimers() : {}), ...options.env },
+      env: { ...platform.env(options), ...options.env },
     };
     for (const key of passedOptions) {
       if (options[key] !== undefined) (cometa as Record<string, unknown>)[key] = options[key];

@@ -5,7 +5,7 @@
 import WebSocketImpl from "ws";
 import { transports as cometaTransports } from "../../index.js";
 import { protocolVersion } from "../../protocol.js";
-import type { WebSocketConstructor } from "../../env.js";
+import type { Environment, WebSocketConstructor } from "../../env.js";
 import {
   type BinaryKind,
   type Platform,
@@ -22,11 +22,18 @@ class UnrefWebSocket extends WebSocketImpl {
   }
 }
 
+/** Timers that do not keep the process alive, for `autoUnref`. */
+const unrefTimers: Pick<Environment, "setTimeout" | "clearTimeout"> = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
+  clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+};
+
 const node: Platform = {
   binaryType: "nodebuffer",
-  env: (options) => ({
-    WebSocket: (options.autoUnref ? UnrefWebSocket : WebSocketImpl) as unknown as WebSocketConstructor,
-  }),
+  env: (options) =>
+    options.autoUnref
+      ? { WebSocket: UnrefWebSocket as unknown as WebSocketConstructor, ...unrefTimers }
+      : { WebSocket: WebSocketImpl as unknown as WebSocketConstructor },
   binary: (data: ArrayBuffer, binaryType: BinaryKind) =>
     binaryType === "nodebuffer" ? Buffer.from(data) : binaryType === "blob" ? new Blob([data]) : data,
 };
