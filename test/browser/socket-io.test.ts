@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build as esbuild } from "esbuild";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type IoTestServer, startIoServer } from "../compat/support/io-server.js";
+import { type IoTestServer, startIoServer } from "../support/server.js";
 import { describeBrowser, type PageServer, repoRoot, startPageServer, useBrowser } from "./support/browser.js";
 
 /** What each bundle runs: connect, echo text and bytes with acks, report the transports used. */

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { type IoTestServer, startIoServer } from "./support/io-server.js";
+import { type IoTestServer, startIoServer } from "../support/server.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const app = fileURLToPath(new URL("./fixtures/node-app.mjs", import.meta.url));

@@ -8,7 +8,7 @@ import { io as connect, type Socket as ClientSocket, type ManagerOptions, type S
 import { afterEach, describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
 import { SocketWithoutUpgrade } from "../../src/compat/socket.js";
-import { type IoTestServer, type ServerKind, startIoServer } from "./support/io-server.js";
+import { type IoTestServer, type ServerKind, startIoServer } from "../support/server.js";
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {

@@ -9,7 +9,7 @@ import { BaseSocket, polling, Socket, websocket } from "../../src/index.js";
 import type { SocketOptions } from "../../src/socket.js";
 import { closed, record } from "../support/events.js";
 import { nodeEnv } from "../support/node-env.js";
-import { openPacket, type RawHandler, type RawServer, startRawServer } from "../support/raw-server.js";
+import { openPacket, type RawHandler, type RawServer, startRawServer } from "../support/server.js";
 
 let raw: RawServer | undefined;
 afterEach(async () => {

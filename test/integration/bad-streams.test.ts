@@ -7,7 +7,7 @@ import { BaseSocket, type SocketOptions, sse, xhrStreaming } from "../../src/ind
 import type { TransportDefinition } from "../../src/transport.js";
 import { closed, record } from "../support/events.js";
 import { nodeEnv } from "../support/node-env.js";
-import { openPacket, type RawHandler, type RawServer, startRawServer } from "../support/raw-server.js";
+import { openPacket, type RawHandler, type RawServer, startRawServer } from "../support/server.js";
 
 let raw: RawServer | undefined;
 afterEach(async () => {

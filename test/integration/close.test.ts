@@ -4,7 +4,7 @@ import { afterEach, expect, test } from "vitest";
 import { Socket } from "../../src/index.js";
 import { closed, next } from "../support/events.js";
 import { nodeEnv } from "../support/node-env.js";
-import { openPacket, type RawServer, startRawServer } from "../support/raw-server.js";
+import { openPacket, type RawServer, startRawServer } from "../support/server.js";
 
 let raw: RawServer | undefined;
 afterEach(async () => {

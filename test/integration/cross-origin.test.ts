@@ -10,7 +10,7 @@ import { Server as IoServer } from "socket.io";
 import { afterEach, expect, test } from "vitest";
 import { Socket } from "../../src/index.js";
 import { closed, messages, next } from "../support/events.js";
-import { startEngineServer, type TestServer } from "../support/engine-server.js";
+import { echo, startServer, type TestServer } from "../support/server.js";
 import { nodeEnv } from "../support/node-env.js";
 
 // jsdom's XMLHttpRequest (CORS enforced) with `ws`: jsdom's own WebSocket fails inside vitest
@@ -29,7 +29,7 @@ test("the page's origin is this test's", () => {
 });
 
 test("connects cross-origin with credentials, sends the session cookie back, upgrades and echoes", async () => {
-  server = await startEngineServer({ cors: { origin: pageOrigin, credentials: true }, cookie: { name: "affinity", sameSite: "lax" } });
+  server = await startServer({ engine: "stock", cors: { origin: pageOrigin, credentials: true }, cookie: { name: "affinity", sameSite: "lax" } }, echo);
   const cookies: (string | undefined)[] = [];
   server.http.prependListener("request", (request) => cookies.push(request.headers.cookie));
   const socket = new Socket(server.url, { withCredentials: true, env: { WebSocket } });
@@ -44,7 +44,7 @@ test("connects cross-origin with credentials, sends the session cookie back, upg
 });
 
 test("a server whose cors option does not allow this origin is a typed error, not a hang", async () => {
-  server = await startEngineServer({ cors: { origin: "http://elsewhere.test", credentials: true } });
+  server = await startServer({ engine: "stock", cors: { origin: "http://elsewhere.test", credentials: true } }, echo);
   const socket = new Socket(server.url, { withCredentials: true, env: { WebSocket } });
   const { reason, details } = await closed(socket);
   expect(reason).toBe("transport error");

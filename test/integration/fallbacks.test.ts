@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { BaseSocket, polling, shortPolling, Socket, sse, websocket, xhrStreaming } from "../../src/index.js";
 import type { TransportDefinition } from "../../src/transport.js";
 import { closed, messages, next, record } from "../support/events.js";
-import { startEngineServer, type TestServer } from "../support/engine-server.js";
+import { echo, startServer, type TestServer } from "../support/server.js";
 import { nodeEnv } from "../support/node-env.js";
 
 let server: TestServer | undefined;
@@ -20,8 +20,8 @@ afterEach(async () => {
 /** A small recycle size, so long tests cross several reopened streams. */
 const extended = { recycleBytes: 16 * 1024 };
 
-async function serve(options: Parameters<typeof startEngineServer>[0] = {}, onConnection?: Parameters<typeof startEngineServer>[1]) {
-  server = await startEngineServer({ extended, ...options }, onConnection);
+async function serve(options: Parameters<typeof startServer>[0] = {}, onConnection?: Parameters<typeof startServer>[1]) {
+  server = await startServer({ ...extended, ...options }, onConnection ?? echo);
   return server;
 }
 

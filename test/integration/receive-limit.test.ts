@@ -20,9 +20,8 @@ import {
 } from "../../src/index.js";
 import type { TransportDefinition } from "../../src/transport.js";
 import { messages, next } from "../support/events.js";
-import { startEngineServer, type TestServer } from "../support/engine-server.js";
+import { echo, startServer, type TestServer, openPacket, type RawHandler, type RawServer, startRawServer } from "../support/server.js";
 import { nodeEnv } from "../support/node-env.js";
-import { openPacket, type RawHandler, type RawServer, startRawServer } from "../support/raw-server.js";
 
 /** jsdom ships no types; this is the part used here: a page that runs the scripts it loads. */
 const { JSDOM } = createRequire(import.meta.url)("jsdom") as {
@@ -158,7 +157,7 @@ describe("an endless body or line is cut at maxIncomingBytes", () => {
 
 test("xhr-streaming: a 2 MB message arrives whole from a server whose maxHttpBufferSize is 1e5", async () => {
   const big = "4".repeat(2e6);
-  server = await startEngineServer({ maxHttpBufferSize: 1e5, extended: {} }, (session) => session.send(big));
+  server = await startServer({ maxHttpBufferSize: 1e5 }, (session) => session.send(big));
   const socket = new BaseSocket(server.url, { env: nodeEnv(), transports: [xhrStreaming] });
   sockets.push(socket);
   const { reason, data, details } = await closeOrMessage(socket);
@@ -170,7 +169,7 @@ test("xhr-streaming: a 2 MB message arrives whole from a server whose maxHttpBuf
 
 describe("jsonp in a page (jsdom loading the server's scripts)", () => {
   test("half an emoji goes up as U+FFFD; later messages and pongs keep flowing", async () => {
-    server = await startEngineServer({ pingInterval: 50, pingTimeout: 1000, transports: ["polling"] });
+    server = await startServer({ engine: "stock", pingInterval: 50, pingTimeout: 1000, transports: ["polling"] }, echo);
     const dom = new JSDOM("<!doctype html><html><head></head><body></body></html>", {
       url: server.url + "/page.html",
       runScripts: "dangerously",

@@ -4,14 +4,14 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { BaseSocket, polling, Socket, websocket } from "../../src/index.js";
 import type { SocketOptions } from "../../src/socket.js";
 import { closed, messages, next, record } from "../support/events.js";
-import { startEngineServer, type TestServer } from "../support/engine-server.js";
+import { echo, startServer, type TestServer } from "../support/server.js";
 import { nodeEnv } from "../support/node-env.js";
 
 let server: TestServer;
 const sockets: BaseSocket[] = [];
 
 beforeEach(async () => {
-  server = await startEngineServer();
+  server = await startServer({ engine: "stock" }, echo);
 });
 afterEach(async () => {
   for (const socket of sockets.splice(0)) if (socket.state !== "closed") socket.close();
@@ -125,7 +125,7 @@ describe.each([
 
 test("answers the server's pings and stays open across several heartbeats", async () => {
   await server.close();
-  server = await startEngineServer({ pingInterval: 50, pingTimeout: 200 });
+  server = await startServer({ engine: "stock", pingInterval: 50, pingTimeout: 200 }, echo);
   const socket = connect();
   await next(socket, "open");
   let pings = 0;
@@ -137,7 +137,7 @@ test("answers the server's pings and stays open across several heartbeats", asyn
 
 test("declares the connection dead when pings stop", async () => {
   await server.close();
-  server = await startEngineServer({ pingInterval: 50, pingTimeout: 50 });
+  server = await startServer({ engine: "stock", pingInterval: 50, pingTimeout: 50 }, echo);
   const socket = connect({ transports: ["websocket"] });
   await next(socket, "open");
   const serverSide = server.sessions[0]!;
@@ -199,7 +199,7 @@ test("stays on polling when upgrades are off", async () => {
 
 test("uses a custom path", async () => {
   await server.close();
-  server = await startEngineServer({ path: "/rt" });
+  server = await startServer({ engine: "stock", path: "/rt" }, echo);
   const socket = connect({ path: "/rt" });
   await next(socket, "upgrade");
   socket.send("custom path");

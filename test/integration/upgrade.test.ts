@@ -5,7 +5,7 @@ import WebSocket from "ws";
 import type { WebSocketConstructor } from "../../src/env.js";
 import { Socket } from "../../src/index.js";
 import { messages, next, record } from "../support/events.js";
-import { startEngineServer, type TestServer } from "../support/engine-server.js";
+import { echo, startServer, type TestServer } from "../support/server.js";
 import { nodeEnv } from "../support/node-env.js";
 
 let server: TestServer | undefined;
@@ -21,7 +21,7 @@ test("messages written before, during and after the upgrade arrive once, in orde
   const burst = (socket: EngineSocket, n: number) => {
     for (let i = 0; i < n; i++) socket.send(`down ${serverCount++}`);
   };
-  server = await startEngineServer({}, (socket) => {
+  server = await startServer({ engine: "stock" }, (socket) => {
     serverSide = socket;
     socket.on("message", (data: string) => upstream.push(data));
     burst(socket, 300);
@@ -69,7 +69,7 @@ test("messages written before, during and after the upgrade arrive once, in orde
 });
 
 test("a probe that never answers times out, the session stays on polling and keeps working", async () => {
-  server = await startEngineServer();
+  server = await startServer({ engine: "stock" }, echo);
   const socket = new Socket(server.url, {
     env: nodeEnv({ WebSocket: silentWebSocket() }),
     probeTimeout: 200,
@@ -85,7 +85,7 @@ test("a probe that never answers times out, the session stays on polling and kee
 });
 
 test("a WebSocket that cannot connect leaves the session on polling", async () => {
-  server = await startEngineServer();
+  server = await startServer({ engine: "stock" }, echo);
   const socket = new Socket(server.url, {
     env: nodeEnv({ WebSocket: refusingWebSocket() }),
   });
@@ -101,7 +101,7 @@ test("a WebSocket that cannot connect leaves the session on polling", async () =
 
 test("the upgrade does not wait for a held poll", async () => {
   // a long pingInterval means the held GET would otherwise stay open for 20 s
-  server = await startEngineServer({ pingInterval: 20000 });
+  server = await startServer({ engine: "stock", pingInterval: 20000 }, echo);
   const socket = new Socket(server.url, { env: nodeEnv(), probeTimeout: 2000 });
   await next(socket, "open");
   const [name] = await next(socket, "upgrade");

@@ -9,20 +9,11 @@ import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { BaseSocket, polling, ReconnectingSocket, Socket, sse, websocket, xhrStreaming } from "../../src/index.js";
 import type { SocketOptions } from "../../src/socket.js";
 import type { TransportDefinition } from "../../src/transport.js";
-import { startEngineServer, type TestServer } from "../support/engine-server.js";
+import { echo, startServer, type TestServer } from "../support/server.js";
 import { nodeEnv } from "../support/node-env.js";
 import { type Nginx, nginxAvailable, proxyConfigs, readTimeout, startNginx } from "./support/nginx.js";
-import {
-  closeSocket,
-  collect,
-  failOnClose,
-  measure,
-  numbered,
-  printMeasurements,
-  upstreamOf,
-  watchCuts,
-  within,
-} from "./support/scenario.js";
+import { measure, numbered, printMeasurements, upstreamOf, watchCuts } from "./support/scenario.js";
+import { closeSocket, collect, failOnClose, within } from "../support/events.js";
 
 const hasNginx = nginxAvailable();
 
@@ -39,16 +30,16 @@ afterEach(async () => {
 });
 afterAll(() => printMeasurements("behind nginx (measured on loopback):"));
 
-type ServerOptions = Parameters<typeof startEngineServer>[0];
+type ServerOptions = Parameters<typeof startServer>[0];
 
 /** The server (cometa-extended unless `stock`) behind nginx with `location` directives. */
 async function behind(
   location: string,
   options: ServerOptions & { stock?: boolean } = {},
-  onConnection?: Parameters<typeof startEngineServer>[1],
+  onConnection?: Parameters<typeof startServer>[1],
 ) {
   const { stock, ...rest } = options;
-  server = await startEngineServer(stock ? rest : { extended: {}, ...rest }, onConnection);
+  server = await startServer({ ...rest, engine: stock ? "stock" : "cometa" }, onConnection ?? echo);
   nginx = await startNginx(Number(new URL(server.url).port), location);
   return { server, nginx };
 }

@@ -8,10 +8,11 @@ import { afterAll, afterEach, expect, test } from "vitest";
 import { BaseReconnectingSocket, BaseSocket, polling, websocket } from "../../src/index.js";
 import type { Emitter, EventMap } from "../../src/emitter.js";
 import type { Transport, TransportDefinition } from "../../src/transport.js";
-import { startEngineServer, type TestServer } from "../support/engine-server.js";
+import { echo, startServer, type TestServer } from "../support/server.js";
 import { nodeEnv } from "../support/node-env.js";
 import { type FaultProxy, startFaultProxy } from "./support/fault-proxy.js";
-import { countingTimers, measure, printMeasurements, trackConnections, within } from "./support/scenario.js";
+import { countingTimers, measure, printMeasurements, trackConnections } from "./support/scenario.js";
+import { within } from "../support/events.js";
 
 let server: TestServer | undefined;
 let proxy: FaultProxy | undefined;
@@ -46,10 +47,10 @@ function recording(definitions: TransportDefinition[]) {
   return { made, wrapped };
 }
 
-async function setup(options: Parameters<typeof startEngineServer>[0] = {}) {
+async function setup(options: Parameters<typeof startServer>[0] = {}) {
   // short heartbeats, so sessions a client dropped before the handshake answer die quickly;
   // a short keep-alive, so fetch's idle pooled connections are closed by the server soon
-  server = await startEngineServer({ pingInterval: 1000, pingTimeout: 1000, ...options });
+  server = await startServer({ engine: "stock", pingInterval: 1000, pingTimeout: 1000, ...options }, echo);
   server.http.keepAliveTimeout = 200;
   const connections = trackConnections(server.http);
   proxy = await startFaultProxy(server.url);

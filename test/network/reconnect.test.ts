@@ -7,10 +7,11 @@ import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { ReconnectingSocket } from "../../src/index.js";
 import type { ReconnectingSocketEvents, ReconnectingSocketOptions } from "../../src/reconnect.js";
 import { Server as CometaServer } from "../../src/server/index.js";
-import { startEngineServer, type TestServer } from "../support/engine-server.js";
+import { startServer as startTestServer, type TestServer } from "../support/server.js";
 import { nodeEnv } from "../support/node-env.js";
 import { type FaultProxy, startFaultProxy } from "./support/fault-proxy.js";
-import { closeSocket, measure, numbered, printMeasurements, trackConnections, within } from "./support/scenario.js";
+import { measure, numbered, printMeasurements, trackConnections } from "./support/scenario.js";
+import { closeSocket, within } from "../support/events.js";
 
 const servers: TestServer[] = [];
 let proxy: FaultProxy | undefined;
@@ -26,8 +27,8 @@ afterAll(() => printMeasurements("ReconnectingSocket through the fault proxy:"))
 /** Every message any session of any server received, in order; each is echoed back. */
 let received: string[] = [];
 
-async function startServer(options: Parameters<typeof startEngineServer>[0] = {}) {
-  const server = await startEngineServer({ extended: {}, ...options }, (socket: EngineSocket) =>
+async function startServer(options: Parameters<typeof startTestServer>[0] = {}) {
+  const server = await startTestServer(options, (socket: EngineSocket) =>
     socket.on("message", (data: string) => {
       received.push(data);
       socket.send(data);

@@ -6,10 +6,11 @@
 import { afterAll, afterEach, expect, test } from "vitest";
 import { BaseSocket, polling, Socket, websocket } from "../../src/index.js";
 import type { SocketOptions } from "../../src/socket.js";
-import { startEngineServer, type TestServer } from "../support/engine-server.js";
+import { echo, startServer, type TestServer } from "../support/server.js";
 import { nodeEnv } from "../support/node-env.js";
 import { type FaultProxy, startFaultProxy } from "./support/fault-proxy.js";
-import { closeSocket, collect, measure, numbered, printMeasurements, upstreamOf, within } from "./support/scenario.js";
+import { measure, numbered, printMeasurements, upstreamOf } from "./support/scenario.js";
+import { closeSocket, collect, within } from "../support/events.js";
 
 let server: TestServer | undefined;
 let proxy: FaultProxy | undefined;
@@ -25,7 +26,7 @@ afterAll(() => printMeasurements("stalled WebSocket (fault proxy):"));
 const isWebSocket = (head: string) => head.includes("transport=websocket");
 
 async function setup(extended: boolean) {
-  server = await startEngineServer(extended ? { extended: {} } : {});
+  server = await startServer({ engine: extended ? "cometa" : "stock" }, echo);
   proxy = await startFaultProxy(server.url);
   proxy.when(isWebSocket, { stallDownAfterHeaders: true });
 }

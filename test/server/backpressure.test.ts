@@ -8,10 +8,11 @@ import { type IncomingMessage, type ServerResponse, request } from "node:http";
 import type { Socket as EngineSocket } from "engine.io";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { StreamingTransport } from "../../src/server/transports/streaming.js";
+import { streamOf } from "../../src/server/transports/streaming.js";
 import { SseParser, type StreamParser, XhrStreamingParser } from "./support/framing.js";
 import { httpRequest, sidOf, splitPayload } from "./support/http-client.js";
-import { type TestServer, once, startServer } from "./support/server.js";
+import { type TestServer, startServer } from "../support/server.js";
+import { once } from "../support/events.js";
 
 const FRAME = 16 * 1024;
 /** Enough that the kernel's socket buffers on loopback cannot take it all. */
@@ -40,8 +41,7 @@ function engineBufferBytes(socket: EngineSocket): number {
 
 /** Everything the session holds for its client: engine.io's buffer + the stream transport's. */
 function queuedBytes(socket: EngineSocket): number {
-  const transport = socket.transport;
-  return engineBufferBytes(socket) + (transport instanceof StreamingTransport ? transport.bufferedBytes : 0);
+  return engineBufferBytes(socket) + (streamOf(socket.transport)?.bufferedBytes ?? 0);
 }
 
 /** The arguments of the socket's `close` event, filled in when it fires (synchronously, here). */
@@ -114,7 +114,7 @@ describe.each(STREAMS)("$name", (t) => {
     server = await startServer({ recycleBytes: 1 << 30, maxBufferedBytes: Infinity });
     const connection = server.nextConnection();
     const responseOnServer = nextResponse(`transport=${t.name}`);
-    const stream = openPausedStream(server.url(`transport=${t.name}`), t.parser());
+    const stream = openPausedStream(server.endpoint(`transport=${t.name}`), t.parser());
     const socket = await connection;
     const res = await responseOnServer;
 
@@ -148,7 +148,7 @@ describe.each(STREAMS)("$name", (t) => {
     server = await startServer({ recycleBytes: 1 << 30, maxBufferedBytes: bound });
     const connection = server.nextConnection();
     const responseOnServer = nextResponse(`transport=${t.name}`);
-    openPausedStream(server.url(`transport=${t.name}`), t.parser());
+    openPausedStream(server.endpoint(`transport=${t.name}`), t.parser());
     const socket = await connection;
     const res = await responseOnServer;
     const closed = closeOf(socket);
@@ -172,7 +172,7 @@ describe.each(STREAMS)("$name", (t) => {
     const bound = 256 * 1024;
     server = await startServer({ recycleBytes: 1 << 30, maxBufferedBytes: bound });
     const connection = server.nextConnection();
-    const stream = openPausedStream(server.url(`transport=${t.name}`), t.parser());
+    const stream = openPausedStream(server.endpoint(`transport=${t.name}`), t.parser());
     const socket = await connection;
     const count = (4 * bound) / FRAME;
     let largest = 0;
@@ -205,7 +205,7 @@ describe("stock transports", () => {
     const bound = 1024 * 1024;
     server = await startServer({ maxBufferedBytes: bound });
     const connection = server.nextConnection();
-    const ws = new WebSocket(server.url("transport=websocket").replace("http:", "ws:"));
+    const ws = new WebSocket(server.endpoint("transport=websocket").replace("http:", "ws:"));
     cleanups.push(() => ws.terminate());
     await once(ws, "open");
     ws.pause();
@@ -228,7 +228,7 @@ describe("stock transports", () => {
     const bound = 1024 * 1024;
     server = await startServer({ maxBufferedBytes: bound });
     const connection = server.nextConnection();
-    const open = await httpRequest(server.url("transport=polling"));
+    const open = await httpRequest(server.endpoint("transport=polling"));
     sidOf(splitPayload(open.body)[0]!);
     const socket = await connection;
     const closed = closeOf(socket);
@@ -251,7 +251,7 @@ describe("stock transports", () => {
     }
     server = await startServer({ maxBufferedBytes: Infinity });
     const connection = server.nextConnection();
-    await httpRequest(server.url("transport=polling"));
+    await httpRequest(server.endpoint("transport=polling"));
     const socket = await connection;
     for (let i = 0; i < 200; i++) socket.send(message(i));
     expect(socket.readyState).toBe("open");

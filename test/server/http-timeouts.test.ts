@@ -10,7 +10,7 @@ import { afterEach, expect, it } from "vitest";
 import { attach } from "../../src/server/index.js";
 import { SseParser } from "./support/framing.js";
 import { PacketStream, httpRequest, sidOf, splitPayload } from "./support/http-client.js";
-import { once } from "./support/server.js";
+import { once } from "../support/events.js";
 
 let http: HttpServer | undefined;
 const cleanups: (() => void)[] = [];

@@ -1,7 +1,8 @@
 /** Keep-alives after idle time (fake timers) and timers cleared on close. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { PacketStream, sidOf } from "./support/http-client.js";
-import { type TestServer, once, startServer } from "./support/server.js";
+import { type TestServer, startServer } from "../support/server.js";
+import { once } from "../support/events.js";
 import { PAGE_ORIGIN, STREAMING_CASES } from "./support/transports.js";
 
 let server: TestServer | undefined;
@@ -30,7 +31,7 @@ describe.each(STREAMING_CASES)("$name keep-alive", (t) => {
   it("writes one keep-alive after keepAliveInterval of silence, re-armed by every write", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN], pingInterval: 3_600_000 });
     const connection = server.nextConnection();
-    const stream = new PacketStream(server.url(`transport=${t.name}${t.getQuery}`), t.parser(), { ...t.headers });
+    const stream = new PacketStream(server.endpoint(`transport=${t.name}${t.getQuery}`), t.parser(), { ...t.headers });
     streams.push(stream);
     sidOf(await stream.packet(0));
     const socket = await connection;
@@ -53,7 +54,7 @@ describe.each(STREAMING_CASES)("$name keep-alive", (t) => {
   it("clears its timers when the session closes", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN], pingInterval: 3_600_000, keepAliveInterval: 1_000 });
     const connection = server.nextConnection();
-    const stream = new PacketStream(server.url(`transport=${t.name}${t.getQuery}`), t.parser(), { ...t.headers });
+    const stream = new PacketStream(server.endpoint(`transport=${t.name}${t.getQuery}`), t.parser(), { ...t.headers });
     streams.push(stream);
     await stream.packet(0);
     const socket = await connection;
@@ -69,7 +70,7 @@ describe.each(STREAMING_CASES)("$name keep-alive", (t) => {
   it("keepAliveInterval 0 arms no keep-alive timer", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN], pingInterval: 3_600_000, keepAliveInterval: 0 });
     const connection = server.nextConnection();
-    const stream = new PacketStream(server.url(`transport=${t.name}${t.getQuery}`), t.parser(), { ...t.headers });
+    const stream = new PacketStream(server.endpoint(`transport=${t.name}${t.getQuery}`), t.parser(), { ...t.headers });
     streams.push(stream);
     await stream.packet(0);
     await connection;

@@ -13,7 +13,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { SseParser } from "./support/framing.js";
 import { PacketStream, httpRequest, sidOf, splitPayload } from "./support/http-client.js";
-import { type TestServer, once, startServer } from "./support/server.js";
+import { type TestServer, startServer } from "../support/server.js";
+import { once } from "../support/events.js";
 
 const SPLIT = "a\u001eb";
 
@@ -41,18 +42,18 @@ describe("cometa/server refuses string messages containing U+001E", () => {
   it("on long-polling", async () => {
     server = await startServer();
     const connection = server.nextConnection();
-    const sid = sidOf(splitPayload((await httpRequest(server.url("transport=polling"))).body)[0]!);
+    const sid = sidOf(splitPayload((await httpRequest(server.endpoint("transport=polling"))).body)[0]!);
     const socket = await connection;
     expectRefused(socket);
     socket.send("after");
-    const poll = await httpRequest(server.url(`transport=polling&sid=${sid}`));
+    const poll = await httpRequest(server.endpoint(`transport=polling&sid=${sid}`));
     expect(splitPayload(poll.body)).toEqual(["bYR5i", `4${JSON.stringify(SPLIT)}`, "4after"]);
   });
 
   it("on websocket", async () => {
     server = await startServer({ transports: ["websocket"] });
     const connection = server.nextConnection();
-    const ws = new WebSocket(server.url("transport=websocket").replace("http:", "ws:"));
+    const ws = new WebSocket(server.endpoint("transport=websocket").replace("http:", "ws:"));
     cleanups.push(() => ws.terminate());
     const frames: string[] = [];
     ws.on("message", (data: Buffer, isBinary: boolean) => frames.push(isBinary ? "binary" : data.toString()));
@@ -66,7 +67,7 @@ describe("cometa/server refuses string messages containing U+001E", () => {
   it("on sse", async () => {
     server = await startServer();
     const connection = server.nextConnection();
-    const stream = new PacketStream(server.url("transport=sse"), new SseParser());
+    const stream = new PacketStream(server.endpoint("transport=sse"), new SseParser());
     cleanups.push(() => stream.destroy());
     await stream.packet(0);
     const socket = await connection;

@@ -7,7 +7,7 @@ import { type ClientRequest, type IncomingMessage, request } from "node:http";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Response, httpRequest, post, sidOf, splitPayload } from "./support/http-client.js";
-import { type TestServer, startServer } from "./support/server.js";
+import { type TestServer, startServer } from "../support/server.js";
 
 /** A MIME type with at most a charset: what browsers cannot second-guess. */
 const EXACT_TYPE = /^[a-z]+\/[a-z0-9.+-]+(; ?charset=utf-8)?$/i;
@@ -28,7 +28,7 @@ function expectExact(response: Response): void {
 }
 
 async function handshake(transport: string): Promise<string> {
-  return sidOf(splitPayload((await httpRequest(server!.url(`transport=${transport}`))).body)[0]!);
+  return sidOf(splitPayload((await httpRequest(server!.endpoint(`transport=${transport}`))).body)[0]!);
 }
 
 /** A POST whose body is not finished: it holds the session's one upload slot. */
@@ -55,18 +55,18 @@ function serverTakesPost(): Promise<void> {
 describe("responses with a body have an exact Content-Type, all have nosniff", () => {
   it("handshake, poll, JSONP, POST ok and engine.io's JSON errors", async () => {
     server = await startServer({ maxHttpBufferSize: 64 });
-    const handshakeResponse = await httpRequest(server.url("transport=polling"));
+    const handshakeResponse = await httpRequest(server.endpoint("transport=polling"));
     expectExact(handshakeResponse);
     expect(handshakeResponse.headers["content-type"]).toBe("text/plain; charset=UTF-8");
     const sid = sidOf(splitPayload(handshakeResponse.body)[0]!);
-    const ok = await post(server.url(`transport=polling&sid=${sid}`), "4hi");
+    const ok = await post(server.endpoint(`transport=polling&sid=${sid}`), "4hi");
     expect(ok.body).toBe("ok");
     expectExact(ok);
-    const jsonp = await httpRequest(server.url("transport=polling&j=0"));
+    const jsonp = await httpRequest(server.endpoint("transport=polling&j=0"));
     expectExact(jsonp);
     expect(jsonp.headers["content-type"]).toBe("text/javascript; charset=utf-8");
     for (const query of ["transport=polling&sid=nope", "transport=nope", "transport=sse&sid=nope"]) {
-      const error = await httpRequest(server.url(query));
+      const error = await httpRequest(server.endpoint(query));
       expect(error.status).toBe(400);
       expectExact(error);
       expect(error.headers["content-type"]).toBe("application/json");
@@ -78,7 +78,7 @@ describe("bodiless responses: nosniff, no Content-Type", () => {
   it("stock polling: 400 binary POST, 413 too large, 500 other method, 400 overlapping GET", async () => {
     server = await startServer({ maxHttpBufferSize: 64 });
     let sid = await handshake("polling");
-    const url = () => server!.url(`transport=polling&sid=${sid}`);
+    const url = () => server!.endpoint(`transport=polling&sid=${sid}`);
 
     const binary = await post(url(), "4x", { "Content-Type": "application/octet-stream" });
     expect(binary.status).toBe(400);
@@ -105,7 +105,7 @@ describe("bodiless responses: nosniff, no Content-Type", () => {
   it("stock polling: 400 for a second POST while one is in flight", async () => {
     server = await startServer();
     const sid = await handshake("polling");
-    const url = server.url(`transport=polling&sid=${sid}`);
+    const url = server.endpoint(`transport=polling&sid=${sid}`);
     const taken = serverTakesPost();
     unfinishedPost(url);
     await taken;
@@ -118,12 +118,12 @@ describe("bodiless responses: nosniff, no Content-Type", () => {
     server = await startServer({ maxHttpBufferSize: 64 });
     const sseSession = async () => {
       const connection = server!.nextConnection();
-      const req = request(server!.url("transport=sse"), { agent: false });
+      const req = request(server!.endpoint("transport=sse"), { agent: false });
       req.on("error", () => {});
       req.end();
       cleanups.push(() => req.destroy());
       const socket = await connection;
-      return server!.url(`transport=sse&sid=${(socket as unknown as { id: string }).id}`);
+      return server!.endpoint(`transport=sse&sid=${(socket as unknown as { id: string }).id}`);
     };
 
     const binary = await post(await sseSession(), "4x", { "Content-Type": "application/octet-stream" });
@@ -145,7 +145,7 @@ describe("bodiless responses: nosniff, no Content-Type", () => {
 
   it("a CORS preflight: 204", async () => {
     server = await startServer({ cors: { origin: "https://app.example" } });
-    const preflight = await httpRequest(server.url("transport=polling"), {
+    const preflight = await httpRequest(server.endpoint("transport=polling"), {
       method: "OPTIONS",
       headers: { Origin: "https://app.example", "Access-Control-Request-Method": "POST" },
     });

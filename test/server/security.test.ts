@@ -4,7 +4,8 @@ import WebSocket from "ws";
 import { Server } from "../../src/server/index.js";
 import { IframeParser, SseParser, XhrStreamingParser } from "./support/framing.js";
 import { PacketStream, httpRequest, post, sidOf } from "./support/http-client.js";
-import { type TestServer, once, startServer } from "./support/server.js";
+import { type TestServer, startServer } from "../support/server.js";
+import { once } from "../support/events.js";
 import { PAGE_HEADERS, PAGE_ORIGIN } from "./support/transports.js";
 
 let server: TestServer | undefined;
@@ -37,9 +38,9 @@ describe("options", () => {
 
   it("leaves iframe out by default when no allowedOrigins is set", async () => {
     server = await startServer();
-    const open = JSON.parse((await httpRequest(server.url("transport=polling"))).body.slice(1)) as { upgrades: string[] };
+    const open = JSON.parse((await httpRequest(server.endpoint("transport=polling"))).body.slice(1)) as { upgrades: string[] };
     expect(open.upgrades).toEqual(["websocket", "sse", "xhr-streaming"]);
-    const refused = await httpRequest(server.url(`transport=iframe&${IFRAME_QUERY}`));
+    const refused = await httpRequest(server.endpoint(`transport=iframe&${IFRAME_QUERY}`));
     expect(refused.status).toBe(400);
     expect(JSON.parse(refused.body)).toEqual({ code: 0, message: "Transport unknown" });
   });
@@ -59,20 +60,20 @@ describe("cross-site requests (allowedOrigins set)", () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
     let errors = 0;
     server.engine.on("connection_error", () => errors++);
-    expectForbidden(await httpRequest(server.url(query), { headers: { Origin: EVIL } }));
-    expectForbidden(await httpRequest(server.url(query), { headers: { "Sec-Fetch-Site": "cross-site", Referer: `${EVIL}/` } }));
-    expectForbidden(await httpRequest(server.url(query), { headers: { Referer: `${EVIL}/page` } }));
+    expectForbidden(await httpRequest(server.endpoint(query), { headers: { Origin: EVIL } }));
+    expectForbidden(await httpRequest(server.endpoint(query), { headers: { "Sec-Fetch-Site": "cross-site", Referer: `${EVIL}/` } }));
+    expectForbidden(await httpRequest(server.endpoint(query), { headers: { Referer: `${EVIL}/page` } }));
     expect(errors).toBe(3);
     expect(server.engine.clientsCount).toBe(0);
   });
 
   it("refuses session requests (POST, reopen GET) from another origin, lets the allowed page in", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
-    const sid = sidOf((await httpRequest(server.url("transport=polling"), { headers: { Origin: PAGE_ORIGIN } })).body);
-    expectForbidden(await post(server.url(`transport=polling&sid=${sid}`), "4x", { Origin: EVIL }));
-    expectForbidden(await httpRequest(server.url(`transport=sse&sid=${sid}`), { headers: { Origin: EVIL } }));
-    expect((await post(server.url(`transport=polling&sid=${sid}`), "4x", { Origin: PAGE_ORIGIN })).body).toBe("ok");
-    const sameOrigin = await post(server.url(`transport=polling&sid=${sid}`), "4y", {
+    const sid = sidOf((await httpRequest(server.endpoint("transport=polling"), { headers: { Origin: PAGE_ORIGIN } })).body);
+    expectForbidden(await post(server.endpoint(`transport=polling&sid=${sid}`), "4x", { Origin: EVIL }));
+    expectForbidden(await httpRequest(server.endpoint(`transport=sse&sid=${sid}`), { headers: { Origin: EVIL } }));
+    expect((await post(server.endpoint(`transport=polling&sid=${sid}`), "4x", { Origin: PAGE_ORIGIN })).body).toBe("ok");
+    const sameOrigin = await post(server.endpoint(`transport=polling&sid=${sid}`), "4y", {
       Origin: "https://server.example",
       "Sec-Fetch-Site": "same-origin",
     });
@@ -81,10 +82,10 @@ describe("cross-site requests (allowedOrigins set)", () => {
 
   it("lets non-browser clients (no Origin, Sec-Fetch-Site or Referer) and allowed pages in", async () => {
     server = await startServer({ allowedOrigins: (origin) => origin === PAGE_ORIGIN });
-    expect((await httpRequest(server.url("transport=polling"))).status).toBe(200);
-    expect((await httpRequest(server.url("transport=polling"), { headers: { Origin: PAGE_ORIGIN } })).status).toBe(200);
+    expect((await httpRequest(server.endpoint("transport=polling"))).status).toBe(200);
+    expect((await httpRequest(server.endpoint("transport=polling"), { headers: { Origin: PAGE_ORIGIN } })).status).toBe(200);
     const crossSite = { "Sec-Fetch-Site": "cross-site", Referer: `${PAGE_ORIGIN}/chat` };
-    expect((await httpRequest(server.url("transport=polling"), { headers: crossSite })).status).toBe(200);
+    expect((await httpRequest(server.endpoint("transport=polling"), { headers: crossSite })).status).toBe(200);
   });
 
   it("refuses a WebSocket from another origin with 403", async () => {
@@ -120,11 +121,11 @@ describe("cross-site requests (allowedOrigins set)", () => {
 
 describe("iframe", () => {
   const iframe = (query: string, headers: Record<string, string> = {}) =>
-    httpRequest(server!.url(`transport=iframe&${query}`), { headers });
+    httpRequest(server!.endpoint(`transport=iframe&${query}`), { headers });
 
   it("posts to the exact origin given, never to *", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
-    const stream = new PacketStream(server.url(`transport=iframe&${IFRAME_QUERY}`), new IframeParser(), {
+    const stream = new PacketStream(server.endpoint(`transport=iframe&${IFRAME_QUERY}`), new IframeParser(), {
       Referer: `${PAGE_ORIGIN}/app`,
       "Sec-Fetch-Site": "cross-site",
     });
@@ -158,7 +159,7 @@ describe("iframe", () => {
 
   it("checks the parameters of a reopen GET too", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
-    const stream = new PacketStream(server.url(`transport=iframe&${IFRAME_QUERY}`), new IframeParser(), { ...PAGE_HEADERS });
+    const stream = new PacketStream(server.endpoint(`transport=iframe&${IFRAME_QUERY}`), new IframeParser(), { ...PAGE_HEADERS });
     streams.push(stream);
     const sid = sidOf(await stream.packet(0));
     expectForbidden(await iframe(`sid=${sid}&origin=${encodeURIComponent(EVIL)}&f=a`, { ...PAGE_HEADERS }));
@@ -169,12 +170,12 @@ describe("iframe", () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
     expectForbidden(await iframe(IFRAME_QUERY));
     expect(server.engine.clientsCount).toBe(0);
-    const stream = new PacketStream(server.url(`transport=iframe&${IFRAME_QUERY}`), new IframeParser(), { ...PAGE_HEADERS });
+    const stream = new PacketStream(server.endpoint(`transport=iframe&${IFRAME_QUERY}`), new IframeParser(), { ...PAGE_HEADERS });
     streams.push(stream);
     const sid = sidOf(await stream.packet(0));
     expectForbidden(await iframe(`sid=${sid}&${IFRAME_QUERY}`));
-    expectForbidden(await post(server.url(`transport=iframe&sid=${sid}`), "4x"));
-    expect((await post(server.url(`transport=iframe&sid=${sid}`), "4x", { Origin: PAGE_ORIGIN })).body).toBe("ok");
+    expectForbidden(await post(server.endpoint(`transport=iframe&sid=${sid}`), "4x"));
+    expect((await post(server.endpoint(`transport=iframe&sid=${sid}`), "4x", { Origin: PAGE_ORIGIN })).body).toBe("ok");
   });
 
   it("takes the page's word in any of the forms browsers give it", async () => {
@@ -185,7 +186,7 @@ describe("iframe", () => {
       { "Sec-Fetch-Site": "same-origin" },
     ];
     for (const headers of forms) {
-      const stream = new PacketStream(server.url(`transport=iframe&${IFRAME_QUERY}`), new IframeParser(), headers);
+      const stream = new PacketStream(server.endpoint(`transport=iframe&${IFRAME_QUERY}`), new IframeParser(), headers);
       streams.push(stream);
       expect(sidOf(await stream.packet(0))).toMatch(/./);
     }
@@ -199,7 +200,7 @@ describe("jsonp with allowedOrigins: browsers only, with the page's word on ever
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
     let refusals = 0;
     server.engine.on("connection_error", ({ code }: { code: number }) => code === 4 && refusals++);
-    const response = await httpRequest(server.url("transport=polling&j=0"));
+    const response = await httpRequest(server.endpoint("transport=polling&j=0"));
     expectForbidden(response);
     expect(response.body).not.toContain("___eio");
     expect(refusals).toBe(1);
@@ -215,7 +216,7 @@ describe("jsonp with allowedOrigins: browsers only, with the page's word on ever
       { "Sec-Fetch-Site": "none" },
     ];
     for (const headers of forms) {
-      const response = await httpRequest(server.url("transport=polling&j=0"), { headers });
+      const response = await httpRequest(server.endpoint("transport=polling&j=0"), { headers });
       expect(response.status).toBe(200);
       expect(response.body).toMatch(/^___eio\[0\]\("0\{/);
     }
@@ -224,35 +225,35 @@ describe("jsonp with allowedOrigins: browsers only, with the page's word on ever
   it("refuses every later request of the session that says nothing: polls (with or without j) and POSTs", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
     const connection = server.nextConnection();
-    const handshake = await httpRequest(server.url("transport=polling&j=0"), { headers: { ...PAGE_HEADERS } });
+    const handshake = await httpRequest(server.endpoint("transport=polling&j=0"), { headers: { ...PAGE_HEADERS } });
     const sid = jsonpSid(handshake.body);
     const socket = await connection;
     const form = { "Content-Type": "application/x-www-form-urlencoded" };
-    expectForbidden(await httpRequest(server.url(`transport=polling&j=0&sid=${sid}`)));
-    expectForbidden(await httpRequest(server.url(`transport=polling&sid=${sid}`)));
-    expectForbidden(await post(server.url(`transport=polling&j=0&sid=${sid}`), "d=4x", form));
-    expectForbidden(await post(server.url(`transport=polling&sid=${sid}`), "4x"));
+    expectForbidden(await httpRequest(server.endpoint(`transport=polling&j=0&sid=${sid}`)));
+    expectForbidden(await httpRequest(server.endpoint(`transport=polling&sid=${sid}`)));
+    expectForbidden(await post(server.endpoint(`transport=polling&j=0&sid=${sid}`), "d=4x", form));
+    expectForbidden(await post(server.endpoint(`transport=polling&sid=${sid}`), "4x"));
     socket.send("for the page");
-    const poll = await httpRequest(server.url(`transport=polling&j=0&sid=${sid}`), { headers: { ...PAGE_HEADERS } });
+    const poll = await httpRequest(server.endpoint(`transport=polling&j=0&sid=${sid}`), { headers: { ...PAGE_HEADERS } });
     expect(poll.body).toBe('___eio[0]("4for the page");');
     const message = once(socket, "message");
-    expect((await post(server.url(`transport=polling&j=0&sid=${sid}`), "d=4y", { ...form, Origin: PAGE_ORIGIN })).body).toBe("ok");
+    expect((await post(server.endpoint(`transport=polling&j=0&sid=${sid}`), "d=4y", { ...form, Origin: PAGE_ORIGIN })).body).toBe("ok");
     expect(await message).toEqual(["y"]);
   });
 
   it("still lets non-browser clients use plain polling, and JSONP when no allowedOrigins is set", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
-    expect((await httpRequest(server.url("transport=polling"))).status).toBe(200);
+    expect((await httpRequest(server.endpoint("transport=polling"))).status).toBe(200);
     await server.close();
     server = await startServer();
-    expect((await httpRequest(server.url("transport=polling&j=0"))).status).toBe(200);
+    expect((await httpRequest(server.endpoint("transport=polling&j=0"))).status).toBe(200);
   });
 });
 
 describe("jsonp", () => {
   it.each(["1abc", "", "-1", "1e3", "0x1"])("refuses a callback index %j", async (j) => {
     server = await startServer();
-    const response = await httpRequest(server.url(`transport=polling&j=${encodeURIComponent(j)}`));
+    const response = await httpRequest(server.endpoint(`transport=polling&j=${encodeURIComponent(j)}`));
     expect(response.status).toBe(400);
     expect(JSON.parse(response.body)).toEqual({ code: 3, message: "Bad request" });
   });
@@ -260,14 +261,14 @@ describe("jsonp", () => {
   it("keeps working with a digits-only index, labelled as JavaScript", async () => {
     server = await startServer();
     const connection = server.nextConnection();
-    const handshake = await httpRequest(server.url("transport=polling&j=3"));
+    const handshake = await httpRequest(server.endpoint("transport=polling&j=3"));
     expect(handshake.body).toMatch(/^___eio\[3\]\("0\{.*"\);$/);
     expect(handshake.headers["content-type"]).toBe("text/javascript; charset=utf-8");
     expect(handshake.headers["x-content-type-options"]).toBe("nosniff");
     const sid = JSON.parse(JSON.parse(handshake.body.slice("___eio[3](".length, -2)).slice(1)).sid as string;
     const socket = await connection;
     const message = new Promise((resolve) => socket.once("message", resolve));
-    const form = await post(server.url(`transport=polling&j=3&sid=${sid}`), `d=${encodeURIComponent("4from jsonp")}`, {
+    const form = await post(server.endpoint(`transport=polling&j=3&sid=${sid}`), `d=${encodeURIComponent("4from jsonp")}`, {
       "Content-Type": "application/x-www-form-urlencoded",
     });
     expect(form.body).toBe("ok");
@@ -278,9 +279,9 @@ describe("jsonp", () => {
 describe("headers", () => {
   it("adds nosniff to stock polling and error responses too", async () => {
     server = await startServer();
-    const polling = await httpRequest(server.url("transport=polling"));
+    const polling = await httpRequest(server.endpoint("transport=polling"));
     expect(polling.headers["x-content-type-options"]).toBe("nosniff");
-    const unknown = await httpRequest(server.url("transport=polling&sid=nope"));
+    const unknown = await httpRequest(server.endpoint("transport=polling&sid=nope"));
     expect(unknown.status).toBe(400);
     expect(unknown.headers["x-content-type-options"]).toBe("nosniff");
   });
@@ -292,13 +293,13 @@ describe("headers", () => {
       headers["X-Hooked"] = req._query.transport;
       seen.push(req._query.transport);
     });
-    const stream = new PacketStream(server.url("transport=xhr-streaming"), new XhrStreamingParser());
+    const stream = new PacketStream(server.endpoint("transport=xhr-streaming"), new XhrStreamingParser());
     streams.push(stream);
     await stream.opened;
     expect(stream.headers["x-hooked"]).toBe("xhr-streaming");
     expect(String(stream.headers["set-cookie"])).toMatch(/^io=/);
-    const sid = sidOf((await httpRequest(server.url("transport=polling"))).body);
-    const candidate = new PacketStream(server.url(`transport=sse&sid=${sid}`), new SseParser());
+    const sid = sidOf((await httpRequest(server.endpoint("transport=polling"))).body);
+    const candidate = new PacketStream(server.endpoint(`transport=sse&sid=${sid}`), new SseParser());
     streams.push(candidate);
     await candidate.opened;
     expect(candidate.headers["x-hooked"]).toBe("sse");

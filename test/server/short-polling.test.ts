@@ -3,11 +3,11 @@ import { type IncomingMessage, request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { BaseSocket } from "../../src/socket.js";
 import { shortPolling } from "../../src/transports/short-polling.js";
-import { closed, messages, next } from "../support/events.js";
+import { closed, messages, next, messages as collectMessages, once } from "../support/events.js";
 import { nodeEnv } from "../support/node-env.js";
 import { PacketStream, type Response, httpRequest, post, sidOf, splitPayload } from "./support/http-client.js";
 import { SseParser } from "./support/framing.js";
-import { type TestServer, collectMessages, once, startServer } from "./support/server.js";
+import { type TestServer, startServer } from "../support/server.js";
 
 let server: TestServer | undefined;
 const streams: PacketStream[] = [];
@@ -41,7 +41,7 @@ function untoken(response: Response): { token: string; response: Response } {
 
 async function handshake() {
   const connection = server!.nextConnection();
-  const answer = untoken(await httpRequest(server!.url("transport=short-polling")));
+  const answer = untoken(await httpRequest(server!.endpoint("transport=short-polling")));
   const { response } = answer;
   let token = answer.token;
   const sid = sidOf(response.body);
@@ -49,14 +49,14 @@ async function handshake() {
   const tokens = [token];
   /** A poll as the session's client makes it: with the token of the last answer. */
   const poll = async (): Promise<Response> => {
-    const reply = await httpRequest(server!.url(`transport=short-polling&sid=${sid}&k=${token}`));
+    const reply = await httpRequest(server!.endpoint(`transport=short-polling&sid=${sid}&k=${token}`));
     if (reply.status !== 200) return reply;
     const next = untoken(reply);
     token = next.token;
     tokens.push(token);
     return next.response;
   };
-  const upstream = (body: string) => post(server!.url(`transport=short-polling&sid=${sid}`), body);
+  const upstream = (body: string) => post(server!.endpoint(`transport=short-polling&sid=${sid}`), body);
   return { response, sid, socket, poll, upstream, tokens, token: () => token };
 }
 
@@ -130,7 +130,7 @@ describe("short-polling transport", () => {
     const { sid, socket, poll, token } = await handshake();
     // several times what the connection's buffers take, so the answer stays on its way while unread
     socket.send("x".repeat(12 * 1024 * 1024));
-    const first = await unreadGet(server.url(`transport=short-polling&sid=${sid}&k=${token()}`));
+    const first = await unreadGet(server.endpoint(`transport=short-polling&sid=${sid}&k=${token()}`));
     expect(first.response.statusCode).toBe(200);
     const closed = once<[string]>(socket, "close");
     const second = await poll();
@@ -166,7 +166,7 @@ describe("short-polling transport", () => {
     expect((await poll()).body).toBe("6");
     const closedOnServer = once<[string]>(socket, "close");
     socket.send("for the session's client only");
-    const hijack = await httpRequest(server.url(`transport=short-polling&sid=${sid}${query(tokens[0]!)}`));
+    const hijack = await httpRequest(server.endpoint(`transport=short-polling&sid=${sid}${query(tokens[0]!)}`));
     expect(hijack.status).toBe(400);
     expect(JSON.parse(hijack.body)).toEqual({ code: 3, message: "Bad request" });
     expect((await closedOnServer)[0]).toBe("transport error");
@@ -217,7 +217,7 @@ describe("short-polling transport", () => {
     await opened;
     const clientClosed = closed(client);
     socket.send("for the session's client only");
-    const hijack = await httpRequest(server.url(`transport=short-polling&sid=${client.id}`));
+    const hijack = await httpRequest(server.endpoint(`transport=short-polling&sid=${client.id}`));
     expect(hijack.status).toBe(400);
     expect(hijack.body).not.toContain("for the session's client only");
     await clientClosed;
@@ -227,20 +227,20 @@ describe("short-polling transport", () => {
   it("upgrades to sse with messages in flight", async () => {
     server = await startServer();
     const { sid, socket, poll, upstream } = await handshake();
-    const stream = new PacketStream(server.url(`transport=sse&sid=${sid}`), new SseParser());
+    const stream = new PacketStream(server.endpoint(`transport=sse&sid=${sid}`), new SseParser());
     streams.push(stream);
     const up = collectMessages(socket, 3);
-    await post(server.url(`transport=sse&sid=${sid}`), "2probe");
+    await post(server.endpoint(`transport=sse&sid=${sid}`), "2probe");
     expect(await stream.packet(0)).toBe("3probe");
     socket.send("a");
     expect((await poll()).body).toBe("4a");
     await upstream("4x");
     socket.send("b");
     const upgraded = once(socket, "upgrade");
-    await post(server.url(`transport=sse&sid=${sid}`), "5\x1e4y");
+    await post(server.endpoint(`transport=sse&sid=${sid}`), "5\x1e4y");
     await upgraded;
     socket.send("c");
-    await post(server.url(`transport=sse&sid=${sid}`), "4z");
+    await post(server.endpoint(`transport=sse&sid=${sid}`), "4z");
     expect((await stream.waitFor(3)).slice(1)).toEqual(["4b", "4c"]);
     expect(await up).toEqual(["x", "y", "z"]);
   });

@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Server } from "../../src/server/index.js";
 import { SseParser } from "./support/framing.js";
 import { PacketStream, post, sidOf } from "./support/http-client.js";
-import { type TestServer, once, startServer } from "./support/server.js";
+import { type TestServer, startServer } from "../support/server.js";
+import { once } from "../support/events.js";
 
 let server: TestServer | undefined;
 const clients: ClientSocket[] = [];
@@ -86,10 +87,10 @@ describe("socket.io 4.8 bound to the cometa engine", () => {
 
   it("runs over a cometa transport (sse) too", async () => {
     const { connection } = await startSocketIo();
-    const stream = new PacketStream(server!.url("transport=sse"), new SseParser());
+    const stream = new PacketStream(server!.endpoint("transport=sse"), new SseParser());
     streams.push(stream);
     const sid = sidOf(await stream.packet(0));
-    const upstream = (body: string) => post(server!.url(`transport=sse&sid=${sid}`), body);
+    const upstream = (body: string) => post(server!.endpoint(`transport=sse&sid=${sid}`), body);
     // Raw wire: engine.io `4` (message) + socket.io `0` (CONNECT) / `2` (EVENT).
     await upstream("40");
     expect(await stream.packet(1)).toMatch(/^40\{"sid":"[^"]+"\}$/);

@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { PacketStream, post, sidOf } from "./support/http-client.js";
-import { type TestServer, collectMessages, once, startServer } from "./support/server.js";
+import { type TestServer, startServer } from "../support/server.js";
+import { messages as collectMessages, once } from "../support/events.js";
 import { PAGE_ORIGIN, STREAMING_CASES, type StreamingCase } from "./support/transports.js";
 
 let server: TestServer | undefined;
@@ -17,7 +18,7 @@ afterEach(async () => {
 });
 
 function openStream(t: StreamingCase, query: string): PacketStream {
-  const stream = new PacketStream(server!.url(`transport=${t.name}${query}${t.getQuery}`), t.parser(), { ...t.headers });
+  const stream = new PacketStream(server!.endpoint(`transport=${t.name}${query}${t.getQuery}`), t.parser(), { ...t.headers });
   streams.push(stream);
   return stream;
 }
@@ -28,7 +29,7 @@ async function handshake(t: StreamingCase) {
   const stream = openStream(t, "");
   const sid = sidOf(await stream.packet(0));
   const socket = await connection;
-  const upstream = (body: string) => post(server!.url(`transport=${t.name}&sid=${sid}`), body, { ...t.headers });
+  const upstream = (body: string) => post(server!.endpoint(`transport=${t.name}&sid=${sid}`), body, { ...t.headers });
   return { stream, sid, socket, upstream };
 }
 
@@ -129,7 +130,7 @@ describe.each(STREAMING_CASES)("$name transport", (t) => {
     await upstream("1");
     expect((await closed)[0]).toBe("transport close");
     await stream.ended;
-    const after = await post(server.url(`transport=${t.name}&sid=${sid}`), "4late", { ...t.headers });
+    const after = await post(server.endpoint(`transport=${t.name}&sid=${sid}`), "4late", { ...t.headers });
     expect(after.status).toBe(400);
     expect(JSON.parse(after.body)).toEqual({ code: 1, message: "Session ID unknown" });
   });

@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { PacketStream, httpRequest, post, sidOf, splitPayload } from "./support/http-client.js";
-import { type TestServer, collectMessages, once, startServer } from "./support/server.js";
+import { type TestServer, startServer } from "../support/server.js";
+import { messages, once } from "../support/events.js";
 import { PAGE_HEADERS, PAGE_ORIGIN, STREAMING_CASES } from "./support/transports.js";
 
 let server: TestServer | undefined;
@@ -27,15 +28,15 @@ describe.each(STREAMING_CASES)("polling → $name", (t) => {
   it("upgrades with messages in flight both ways: each delivered once, in order", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
     const connection = server.nextConnection();
-    const handshake = await httpRequest(server.url("transport=polling"));
+    const handshake = await httpRequest(server.endpoint("transport=polling"));
     const open = JSON.parse(handshake.body.slice(1)) as { sid: string; upgrades: string[] };
     expect(open.upgrades).toEqual(["websocket", "sse", "xhr-streaming", "iframe"]);
     const sid = open.sid;
     const socket = await connection;
-    const polling = (query = "") => server!.url(`transport=polling&sid=${sid}${query}`);
-    const candidate = (query = "") => server!.url(`transport=${t.name}&sid=${sid}${query}`);
+    const polling = (query = "") => server!.endpoint(`transport=polling&sid=${sid}${query}`);
+    const candidate = (query = "") => server!.endpoint(`transport=${t.name}&sid=${sid}${query}`);
     const down: string[] = [];
-    const up = collectMessages(socket, 5);
+    const up = messages(socket, 5);
 
     for (let i = 0; i < 5; i++) socket.send(`s${i}`);
     down.push(...messagesOf(splitPayload((await httpRequest(polling())).body)));
@@ -84,19 +85,19 @@ describe.each(STREAMING_CASES)("polling → $name", (t) => {
   it("abandons a candidate that never gets `5`: the session stays on polling, no `1` on the candidate", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN], upgradeTimeout: 50 });
     const connection = server.nextConnection();
-    const sid = sidOf((await httpRequest(server.url("transport=polling"))).body);
+    const sid = sidOf((await httpRequest(server.endpoint("transport=polling"))).body);
     const socket = await connection;
-    const stream = new PacketStream(server.url(`transport=${t.name}&sid=${sid}${t.getQuery}`), t.parser(), { ...t.headers });
+    const stream = new PacketStream(server.endpoint(`transport=${t.name}&sid=${sid}${t.getQuery}`), t.parser(), { ...t.headers });
     streams.push(stream);
-    await post(server.url(`transport=${t.name}&sid=${sid}`), "2probe", { ...t.headers });
+    await post(server.endpoint(`transport=${t.name}&sid=${sid}`), "2probe", { ...t.headers });
     expect(await stream.packet(0)).toBe("3probe");
     await stream.ended;
     expect(stream.packets).toEqual(["3probe"]);
     expect(socket.transport.name).toBe("polling");
     socket.send("still polling");
-    expect((await httpRequest(server.url(`transport=polling&sid=${sid}`))).body).toBe("4still polling");
+    expect((await httpRequest(server.endpoint(`transport=polling&sid=${sid}`))).body).toBe("4still polling");
     // A later attempt is allowed again.
-    const again = new PacketStream(server.url(`transport=${t.name}&sid=${sid}${t.getQuery}`), t.parser(), { ...t.headers });
+    const again = new PacketStream(server.endpoint(`transport=${t.name}&sid=${sid}${t.getQuery}`), t.parser(), { ...t.headers });
     streams.push(again);
     await again.opened;
     expect(again.status).toBe(200);
@@ -107,25 +108,25 @@ describe("upgrade refusals", () => {
   it("a second candidate supersedes an abandoned one, and a stream does not upgrade further", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
     const connection = server.nextConnection();
-    const sid = sidOf((await httpRequest(server.url("transport=polling"))).body);
+    const sid = sidOf((await httpRequest(server.endpoint("transport=polling"))).body);
     await connection;
-    const sse = new PacketStream(server.url(`transport=sse&sid=${sid}`), STREAMING_CASES[0]!.parser());
+    const sse = new PacketStream(server.endpoint(`transport=sse&sid=${sid}`), STREAMING_CASES[0]!.parser());
     streams.push(sse);
     await sse.opened;
     // the client gave sse up (its probe timed out) and probes xhr-streaming: sse is closed
-    const xhr = new PacketStream(server.url(`transport=xhr-streaming&sid=${sid}`), STREAMING_CASES[1]!.parser());
+    const xhr = new PacketStream(server.endpoint(`transport=xhr-streaming&sid=${sid}`), STREAMING_CASES[1]!.parser());
     streams.push(xhr);
     await xhr.opened;
     await sse.ended;
-    expect((await post(server.url(`transport=sse&sid=${sid}`), "2probe")).status).toBe(400);
+    expect((await post(server.endpoint(`transport=sse&sid=${sid}`), "2probe")).status).toBe(400);
     // A POST for a transport that is neither current nor the candidate.
-    expect((await post(server.url(`transport=iframe&sid=${sid}`), "2probe", { ...PAGE_HEADERS })).status).toBe(400);
+    expect((await post(server.endpoint(`transport=iframe&sid=${sid}`), "2probe", { ...PAGE_HEADERS })).status).toBe(400);
 
-    await post(server.url(`transport=xhr-streaming&sid=${sid}`), "2probe");
-    await post(server.url(`transport=xhr-streaming&sid=${sid}`), "5");
+    await post(server.endpoint(`transport=xhr-streaming&sid=${sid}`), "2probe");
+    await post(server.endpoint(`transport=xhr-streaming&sid=${sid}`), "5");
     await xhr.waitFor(1);
     // a stream does not upgrade further, not even to WebSocket.
-    expect((await httpRequest(server.url(`transport=polling&sid=${sid}`))).status).toBe(400);
+    expect((await httpRequest(server.endpoint(`transport=polling&sid=${sid}`))).status).toBe(400);
     const status = await new Promise<number>((resolve) => {
       const ws = new WebSocket(`ws://127.0.0.1:${server!.port}/engine.io/?EIO=4&transport=websocket&sid=${sid}`);
       ws.on("unexpected-response", (_, res) => resolve(res.statusCode ?? 0));
@@ -138,11 +139,11 @@ describe("upgrade refusals", () => {
   it("refuses an upgrade to a streaming transport that is disabled", async () => {
     server = await startServer({ transports: ["polling", "websocket", "sse"] });
     const connection = server.nextConnection();
-    const handshake = await httpRequest(server.url("transport=polling"));
+    const handshake = await httpRequest(server.endpoint("transport=polling"));
     expect((JSON.parse(handshake.body.slice(1)) as { upgrades: string[] }).upgrades).toEqual(["websocket", "sse"]);
     const sid = sidOf(handshake.body);
     await connection;
-    const refused = await httpRequest(server.url(`transport=xhr-streaming&sid=${sid}`));
+    const refused = await httpRequest(server.endpoint(`transport=xhr-streaming&sid=${sid}`));
     expect(refused.status).toBe(400);
     expect(JSON.parse(refused.body)).toEqual({ code: 0, message: "Transport unknown" });
   });

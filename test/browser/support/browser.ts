@@ -42,7 +42,7 @@ import type { Socket as EngineSocket } from "engine.io";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { ServerOptions as CometaServerOptions } from "../../../src/server/index.js";
-import { startEngineServer, type TestServer } from "../../support/engine-server.js";
+import { type ServerSetup, startServer, type TestServer } from "../../support/server.js";
 
 /** The repository root and its build output. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -355,10 +355,10 @@ export async function startEngine(options: EngineOptions): Promise<EngineUnderTe
   const cors = { origin: options.pageOrigin, credentials: true };
   // engine.io options (pingInterval, cookie, ...) go to `server`; they reach engine.io too
   const transports = options.transports ? { transports: options.transports } : {};
-  const server = await startEngineServer(
+  const server = await startServer(
     options.extended === false
-      ? ({ cors, ...options.server, ...transports } as Parameters<typeof startEngineServer>[0])
-      : { cors, extended: { allowedOrigins: [options.pageOrigin], ...options.server, ...transports } },
+      ? ({ engine: "stock", cors, ...options.server, ...transports } as ServerSetup)
+      : { cors, allowedOrigins: [options.pageOrigin], ...options.server, ...transports },
     (socket) => {
       const log: unknown[] = [];
       received.set(idOf(socket), log);

@@ -1,76 +1,15 @@
 /**
- * What the network tests share: a server (stock or cometa-extended) behind a proxy, sockets
- * cleaned up after each test, awaited events with bounds, numbered exchanges checked for
- * order, and the measurements printed at the end of each file.
+ * What the network tests share besides the servers and events of test/support: numbered
+ * exchanges checked for order, cuts and connections seen by the server, timers counted, and
+ * the measurements printed at the end of each file.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket as EngineSocket } from "engine.io";
-import type { BaseSocket } from "../../../src/socket.js";
-
-/** Rejects with `message` after `ms`; for racing an awaited event. */
-export function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} (not within ${ms} ms)`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Closes `socket` and resolves once it has closed (at most 2 s later). */
-export function closeSocket(socket: { state: string; close(): unknown; once(event: "close", listener: () => void): unknown }): Promise<void> {
-  if (socket.state === "closed") return Promise.resolve();
-  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-  socket.close();
-  return within(closed, 2000, "the socket did not close").catch(() => {});
-}
-
-/** Resolves when `emitter` emits `event`, with its arguments. */
-export function once<A extends unknown[]>(
-  emitter: { once(event: string, listener: (...args: A) => void): unknown },
-  event: string,
-): Promise<A> {
-  return new Promise((resolve) => emitter.once(event, (...args: A) => resolve(args)));
-}
-
-/**
- * Rejects as soon as `socket` closes, naming the reason and error, so a test that waits for
- * something a dead session will never deliver fails at once with the cause.
- */
-export function failOnClose(socket: BaseSocket): { promise: Promise<never>; stop(): void } {
-  let stop = () => {};
-  const promise = new Promise<never>((_, reject) => {
-    stop = socket.on("close", (reason, details) =>
-      reject(new Error(`the session closed: ${reason}${details.error ? ` (${details.error.name}: ${details.error.message})` : ""}`)),
-    );
-  });
-  promise.catch(() => {});
-  return { promise, stop };
-}
-
-/** Resolves when `socket` has received `count` messages in all since `collect` was called. */
-export function collect(socket: { on(event: "message", listener: (data: unknown) => void): () => void }) {
-  const received: unknown[] = [];
-  const waiters: { count: number; resolve: () => void }[] = [];
-  const off = socket.on("message", (data) => {
-    received.push(data);
-    for (const waiter of waiters.filter((entry) => received.length >= entry.count)) {
-      waiters.splice(waiters.indexOf(waiter), 1);
-      waiter.resolve();
-    }
-  });
-  return {
-    received,
-    off,
-    until: (count: number) =>
-      new Promise<void>((resolve) => (received.length >= count ? resolve() : waiters.push({ count, resolve }))),
-  };
-}
+import { collect } from "../../support/events.js";
 
 /** Messages a server session received, in order. */
 export function upstreamOf(session: EngineSocket): string[] {
-  const received: string[] = [];
-  session.on("message", (data: string) => received.push(data));
-  return received;
+  return collect<string>(session).received;
 }
 
 export const numbered = (prefix: string, from: number, count: number) =>
