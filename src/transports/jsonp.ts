@@ -17,10 +17,12 @@ const noop = () => {};
 
 /**
  * Stock engine.io turns `\n` (backslash, n) in `d` into a line feed and `\\n` into `\n`, a
- * convention older clients needed for forms: escape the same way, so both arrive intact.
+ * convention older clients needed for forms: every backslash-n gets one more backslash, so it
+ * arrives as written. A line feed goes as it is (`%0A`): written as `\n`, as those clients did,
+ * it could not follow a backslash, which would turn the pair into a literal `\n`.
  */
 export function escapeJsonpPayload(payload: string): string {
-  return payload.replace(/\\n/g, "\\\\n").replace(/\n/g, "\\n");
+  return payload.replace(/\\n/g, "\\\\n");
 }
 
 /**

@@ -30,8 +30,11 @@ afterEach(() => {
 });
 
 test("escapes payloads the way stock engine.io unescapes them", () => {
-  expect(escapeJsonpPayload("a\nb")).toBe("a\\nb");
   expect(escapeJsonpPayload("literal \\n stays")).toBe("literal \\\\n stays");
+  expect(escapeJsonpPayload("\\\\n")).toBe("\\\\\\n");
+  // a line feed needs none once URL-encoded; escaped, one after a backslash would come out as `\n`
+  expect(escapeJsonpPayload("a\nb")).toBe("a\nb");
+  expect(escapeJsonpPayload("a\\\nb")).toBe("a\\\nb");
   expect(escapeJsonpPayload("4plain")).toBe("4plain");
 });
 
@@ -92,7 +95,7 @@ test("sends upstream as a no-cors urlencoded form POST with `d`", async () => {
   expect(new URL(url).searchParams.get("j")).toMatch(/^\d+$/);
   expect(init).toMatchObject({ method: "POST", mode: "no-cors", credentials: "include" });
   expect((init.headers as Record<string, string>)["Content-Type"]).toBe("application/x-www-form-urlencoded");
-  expect(new URLSearchParams(init.body as string).get("d")).toBe("4line\\nbreak & \\\\n");
+  expect(new URLSearchParams(init.body as string).get("d")).toBe("4line\nbreak & \\\\n");
   transport.close();
 });
 

@@ -15,7 +15,6 @@ import { iframe } from "../../../src/transports/iframe.js";
 import { jsonp } from "../../../src/transports/jsonp.js";
 import { sse } from "../../../src/transports/sse.js";
 import { websocket } from "../../../src/transports/websocket.js";
-import { createLineReader } from "../../../src/transports/line-reader.js";
 import { xhrStreaming } from "../../../src/transports/xhr-streaming.js";
 import { defaultTransportOptions, makeContext } from "../support/context.js";
 import { closed, record, until } from "../../support/events.js";
@@ -174,61 +173,6 @@ describe("httpRequest (polling, short polling, POST answers)", () => {
     expect(xhr.onprogress).toBeNull();
     xhr.finish();
     expect(callback).toHaveBeenCalledOnce();
-  });
-});
-
-describe("createLineReader", () => {
-  test("lines across chunk boundaries, blank padding skipped", () => {
-    const lines: string[] = [];
-    const read = createLineReader((line) => lines.push(line));
-    for (const chunk of ["   \n", '"4a', 'b"\n"4', 'c"\n\n', '"4d"']) read(chunk);
-    expect(lines).toEqual(['"4ab"', '"4c"']);
-    read("\n");
-    expect(lines).toEqual(['"4ab"', '"4c"', '"4d"']);
-  });
-
-  test("a line of exactly the limit passes; one character more is an overflow, once, and nothing more is read", () => {
-    const lines: string[] = [];
-    const overflow = vi.fn();
-    const read = createLineReader((line) => lines.push(line), 10, overflow);
-    read("0123456789\n01234");
-    read("56789");
-    expect(lines).toEqual(["0123456789"]);
-    expect(overflow).not.toHaveBeenCalled();
-    read("X");
-    expect(overflow).toHaveBeenCalledExactlyOnceWith(11);
-    read("more\nlines\n");
-    expect(lines).toEqual(["0123456789"]);
-    expect(overflow).toHaveBeenCalledOnce();
-  });
-
-  test("an ended line longer than the limit in a single chunk is an overflow too", () => {
-    const lines: string[] = [];
-    const overflow = vi.fn();
-    createLineReader((line) => lines.push(line), 10, overflow)("a".repeat(30) + "\nok\n");
-    expect(lines).toEqual([]);
-    expect(overflow).toHaveBeenCalledExactlyOnceWith(30);
-  });
-
-  test("a long line is scanned once: characters searched grow with its length, not its square", () => {
-    const chunk = "x".repeat(16 * 1024);
-    const chunks = 512; // 8 MB
-    const original = String.prototype.indexOf;
-    let searched = 0;
-    const spy = vi.spyOn(String.prototype, "indexOf").mockImplementation(function (this: string, search: string, from?: number) {
-      searched += this.length - (from ?? 0);
-      return original.call(this, search, from);
-    });
-    let length = 0;
-    try {
-      const read = createLineReader((line) => (length = line.length));
-      for (let i = 0; i < chunks; i++) read(chunk);
-      read("\n");
-    } finally {
-      spy.mockRestore();
-    }
-    expect(length).toBe(chunk.length * chunks);
-    expect(searched).toBeLessThanOrEqual(2 * chunk.length * chunks);
   });
 });
 
