@@ -1,46 +1,64 @@
 /**
- * THE one place that touches engine.io's internals. Everything cometa/server needs from
- * engine.io beyond its documented API is listed, checked and wrapped here, so an engine.io
- * release that moves things breaks loudly in one file (and in test/server/engine-internals.test.ts)
- * instead of misbehaving somewhere else.
+ * THE one place that touches engine.io. Everything cometa/server needs from engine.io beyond
+ * constructing and extending its public `Server` is here, in three kinds:
  *
- * Relied on (engine.io 6.6.x, build/server.js, socket.js, transport.js):
- * - `Server#handleRequest` / `handleUpgrade` / `upgrades` (public, overridden by server.ts);
- *   `createTransport` (protected, overridden here) is what `handshake` uses to build a transport.
+ * - ACCESSORS read or call an internal, typed narrowly (never `any`).
+ * - PATCHES replace a method on one object (a session, a transport, the server) to change what
+ *   engine.io does; each says which internal it relies on.
+ * - The ADAPTER: engine.io's socket drives its transport through methods and events of
+ *   engine.io's `Transport` class, so a transport must be one. {@link TransportAdapter} is the
+ *   only subclass, and it delegates to composed parts.
+ *
+ * Every internal named below is in {@link CHECKS}, checked when a Server is made (before
+ * engine.io's constructor runs) and by test/server/engine-internals.test.ts, so an engine.io
+ * release that moves one fails loudly here instead of misbehaving somewhere else.
+ *
+ * Relied on (engine.io 6.6.x, build/server.js, socket.js, transport.js, transports/polling.js):
+ * - `Server#handleRequest` / `handleUpgrade` / `upgrades` / `attach` (public, overridden by
+ *   server.ts); `createTransport(name, req)` (protected): what `handshake` and `onWebSocket`
+ *   build transports with (patched by {@link routeTransportCreation}).
  * - `Server#prepare(req)` (private): parses the query into `req._query`.
- * - `Server#verify(req, upgrade, cb)` (protected): `upgrade = true` skips the
- *   TRANSPORT_MISMATCH check, which is how an upgrade candidate gets past it.
- * - `Server#_applyMiddlewares(req, res, cb)` (protected): runs `use()` middlewares and `cors`.
+ * - `Server#verify(req, upgrade, cb)` (protected): `upgrade = true` skips TRANSPORT_MISMATCH.
+ * - `Server#_applyMiddlewares(req, res, cb)` (protected): `use()` middlewares and `cors`.
  * - `Server#clients` (protected): sessions by sid. `Server.errors` / `Server.errorMessages`.
+ * - `Server#_computePath(options)` (protected): the path `attach` serves.
  * - `Socket#_maybeUpgrade(transport)` (private): the upgrade path (probe, `5`, swap, flush);
  *   while probing it writes a noop every 100 ms to the old transport only if it is named
  *   `polling`. `Socket#upgrading` / `upgraded`.
  * - `Socket#writeBuffer` (private): packets waiting for the transport; `packetCreate` fires
  *   before a packet joins it, `flush` when it is handed over whole. `Socket#onClose(reason,
- *   description)` (private): ends the session at once, `close` carries both. `Socket#send` /
- *   `write` (public) are the message methods, wrapped per socket.
+ *   description)` (private): ends the session at once. `Socket#send` / `write` (public).
  * - The websocket transport's `socket` is the `ws` WebSocket (`bufferedAmount`, `terminate`).
- * - `Transport` base class: constructor(req) reads `req._query.EIO`; `close()` calls
- *   `doClose(fn)`; `discard()` sets `discarded`; `onPacket` / `onClose` / `onError`; events
- *   `ready` (socket flushes), `drain` (send callbacks), `packet`, `error`, `close`, `headers`
- *   (handshake forwards it to the server's `headers` / `initial_headers` events).
- * - `transports.polling.upgradesTo`: the stock upgrade list of polling.
+ * - `Transport`: constructor(req) reads `req._query.EIO`; `close()` calls `doClose(fn)`;
+ *   `discard()` sets `discarded`; `onPacket` / `onClose` / `onError`; events `ready` (the
+ *   socket flushes its buffer into `send`), `drain` (one per `send`: send callbacks), `packet`,
+ *   `error`, `close`, `headers` (handshake forwards it to the server's `headers` events).
+ * - Polling's `onPollRequest` names "poll connection closed prematurely" and keeps the held
+ *   GET in `req` (with `cleanup`); `transports.polling.upgradesTo` is polling's upgrade list.
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { readFileSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import {
   Server as StockServer,
   Socket as StockSocket,
   Transport as StockTransport,
   transports as stockTransports,
 } from "engine.io";
-import type { ServerOptions as StockServerOptions, Socket as EngineSocket } from "engine.io";
+import type { AttachOptions, ServerOptions as StockServerOptions, Socket as EngineSocket } from "engine.io";
 import type { Packet } from "engine.io-parser";
 
-/** The engine.io range whose internals this file was written against. */
+/**
+ * The engine.io releases whose internals this file was written against: the one place it is
+ * spelled. package.json's peer dependency says the same (`~6.6.0`), which
+ * test/server/engine-internals.test.ts checks.
+ */
 export const SUPPORTED_ENGINE_IO = "6.6.x";
+
+/** engine.io's `Server`, for server.ts to extend (its public API only). */
+export { StockServer as EngineServer };
+export type { EngineSocket, StockServerOptions };
 
 /** An incoming request once engine.io's `prepare` has run (engine.io's EngineRequest). */
 export type EngineRequest = IncomingMessage & {
@@ -48,41 +66,37 @@ export type EngineRequest = IncomingMessage & {
   res?: ServerResponse | null;
 };
 
-/** engine.io's error codes (`Server.errors`), as used in `{code, message}` error bodies. */
-export type EngineErrorCode = 0 | 1 | 2 | 3 | 4 | 5;
+/** engine.io's error codes, by the names of its `Server.errors` (checked at startup). */
+export const ENGINE_ERRORS = {
+  UNKNOWN_TRANSPORT: 0,
+  UNKNOWN_SID: 1,
+  BAD_HANDSHAKE_METHOD: 2,
+  BAD_REQUEST: 3,
+  FORBIDDEN: 4,
+  UNSUPPORTED_PROTOCOL_VERSION: 5,
+} as const;
+export type EngineErrorCode = (typeof ENGINE_ERRORS)[keyof typeof ENGINE_ERRORS];
 export type ErrorContext = Record<string, unknown> & { name?: string; message?: string };
 export type VerifyCallback = (code?: EngineErrorCode, context?: ErrorContext) => void;
 
-export type { EngineSocket, StockServerOptions };
+/** engine.io's message for a code, for `{code, message}` bodies identical to its own. */
+export function engineErrorMessage(code: EngineErrorCode): string {
+  return (StockServer.errorMessages as Record<number, string>)[code] ?? "Bad request";
+}
 
 /** Any engine.io transport (stock or ours). */
 export type EngineTransport = StockTransport;
 
-/**
- * The base class of cometa's transports: engine.io's `Transport` (which a transport must
- * extend: it holds the state and events engine.io's socket drives).
- */
-export abstract class EngineTransportBase extends StockTransport {
-  constructor(req: EngineRequest) {
-    // engine.io reads `_query.EIO` and `_query.b64`; its type just says every key is set.
-    super(req as { _query: Record<string, string> });
-  }
+/** Options as engine.io's constructor takes them, with transport names it does not know. */
+export type EngineOptions = Omit<StockServerOptions, "transports"> & { transports: string[] };
+
+/** engine.io's constructor options, from ours (its type lists only its own transport names). */
+export function engineOptions(options: EngineOptions): StockServerOptions {
+  return options as StockServerOptions;
 }
 
-/** What we read from private parts, typed narrowly (never `any`). */
-interface ServerPrivates {
-  prepare(req: IncomingMessage): void;
-  verify(req: EngineRequest, upgrade: boolean, fn: VerifyCallback): void;
-  _applyMiddlewares(req: IncomingMessage, res: ServerResponse, callback: (err?: unknown) => void): void;
-  clients: Record<string, EngineSocket>;
-}
-interface SocketPrivates {
-  _maybeUpgrade(transport: StockTransport): void;
-  upgrading: boolean;
-  upgraded: boolean;
-  writeBuffer: unknown;
-  onClose(reason: string, description?: unknown): void;
-}
+// ---------------------------------------------------------------------------------------------
+// Startup checks
 
 type Check = readonly [what: string, ok: () => boolean];
 
@@ -90,6 +104,9 @@ function isFunction(proto: object, name: string, arity?: number): boolean {
   const value = (proto as Record<string, unknown>)[name];
   return typeof value === "function" && (arity === undefined || value.length === arity);
 }
+
+const sameErrorCodes = (): boolean =>
+  Object.entries(ENGINE_ERRORS).every(([name, code]) => (StockServer.errors as Record<string, unknown>)?.[name] === code);
 
 const CHECKS: readonly Check[] = [
   ["Server (class)", () => typeof StockServer === "function"],
@@ -101,10 +118,8 @@ const CHECKS: readonly Check[] = [
   ["Server.prototype.verify(req, upgrade, fn)", () => isFunction(StockServer.prototype, "verify", 3)],
   ["Server.prototype._applyMiddlewares(req, res, cb)", () => isFunction(StockServer.prototype, "_applyMiddlewares", 3)],
   ["Server.prototype.handshake(name, req, close)", () => isFunction(StockServer.prototype, "handshake", 3)],
-  [
-    "Server.errors {BAD_REQUEST: 3, FORBIDDEN: 4}",
-    () => StockServer.errors?.BAD_REQUEST === 3 && StockServer.errors?.FORBIDDEN === 4,
-  ],
+  ["Server.prototype._computePath(options)", () => isFunction(StockServer.prototype, "_computePath", 1)],
+  [`Server.errors ${JSON.stringify(ENGINE_ERRORS)}`, sameErrorCodes],
   ['Server.errorMessages[4] === "Forbidden"', () => StockServer.errorMessages?.[4] === "Forbidden"],
   ["Socket.prototype._maybeUpgrade(transport)", () => isFunction(StockSocket.prototype, "_maybeUpgrade", 1)],
   ["Socket.prototype.onClose(reason, description)", () => isFunction(StockSocket.prototype, "onClose", 2)],
@@ -156,67 +171,153 @@ export function assertEngineInternals(): void {
   );
 }
 
-/** Options as engine.io's constructor takes them, with transport names it does not know. */
-export type EngineOptions = Omit<StockServerOptions, "transports"> & { transports: string[] };
+// ---------------------------------------------------------------------------------------------
+// ACCESSORS: the server
+
+/** What we read from the server's private parts. */
+interface ServerPrivates {
+  prepare(req: IncomingMessage): void;
+  verify(req: EngineRequest, upgrade: boolean, fn: VerifyCallback): void;
+  _applyMiddlewares(req: IncomingMessage, res: ServerResponse, callback: (err?: unknown) => void): void;
+  createTransport(name: string, req: IncomingMessage): StockTransport;
+  _computePath(options: AttachOptions): string;
+  clients: Record<string, EngineSocket>;
+  opts: StockServerOptions;
+}
+
+const privatesOf = (server: StockServer) => server as unknown as ServerPrivates;
+
+/** Parses the query into `req._query` (engine.io's `prepare`, idempotent). */
+export function prepareRequest(server: StockServer, req: IncomingMessage): EngineRequest {
+  privatesOf(server).prepare(req);
+  return req as EngineRequest;
+}
+
+/** engine.io's checks for a request that is an upgrade (no TRANSPORT_MISMATCH). */
+export function verifyAsUpgrade(server: StockServer, req: EngineRequest, callback: VerifyCallback): void {
+  privatesOf(server).verify(req, true, callback);
+}
+
+/** engine.io's `use()` middlewares and `cors`, as it runs them before its own checks. */
+export function applyMiddlewares(
+  server: StockServer,
+  req: IncomingMessage,
+  res: ServerResponse,
+  callback: (err?: unknown) => void,
+): void {
+  privatesOf(server)._applyMiddlewares(req, res, callback);
+}
+
+/** The open session with this sid, if any. */
+export function sessionOf(server: StockServer, sid: string | undefined): EngineSocket | undefined {
+  if (!sid) return undefined;
+  const clients = privatesOf(server).clients;
+  return Object.prototype.hasOwnProperty.call(clients, sid) ? clients[sid] : undefined;
+}
+
+/** engine.io's own upgrade list for a transport of its own (`[]` for any other name). */
+export function stockUpgrades(server: StockServer, name: string): string[] {
+  if (!privatesOf(server).opts.allowUpgrades) return [];
+  const stock = (stockTransports as Record<string, { upgradesTo?: string[] } | undefined>)[name];
+  return [...(stock?.upgradesTo ?? [])];
+}
+
+/** The path `attach(server, options)` serves requests under (engine.io's `_computePath`). */
+export function servedPath(server: StockServer, options: AttachOptions): string {
+  return privatesOf(server)._computePath(options);
+}
+
+/** engine.io's `maxHttpBufferSize` as the server resolved it. */
+export function maxHttpBufferSize(server: StockServer): number {
+  return privatesOf(server).opts.maxHttpBufferSize ?? 1e6;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ACCESSORS: sessions
+
+interface SocketPrivates {
+  _maybeUpgrade(transport: StockTransport): void;
+  upgrading: boolean;
+  upgraded: boolean;
+  writeBuffer: unknown;
+  onClose(reason: string, description?: unknown): void;
+}
+
+const socketPrivates = (socket: EngineSocket) => socket as unknown as SocketPrivates;
+
+/** Starts engine.io's upgrade path on `socket` with `candidate` (probe, `5`, swap). */
+export function beginUpgrade(socket: EngineSocket, candidate: StockTransport): void {
+  socketPrivates(socket)._maybeUpgrade(candidate);
+}
 
 /**
- * engine.io's `Server`, with its internals turned into named hooks and helpers. The subclass
- * (server.ts) says which transports and upgrades exist; this class knows where engine.io
- * asks for them.
+ * Ends engine.io's upgrade attempt with `candidate` at once: its upgrade path listens for the
+ * candidate's `error`, and cleans up (no longer upgrading) and closes it synchronously.
  */
-export abstract class EngineServerBase extends StockServer {
-  constructor(opts: EngineOptions) {
-    // Checked before engine.io's constructor runs, so a broken engine.io fails with our message.
-    assertEngineInternals();
-    super(opts as StockServerOptions);
-  }
+export function abandonUpgrade(candidate: StockTransport): void {
+  candidate.emit("error", new Error("upgrade given up by the client"));
+}
 
-  /** A cometa transport for `name`, or undefined to let engine.io build a stock one. */
-  protected abstract extensionTransport(name: string, req: EngineRequest): StockTransport | undefined;
+/** Whether engine.io is probing an upgrade candidate for the socket right now. */
+export function isUpgrading(socket: EngineSocket): boolean {
+  return socketPrivates(socket).upgrading;
+}
 
-  /** Upgrades offered from `name`, or undefined for engine.io's own list. */
-  protected abstract extensionUpgrades(name: string): string[] | undefined;
+/** Whether the socket is probing an upgrade or already upgraded (one upgrade per session). */
+export function isUpgradingOrUpgraded(socket: EngineSocket): boolean {
+  const s = socketPrivates(socket);
+  return s.upgrading || s.upgraded;
+}
 
-  /** engine.io's `handshake` builds every transport through this. */
-  protected override createTransport(name: string, req: IncomingMessage): StockTransport {
-    const extension = this.extensionTransport(name, req as EngineRequest);
-    if (extension) return extension;
-    const stock = super.createTransport(name as "polling", req);
-    if (name === "polling") tolerateCutPolls(stock);
-    return stock;
-  }
+/** Packets waiting in the socket's buffer for its transport to become writable. */
+export function bufferedPackets(socket: EngineSocket): readonly Packet[] {
+  const buffer = socketPrivates(socket).writeBuffer;
+  return Array.isArray(buffer) ? (buffer as Packet[]) : [];
+}
 
-  /** `Socket#getAvailableUpgrades` asks this (and filters by the `transports` option). */
-  override upgrades(name: string): string[] {
-    if (!this.opts.allowUpgrades) return [];
-    return this.extensionUpgrades(name) ?? super.upgrades(name as "polling");
-  }
+/**
+ * Ends the session now, with `reason` and `description` on its `close` event (engine.io's own
+ * `close()` would wait for its buffer to drain, then say "forced close").
+ */
+export function closeSession(socket: EngineSocket, reason: string, description?: unknown): void {
+  socketPrivates(socket).onClose(reason, description);
+}
 
-  /** Stock polling's upgrade list (websocket, webtransport). */
-  protected stockPollingUpgrades(): string[] {
-    return [...(stockTransports as { polling: { upgradesTo: string[] } }).polling.upgradesTo];
-  }
+/** The `ws` connection under engine.io's websocket transport: what it holds unsent, how to drop it. */
+export interface HeldWebSocket {
+  readonly bufferedAmount: number;
+  terminate(): void;
+}
 
-  /** Parses the query into `req._query` (idempotent, as engine.io's own `prepare`). */
-  protected prepareRequest(req: IncomingMessage): EngineRequest {
-    (this as unknown as ServerPrivates).prepare(req);
-    return req as EngineRequest;
-  }
+/** The `ws` WebSocket of a stock websocket transport; undefined for any other transport. */
+export function webSocketOf(transport: StockTransport): HeldWebSocket | undefined {
+  if (transport.name !== "websocket") return undefined;
+  const ws = (transport as unknown as { socket?: Partial<HeldWebSocket> | null }).socket;
+  if (!ws || typeof ws.bufferedAmount !== "number" || typeof ws.terminate !== "function") return undefined;
+  return ws as HeldWebSocket;
+}
 
-  /** engine.io's checks for a request that is an upgrade (no TRANSPORT_MISMATCH). */
-  protected verifyUpgradeRequest(req: EngineRequest, callback: VerifyCallback): void {
-    (this as unknown as ServerPrivates).verify(req, true, callback);
-  }
+// ---------------------------------------------------------------------------------------------
+// PATCHES
 
-  protected applyMiddlewares(req: IncomingMessage, res: ServerResponse, callback: (err?: unknown) => void): void {
-    (this as unknown as ServerPrivates)._applyMiddlewares(req, res, callback);
-  }
-
-  /** The open session with this sid, if any. */
-  protected session(sid: string): EngineSocket | undefined {
-    const clients = (this as unknown as ServerPrivates).clients;
-    return Object.prototype.hasOwnProperty.call(clients, sid) ? clients[sid] : undefined;
-  }
+/**
+ * PATCH `Server#createTransport` (protected; engine.io's `handshake` and `onWebSocket` build
+ * every transport through it): `create` answers for the names it knows, engine.io for the rest,
+ * and each stock polling transport gets {@link tolerateCutPolls}.
+ */
+export function routeTransportCreation(
+  server: StockServer,
+  create: (name: string, req: EngineRequest) => StockTransport | undefined,
+): void {
+  const privates = privatesOf(server);
+  const stock = privates.createTransport;
+  privates.createTransport = function (this: StockServer, name: string, req: IncomingMessage): StockTransport {
+    const ours = create(name, req as EngineRequest);
+    if (ours) return ours;
+    const transport = stock.call(this, name, req);
+    if (name === "polling") tolerateCutPolls(transport);
+    return transport;
+  };
 }
 
 /** What stock polling (and JSONP) keep of the held GET. */
@@ -231,6 +332,9 @@ interface PollingPrivates {
 export const CUT_POLL_MESSAGE = "poll connection closed prematurely";
 
 /**
+ * PATCH a stock polling transport's `onError` (engine.io's `onPollRequest` reports a held GET
+ * whose connection closed with {@link CUT_POLL_MESSAGE}, and keeps it in `req` with `cleanup`).
+ *
  * Stock polling ends the session when a held GET's connection closes before it is answered.
  * That is what a proxy's read timeout does to every idle session, so here the GET is only
  * dropped: packets wait in the socket's buffer for the client's next poll (which a gateway
@@ -255,11 +359,12 @@ export function tolerateCutPolls(transport: StockTransport): boolean {
 }
 
 /**
- * Calls `listener` with every candidate engine.io's own upgrade path probes on `socket`
- * (WebSocket, WebTransport), so the server can give one up when the client moves on.
+ * PATCH `Socket#_maybeUpgrade` (private: engine.io's upgrade path, which `onWebSocket` calls
+ * with each WebSocket candidate): `listener` sees every candidate engine.io probes on `socket`,
+ * so the server can give one up when the client moves on.
  */
 export function watchUpgrades(socket: EngineSocket, listener: (candidate: StockTransport) => void): void {
-  const privates = socket as unknown as SocketPrivates;
+  const privates = socketPrivates(socket);
   const maybeUpgrade = privates._maybeUpgrade;
   privates._maybeUpgrade = function (this: SocketPrivates, candidate: StockTransport) {
     listener(candidate);
@@ -267,64 +372,13 @@ export function watchUpgrades(socket: EngineSocket, listener: (candidate: StockT
   };
 }
 
-/**
- * Ends engine.io's upgrade attempt with `candidate` at once: its upgrade path listens for the
- * candidate's `error`, and cleans up (no longer upgrading) and closes it synchronously.
- */
-export function abandonUpgrade(candidate: StockTransport): void {
-  candidate.emit("error", new Error("upgrade given up by the client"));
-}
-
-/** Starts engine.io's upgrade path on `socket` with `candidate` (probe, `5`, swap). */
-export function beginUpgrade(socket: EngineSocket, candidate: StockTransport): void {
-  (socket as unknown as SocketPrivates)._maybeUpgrade(candidate);
-}
-
-/** Whether engine.io is probing an upgrade candidate for the socket right now. */
-export function isUpgrading(socket: EngineSocket): boolean {
-  return (socket as unknown as SocketPrivates).upgrading;
-}
-
-/** Whether the socket is probing an upgrade or already upgraded (one upgrade per session). */
-export function isUpgradingOrUpgraded(socket: EngineSocket): boolean {
-  const s = socket as unknown as SocketPrivates;
-  return s.upgrading || s.upgraded;
-}
-
-/** Packets waiting in the socket's buffer for its transport to become writable. */
-export function bufferedPackets(socket: EngineSocket): readonly Packet[] {
-  const buffer = (socket as unknown as SocketPrivates).writeBuffer;
-  return Array.isArray(buffer) ? (buffer as Packet[]) : [];
-}
-
-/**
- * Ends the session now, with `reason` and `description` on its `close` event (engine.io's own
- * `close()` would wait for its buffer to drain, then say "forced close").
- */
-export function closeSession(socket: EngineSocket, reason: string, description?: unknown): void {
-  (socket as unknown as SocketPrivates).onClose(reason, description);
-}
-
-/** The `ws` connection under engine.io's websocket transport: what it holds unsent, how to drop it. */
-export interface HeldWebSocket {
-  readonly bufferedAmount: number;
-  terminate(): void;
-}
-
-/** The `ws` WebSocket of a stock websocket transport; undefined for any other transport. */
-export function webSocketOf(transport: StockTransport): HeldWebSocket | undefined {
-  if (transport.name !== "websocket") return undefined;
-  const ws = (transport as unknown as { socket?: Partial<HeldWebSocket> | null }).socket;
-  if (!ws || typeof ws.bufferedAmount !== "number" || typeof ws.terminate !== "function") return undefined;
-  return ws as HeldWebSocket;
-}
-
 /** What a socket's `send` and `write` take. */
 export type SendArguments = Parameters<EngineSocket["send"]>;
 
 /**
- * Puts `check` in front of the socket's message methods (`send` and its alias `write`), so a
- * message is judged the same whichever the application calls. `check` throws to refuse.
+ * PATCH `Socket#send` and its alias `Socket#write` (public) on one socket: `check` runs in front
+ * of both, so a message is judged the same whichever the application calls. `check` throws to
+ * refuse.
  */
 export function guardMessages(socket: EngineSocket, check: (data: SendArguments[0]) => void): void {
   const { send, write } = socket;
@@ -338,16 +392,108 @@ export function guardMessages(socket: EngineSocket, check: (data: SendArguments[
   };
 }
 
-/** engine.io's error messages, for `{code, message}` bodies identical to its own. */
-export function engineErrorMessage(code: EngineErrorCode): string {
-  return (StockServer.errorMessages as Record<number, string>)[code] ?? "Bad request";
+// ---------------------------------------------------------------------------------------------
+// ADAPTER
+
+/** What a transport's parts may do to the engine.io transport they make up. */
+export interface TransportHost {
+  readonly readyState: "open" | "closing" | "closed";
+  /** Set by engine.io once an upgrade replaced this transport. */
+  readonly discarded: boolean;
+  /** engine.io's socket calls `send` only while this is true; false makes it buffer. */
+  writable: boolean;
+  /** engine.io's socket flushes its buffer into `send`, synchronously. */
+  ready(): void;
+  /** One `send` was handed over whole: its callbacks run. */
+  drained(): void;
+  /** A packet from the client. */
+  receive(packet: Packet): void;
+  /** A protocol violation: engine.io ends the session. */
+  fail(message: string): void;
+  /** The transport is closed (engine.io's socket then closes the session, unless discarded). */
+  closed(): void;
+  /**
+   * Final headers of a response: `base`, then the transport's `headers` event (engine.io adds
+   * cookies and forwards it to the server's `headers` / `initial_headers` events).
+   */
+  headers(req: IncomingMessage, base: OutgoingHttpHeaders): OutgoingHttpHeaders;
 }
 
-export const ENGINE_ERRORS = {
-  UNKNOWN_TRANSPORT: 0,
-  UNKNOWN_SID: 1,
-  BAD_HANDSHAKE_METHOD: 2,
-  BAD_REQUEST: 3,
-  FORBIDDEN: 4,
-  UNSUPPORTED_PROTOCOL_VERSION: 5,
-} as const satisfies Record<string, EngineErrorCode>;
+/** What the adapter delegates to. */
+export interface TransportParts {
+  send(packets: Packet[]): void;
+  /** A request of this transport, its response detached from `req` (engine.io keeps the handshake's). */
+  onRequest(req: EngineRequest, res: ServerResponse): void;
+  /** An orderly close; `done` once it is over (then the transport is closed). */
+  close(done: () => void): void;
+  /** The transport is closed, however: release everything. */
+  release(): void;
+}
+
+/**
+ * The one subclass of engine.io's `Transport`: engine.io's socket calls `send`, `onRequest`,
+ * `close` and reads `writable`, `name`; everything else is in the parts `build` returns.
+ */
+export class TransportAdapter<Parts extends TransportParts = TransportParts> extends StockTransport {
+  readonly parts: Parts;
+  private readonly transportName: string;
+
+  constructor(req: EngineRequest, name: string, build: (host: TransportHost) => Parts) {
+    // engine.io reads `_query.EIO` and `_query.b64`; its type just says every key is set.
+    super(req as { _query: Record<string, string> });
+    this.transportName = name;
+    const transport = this;
+    this.parts = build({
+      get readyState() {
+        return transport.readyState as "open" | "closing" | "closed";
+      },
+      get discarded() {
+        return transport.discarded;
+      },
+      get writable() {
+        return transport.writable;
+      },
+      set writable(value: boolean) {
+        transport.writable = value;
+      },
+      ready: () => this.emit("ready"),
+      drained: () => this.emit("drain"),
+      receive: (packet) => this.onPacket(packet),
+      fail: (message) => this.onError(message),
+      closed: () => this.onClose(),
+      headers: (request, base) => {
+        const headers = { ...base };
+        this.emit("headers", headers, request);
+        return headers;
+      },
+    });
+  }
+
+  get name(): string {
+    return this.transportName;
+  }
+
+  override send(packets: Packet[]): void {
+    this.parts.send(packets);
+  }
+
+  override onRequest(req: EngineRequest): void {
+    const res = req.res;
+    // engine.io keeps the handshake request for the session's lifetime: drop its response.
+    req.res = null;
+    if (res) this.parts.onRequest(req, res);
+  }
+
+  override doClose(fn?: () => void): void {
+    this.parts.close(() => {
+      fn?.();
+      this.onClose();
+    });
+  }
+
+  protected override onClose(): void {
+    if (this.readyState === "closed") return;
+    this.parts.release();
+    super.onClose();
+  }
+}

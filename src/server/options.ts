@@ -1,16 +1,21 @@
 /** The options of cometa/server, their defaults and their validation. */
+import {
+  type ExtensionTransportName,
+  type StreamingTransportName,
+  extensionTransports,
+  streamingTransports,
+} from "../wire.js";
 import type { EngineOptions, StockServerOptions } from "./engine-internals.js";
 import { type AllowedOrigins, type OriginCheck, compileAllowedOrigins } from "./origin.js";
 
 /** Transports engine.io serves itself. */
 export type StockTransportName = "polling" | "websocket" | "webtransport";
-/** Transports this extension adds. */
-export type ExtensionTransportName = "sse" | "xhr-streaming" | "iframe" | "short-polling";
-export type StreamingTransportName = "sse" | "xhr-streaming" | "iframe";
+/** Transports this extension adds (src/wire.ts names them for both sides). */
+export type { ExtensionTransportName, StreamingTransportName };
 export type TransportName = StockTransportName | ExtensionTransportName;
 
-export const STREAMING_TRANSPORTS: readonly StreamingTransportName[] = ["sse", "xhr-streaming", "iframe"];
-export const EXTENSION_TRANSPORTS: readonly ExtensionTransportName[] = [...STREAMING_TRANSPORTS, "short-polling"];
+export const STREAMING_TRANSPORTS = streamingTransports;
+export const EXTENSION_TRANSPORTS = extensionTransports;
 const STOCK_TRANSPORTS: readonly StockTransportName[] = ["polling", "websocket", "webtransport"];
 
 export function isExtensionTransport(name: string | undefined): name is ExtensionTransportName {

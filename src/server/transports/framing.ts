@@ -3,13 +3,11 @@
  * (sse, xhr-streaming, iframe) is one of these plus a name; the response lifecycle is shared
  * (streaming.ts). See docs/wire.md for each format.
  */
-import type { IncomingMessage } from "node:http";
+import type { EngineRequest } from "../engine-internals.js";
+import type { Refusal } from "../refusal.js";
 
-/** Why a GET cannot open a stream (answered with engine.io's JSON error). */
-export interface Refusal {
-  readonly code: 3 | 4;
-  readonly message?: string;
-}
+/** Why a GET cannot open a stream: the server's one refusal shape. */
+export type { Refusal };
 
 export interface StreamFraming {
   /** Exact `Content-Type` of the stream. */
@@ -17,9 +15,9 @@ export interface StreamFraming {
   /** Headers besides Content-Type (cache, proxy buffering). */
   readonly headers: Readonly<Record<string, string>>;
   /** Checks a GET's parameters before anything is written; null when acceptable. */
-  validate?(req: IncomingMessage & { _query: Record<string, string | undefined> }): Refusal | null;
+  validate?(req: EngineRequest): Refusal | null;
   /** Start of the body: padding, then whatever the format needs first. */
-  open(req: IncomingMessage & { _query: Record<string, string | undefined> }): string;
+  open(req: EngineRequest): string;
   /** One whole frame for one encoded engine.io packet (a string: binary is `b` + base64). */
   frame(packet: string): string;
   /** What to write after `keepAliveInterval` of silence. */

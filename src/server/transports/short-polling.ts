@@ -5,26 +5,34 @@
  * No GET is held, so a second reader's GET between the client's polls would not overlap
  * anything: each answer therefore starts with `6k<token>`, and only a GET that sends that token
  * back (`k=<token>`) gets the next answer. Tokens are single-use; any other GET is refused
- * and ends the session, as an overlapping poll does.
+ * and ends the session, as an overlapping poll does. (src/wire.ts spells the token.)
  */
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { type Packet, encodePayload } from "engine.io-parser";
-import type { EngineRequest } from "../engine-internals.js";
-import { sendEngineError, transportHeaders } from "../http.js";
-import { HttpTransport, type HttpTransportSettings } from "./http-transport.js";
+import { pollTokenPacket, pollTokenParam } from "../../wire.js";
+import { ENGINE_ERRORS, type EngineRequest, type TransportAdapter, type TransportHost } from "../engine-internals.js";
+import { withNosniff } from "../http.js";
+import { sendRefusal } from "../refusal.js";
+import {
+  type Downstream,
+  type HttpTransportParts,
+  type HttpTransportSettings,
+  type OrderlyClose,
+  createHttpTransport,
+} from "./http-transport.js";
 
 export type ShortPollingSettings = HttpTransportSettings;
 
 export const SHORT_POLLING = "short-polling";
 
-/** The query parameter carrying the poll token (engine.io's own are EIO, transport, sid, t, b64, j). */
-const POLL_TOKEN_PARAM = "k";
+export type ShortPollingTransport = TransportAdapter<HttpTransportParts<ShortPollDownstream>>;
 
-/** The first packet of every answer: the token the next GET must send. Stock parsers see a noop. */
-const tokenPacket = (token: string): Packet => ({ type: "noop", data: `${POLL_TOKEN_PARAM}${token}` });
+export function createShortPollingTransport(req: EngineRequest, settings: ShortPollingSettings): ShortPollingTransport {
+  return createHttpTransport(req, SHORT_POLLING, settings, (host, close) => new ShortPollDownstream(host, close));
+}
 
-export class ShortPollingTransport extends HttpTransport {
+export class ShortPollDownstream implements Downstream {
   /** The GET being answered; only set while its `ready` event runs (answers are synchronous). */
   private poll: { req: EngineRequest; res: ServerResponse } | null = null;
   /** Packets sent with no GET to carry them (engine.io checks `writable`, so defensive only). */
@@ -35,11 +43,12 @@ export class ShortPollingTransport extends HttpTransport {
    */
   private token: string | null = null;
 
-  get name(): string {
-    return SHORT_POLLING;
-  }
+  constructor(
+    private readonly host: TransportHost,
+    private readonly orderlyClose: OrderlyClose,
+  ) {}
 
-  override send(packets: Packet[]): void {
+  send(packets: Packet[]): void {
     if (!this.poll) {
       this.pending.push(...packets);
       return;
@@ -48,8 +57,12 @@ export class ShortPollingTransport extends HttpTransport {
   }
 
   /** No GET is ever held: the `1` goes out with the next poll (or the timer gives up). */
-  protected closeNow(): boolean {
+  closeNow(): boolean {
     return false;
+  }
+
+  release(): void {
+    this.pending = [];
   }
 
   /**
@@ -58,19 +71,19 @@ export class ShortPollingTransport extends HttpTransport {
    * way cannot carry it, and is answered as engine.io answers an overlapping poll (400, and the
    * session ends).
    */
-  protected onGet(req: EngineRequest, res: ServerResponse): void {
-    // "closing" still takes a GET: it carries the orderly `1` (see doClose).
-    if (this.readyState === "closed") {
-      sendEngineError(res, 3);
+  onGet(req: EngineRequest, res: ServerResponse): void {
+    // "closing" still takes a GET: it carries the orderly `1` (see OrderlyClose).
+    if (this.host.readyState === "closed") {
+      sendRefusal(res, { code: ENGINE_ERRORS.BAD_REQUEST });
       return;
     }
     // A GET without the token of the last answer is not from the session's client (or that
     // client lost an answer, and with it maybe packets): end the session rather than hand the
     // queue to whoever knows the sid. A retry with the used token is refused too: the sid and
     // that token sit in the same URL, so accepting it would serve whoever saw that URL.
-    if (this.token !== null && req._query[POLL_TOKEN_PARAM] !== this.token) {
-      sendEngineError(res, 3);
-      this.onError("poll token mismatch");
+    if (this.token !== null && req._query[pollTokenParam] !== this.token) {
+      sendRefusal(res, { code: ENGINE_ERRORS.BAD_REQUEST });
+      this.host.fail("poll token mismatch");
       return;
     }
     this.poll = { req, res };
@@ -80,9 +93,9 @@ export class ShortPollingTransport extends HttpTransport {
       this.respond(pending);
       return;
     }
-    this.writable = true;
+    this.host.writable = true;
     // The socket flushes its buffer into send() synchronously, if it has anything.
-    this.emit("ready");
+    this.host.ready();
     // The token packet is itself a noop: an empty answer needs nothing more.
     if (this.poll) this.respond([]);
   }
@@ -91,25 +104,27 @@ export class ShortPollingTransport extends HttpTransport {
     const poll = this.poll;
     if (!poll) return;
     this.poll = null;
-    this.writable = false;
-    const close = this.pendingClose;
+    this.host.writable = false;
+    const closing = this.orderlyClose.waiting;
     // Single-use: the next GET needs the token of this answer.
     this.token = randomBytes(16).toString("base64url");
-    const all = [tokenPacket(this.token), ...packets];
-    if (close) all.push({ type: "close" });
+    const all: Packet[] = [pollTokenPacket(this.token), ...packets];
+    if (closing) all.push({ type: "close" });
     encodePayload(all, (payload) => {
       poll.res.writeHead(
         200,
-        transportHeaders(this, poll.req, {
-          "Content-Type": "text/plain; charset=utf-8",
-          "Content-Length": Buffer.byteLength(payload),
-          "Cache-Control": "no-store",
-        }),
+        this.host.headers(
+          poll.req,
+          withNosniff({
+            "Content-Type": "text/plain; charset=utf-8",
+            "Content-Length": Buffer.byteLength(payload),
+            "Cache-Control": "no-store",
+          }),
+        ),
       );
       poll.res.end(payload);
     });
-    this.emit("drain");
-    close?.();
+    this.host.drained();
+    if (closing) this.orderlyClose.finish();
   }
-
 }

@@ -1,20 +1,29 @@
 /**
  * The response lifecycle shared by the streaming transports (sse, xhr-streaming, iframe): one
- * long GET at a time carries packets down, framed by a `StreamFraming`; POSTs carry packets up.
+ * long GET at a time carries packets down, framed by a `StreamFraming`; POSTs carry packets up
+ * (http-transport.ts).
  *
  * - writable while a stream is open (and not backpressured); between streams packets wait in
  *   engine.io's socket buffer, exactly as between two polls.
- * - recycled: after `recycleBytes` the response ends after a whole batch of frames; the client
- *   reopens a GET with the same sid and the socket flushes what waited.
+ * - batched: what one turn of the event loop sends is written as one chunk (see scheduleWrite).
+ * - recycled: after `recycleBytes` the response ends at a frame boundary; the client reopens a
+ *   GET with the same sid and gets what waited.
  * - kept alive with the framing's keep-alive after `keepAliveInterval` of silence.
  */
 import type { ServerResponse } from "node:http";
 import { type Packet, encodePacket } from "engine.io-parser";
-import type { EngineRequest } from "../engine-internals.js";
-import { sendEngineError, transportHeaders } from "../http.js";
+import { ENGINE_ERRORS, type EngineRequest, type TransportAdapter, type TransportHost } from "../engine-internals.js";
+import { withNosniff } from "../http.js";
+import { sendRefusal } from "../refusal.js";
 import type { StreamFraming } from "./framing.js";
-import { PacketQueue, packetBytes } from "./packet-queue.js";
-import { HttpTransport, type HttpTransportSettings } from "./http-transport.js";
+import {
+  type Downstream,
+  type HttpTransportParts,
+  type HttpTransportSettings,
+  type OrderlyClose,
+  createHttpTransport,
+} from "./http-transport.js";
+import { PacketQueue } from "./packet-queue.js";
 
 export interface StreamingSettings extends HttpTransportSettings {
   /** Bytes after which a response is ended (at a frame boundary) and reopened by the client. */
@@ -23,19 +32,37 @@ export interface StreamingSettings extends HttpTransportSettings {
   readonly keepAliveInterval: number;
 }
 
+/** A streaming transport: engine.io's adapter over an HTTP transport whose GETs are streams. */
+export type StreamingTransport = TransportAdapter<HttpTransportParts<StreamDownstream>>;
+
+export function createStreamingTransport(
+  req: EngineRequest,
+  name: string,
+  framing: StreamFraming,
+  settings: StreamingSettings,
+): StreamingTransport {
+  return createHttpTransport(req, name, settings, (host, close) => new StreamDownstream(host, close, framing, settings));
+}
+
+/** The stream of `transport`, if it is a streaming transport. */
+export function streamOf(transport: unknown): StreamDownstream | undefined {
+  const downstream = (transport as { parts?: { downstream?: unknown } }).parts?.downstream;
+  return downstream instanceof StreamDownstream ? downstream : undefined;
+}
+
 interface OpenStream {
   readonly res: ServerResponse;
   readonly onPrematureClose: () => void;
 }
 
-export class StreamingTransport extends HttpTransport {
+export class StreamDownstream implements Downstream {
   private stream: OpenStream | null = null;
   /** Bytes written to the current response (padding and keep-alives included). */
   private written = 0;
   private keepAliveTimer: ReturnType<typeof setTimeout> | null = null;
   /**
-   * Packets accepted but not written yet, one entry per `send` (engine.io's socket expects one
-   * `drain` per `send`): the rest of a batch the response pushed back on, and packets sent while
+   * Packets accepted but not written yet, and where each `send` ended (engine.io's socket
+   * expects one `drain` per `send`): what the response pushed back on, and packets sent while
    * no stream can take them (engine.io's upgrade path writes `3probe` to a candidate whatever its
    * state, and the client's POST `2probe` may overtake its GET).
    */
@@ -46,17 +73,11 @@ export class StreamingTransport extends HttpTransport {
   private isCandidate = false;
 
   constructor(
-    req: EngineRequest,
-    private readonly transportName: string,
+    private readonly host: TransportHost,
+    private readonly orderlyClose: OrderlyClose,
     private readonly framing: StreamFraming,
     private readonly settings: StreamingSettings,
-  ) {
-    super(req, settings);
-  }
-
-  get name(): string {
-    return this.transportName;
-  }
+  ) {}
 
   /** Called by the server when this transport is probed as an upgrade. */
   markAsCandidate(): void {
@@ -68,10 +89,10 @@ export class StreamingTransport extends HttpTransport {
     this.isCandidate = false;
   }
 
-  override send(packets: Packet[]): void {
+  send(packets: Packet[]): void {
     if (packets.length === 0) return;
     this.pending.push(packets);
-    if (!this.pulling && this.stream && this.writable) this.scheduleWrite();
+    if (!this.pulling && this.stream && this.host.writable) this.scheduleWrite();
   }
 
   /**
@@ -92,17 +113,15 @@ export class StreamingTransport extends HttpTransport {
   }
 
   /** With a stream open, the `1` goes out on it: not on a failed candidate, nor after an upgrade away. */
-  protected closeNow(): boolean {
+  closeNow(): boolean {
     if (!this.stream) return false;
-    if (!this.discarded && !this.isCandidate) this.writeFrames([{ type: "close" }]);
+    if (!this.host.discarded && !this.isCandidate) this.writeFrames([{ type: "close" }]);
     return true;
   }
 
-  protected override onClose(): void {
-    if (this.readyState === "closed") return;
+  release(): void {
     this.pending.clear();
     this.endStream(true);
-    super.onClose();
   }
 
   /**
@@ -116,27 +135,27 @@ export class StreamingTransport extends HttpTransport {
    * stream would hand them the session's packets while the client's stream goes quiet, and
    * refusing without ending the session would let them take the stream at the next recycle.
    */
-  protected onGet(req: EngineRequest, res: ServerResponse): void {
-    // "closing" still takes a GET: it carries the orderly `1` (see doClose).
-    if (this.readyState === "closed") {
-      sendEngineError(res, 3);
+  onGet(req: EngineRequest, res: ServerResponse): void {
+    // "closing" still takes a GET: it carries the orderly `1` (see OrderlyClose).
+    if (this.host.readyState === "closed") {
+      sendRefusal(res, { code: ENGINE_ERRORS.BAD_REQUEST });
       return;
     }
-    const refusal = this.framing.validate?.(req);
-    if (refusal) {
-      sendEngineError(res, refusal.code, refusal.message);
+    const refused = this.framing.validate?.(req);
+    if (refused) {
+      sendRefusal(res, refused);
       return;
     }
     if (this.stream && isConnectionAlive(this.stream.res)) {
-      sendEngineError(res, 3);
-      this.onError("overlap from client");
+      sendRefusal(res, { code: ENGINE_ERRORS.BAD_REQUEST });
+      this.host.fail("overlap from client");
       return;
     }
     // A stream whose connection is already ending (its close event not emitted yet) is gone.
     this.endStream(false);
     res.writeHead(
       200,
-      transportHeaders(this, req, { "Content-Type": this.framing.contentType, ...this.framing.headers }),
+      this.host.headers(req, withNosniff({ "Content-Type": this.framing.contentType, ...this.framing.headers })),
     );
     // The client went away without the server ending the response: not fatal (it may reopen);
     // a client that never comes back misses its pongs and engine.io's heartbeat ends the session.
@@ -145,7 +164,7 @@ export class StreamingTransport extends HttpTransport {
       this.endStream(false);
       // A candidate whose stream the client dropped was given up (its probe timed out): close
       // it so engine.io's upgrade cleanup runs and the client's next candidate is not refused.
-      if (this.isCandidate) this.onClose();
+      if (this.isCandidate) this.host.closed();
     };
     res.on("close", onPrematureClose);
     this.stream = { res, onPrematureClose };
@@ -157,11 +176,11 @@ export class StreamingTransport extends HttpTransport {
   /** The open stream can take packets again: what waited here first, then the socket's buffer. */
   private resume(): void {
     if (!this.stream) return;
-    this.writable = true;
+    this.host.writable = true;
     if (!this.writePending()) return;
-    if (this.pendingClose) {
+    if (this.orderlyClose.waiting) {
       this.writeFrames([{ type: "close" }]);
-      this.pendingClose();
+      this.orderlyClose.finish();
       return;
     }
     this.pull();
@@ -175,11 +194,11 @@ export class StreamingTransport extends HttpTransport {
    * leave engine.io's socket one pending callback entry per packet to shift through.
    */
   private scheduleWrite(): void {
-    this.writable = false;
+    this.host.writable = false;
     queueMicrotask(() => {
       // ended meanwhile (close, recycle, overlap): the next stream takes what waits
       if (!this.stream) return;
-      this.writable = true;
+      this.host.writable = true;
       this.pull();
     });
   }
@@ -188,7 +207,7 @@ export class StreamingTransport extends HttpTransport {
   private pull(): void {
     this.pulling = true;
     try {
-      this.emit("ready");
+      this.host.ready();
     } finally {
       this.pulling = false;
     }
@@ -207,7 +226,7 @@ export class StreamingTransport extends HttpTransport {
     const stream = this.stream;
     if (!stream) return false;
     const limit = stream.res.writableHighWaterMark;
-    while (this.stream === stream && this.writable && this.pending.size > 0) {
+    while (this.stream === stream && this.host.writable && this.pending.size > 0) {
       let chunk = "";
       let bytes = 0;
       let finished = 0;
@@ -225,15 +244,15 @@ export class StreamingTransport extends HttpTransport {
       // The state is settled before `drain`, whose send callbacks may send again at once.
       if (recycle) this.endStream(true);
       else if (!accepted) {
-        this.writable = false;
+        this.host.writable = false;
         stream.res.once("drain", () => {
           if (this.stream === stream) this.resume();
         });
       }
       // Only now are these batches in the response's hands: send callbacks may pace on this.
-      for (let i = 0; i < finished; i++) this.emit("drain");
+      for (let i = 0; i < finished; i++) this.host.drained();
     }
-    return this.stream === stream && this.writable;
+    return this.stream === stream && this.host.writable;
   }
 
   /**
@@ -283,7 +302,7 @@ export class StreamingTransport extends HttpTransport {
     const stream = this.stream;
     if (!stream) return;
     this.stream = null;
-    this.writable = false;
+    this.host.writable = false;
     if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
     this.keepAliveTimer = null;
     stream.res.off("close", stream.onPrematureClose);
@@ -297,5 +316,3 @@ function isConnectionAlive(res: ServerResponse): boolean {
   const socket = res.socket;
   return socket !== null && !socket.destroyed && !socket.readableEnded && socket.writable;
 }
-
-export { packetBytes };
