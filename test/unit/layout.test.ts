@@ -31,10 +31,6 @@ const coveredElsewhere: Readonly<Record<string, string>> = {
   "src/compat/util.ts": "test/compat/node-register.test.ts",
   // error classes: their messages and causes are asserted where they are raised
   "src/errors.ts": "test/unit/explain.test.ts",
-  "src/transports/polling-core.ts": "test/unit/transports/polling.test.ts",
-  "src/transports/sse.ts": "test/integration/fallbacks.test.ts",
-  "src/transports/xhr-streaming.ts": "test/integration/fallbacks.test.ts",
-  "src/transports/stream-core.ts": "test/integration/bad-streams.test.ts",
   // cometa/server extends engine.io's Server: its parts run inside a real one
   "src/server/index.ts": "test/server/attach.test.ts",
   "src/server/server.ts": "test/server/attach.test.ts",

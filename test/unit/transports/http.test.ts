@@ -1,5 +1,5 @@
 import { HttpResponse } from "msw";
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { type Environment, resolveEnvironment } from "../../../src/env.js";
 import { type CometaError, ServerError, TransportError } from "../../../src/errors.js";
 import { canRequest, type HttpRequest, httpRequest, responseError } from "../../../src/transports/http.js";
@@ -220,5 +220,61 @@ describe("httpRequest failures before the request leaves", () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(TransportError);
     expect((errors[0] as TransportError).cause).toBeDefined();
+  });
+});
+
+describe("httpRequest streamed (the xhr-streaming GET)", () => {
+  const bodyOf = (chunks: string[], status = 200) =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const chunk of chunks) controller.enqueue(new TextEncoder().encode(chunk));
+          controller.close();
+        },
+      }),
+      { status },
+    );
+
+  test("fetch: opened at the headers, the text piece by piece, past maxIncomingBytes and without a timeout", async () => {
+    const timers: unknown[] = [];
+    const env = resolveEnvironment({ XMLHttpRequest: undefined, fetch: async () => bodyOf(["abc", "defgh", "ij"]), setTimeout: (callback) => timers.push(callback) });
+    const seen: string[] = [];
+    const result = await new Promise<{ error: CometaError | undefined; body: string }>((resolve) =>
+      httpRequest(
+        { env, options: { ...defaultTransportOptions, maxIncomingBytes: 4, requestTimeout: 10 } },
+        "xhr-streaming",
+        { method: "GET", url: sidUrl },
+        (error, body) => resolve({ error, body }),
+        { opened: () => seen.push("opened"), chunk: (text) => seen.push(text) },
+      ),
+    );
+    expect(seen).toEqual(["opened", "abc", "defgh", "ij"]);
+    expect(result).toEqual({ error: undefined, body: "" });
+    expect(timers).toHaveLength(0);
+  });
+
+  test("fetch: a refusal is read whole and reported, never opened", async () => {
+    const env = resolveEnvironment({ XMLHttpRequest: undefined, fetch: async () => bodyOf(['{"code":3,', '"message":"Bad request"}'], 400) });
+    const seen: string[] = [];
+    const error = await new Promise<CometaError | undefined>((resolve) =>
+      httpRequest({ env, options: defaultTransportOptions }, "xhr-streaming", { method: "GET", url: sidUrl }, resolve, {
+        opened: () => seen.push("opened"),
+        chunk: (text) => seen.push(text),
+      }),
+    );
+    expect(error).toBeInstanceOf(ServerError);
+    expect(seen).toEqual([]);
+  });
+
+  test("a streamed read prefers fetch streams to XMLHttpRequest, a whole read XMLHttpRequest", async () => {
+    const fetch = vi.fn(async () => bodyOf(["x"]));
+    const XHR = vi.fn(() => ({ open() {}, setRequestHeader() {}, send() {}, abort() {} }));
+    const env = resolveEnvironment({ XMLHttpRequest: XHR as unknown as typeof XMLHttpRequest, fetch: fetch as unknown as typeof globalThis.fetch });
+    const context = { env, options: defaultTransportOptions };
+    await new Promise((resolve) => httpRequest(context, "xhr-streaming", { method: "GET", url: sidUrl }, resolve, { opened() {}, chunk() {} }));
+    expect(fetch).toHaveBeenCalledOnce();
+    expect(XHR).not.toHaveBeenCalled();
+    httpRequest(context, "polling", { method: "GET", url: sidUrl }, () => {});
+    expect(XHR).toHaveBeenCalledOnce();
   });
 });

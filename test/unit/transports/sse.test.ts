@@ -1,0 +1,130 @@
+// @vitest-environment node
+/** The sse adapter on a fake EventSource: the URL it opens, what it does with events and errors. */
+import { describe, expect, test, vi } from "vitest";
+import { type EventHandler, type EventSourceLike, resolveEnvironment } from "../../../src/env.js";
+import { ProtocolError, TransportError } from "../../../src/errors.js";
+import type { Trace } from "../../../src/trace.js";
+import { sse } from "../../../src/transports/sse.js";
+import { record } from "../../support/events.js";
+import { makeContext } from "../support/context.js";
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSED = 2;
+
+class FakeEventSource implements EventSourceLike {
+  static instances: FakeEventSource[] = [];
+  readyState = CONNECTING;
+  closed = false;
+  onopen: EventHandler<unknown> | null = null;
+  onerror: EventHandler<unknown> | null = null;
+  onmessage: EventHandler<{ data: string }> | null = null;
+  constructor(
+    readonly url: string,
+    readonly init?: { withCredentials?: boolean },
+  ) {
+    FakeEventSource.instances.push(this);
+  }
+  close() {
+    this.closed = true;
+    this.readyState = CLOSED;
+  }
+  // the server's side
+  open() {
+    this.readyState = OPEN;
+    this.onopen?.({});
+  }
+  event(data: string) {
+    this.onmessage?.({ data });
+  }
+  /** The stream ended: EventSource reports an error and, left alone, would reconnect. */
+  end() {
+    this.readyState = CONNECTING;
+    this.onerror?.({});
+  }
+  /** An HTTP error or a wrong Content-Type: EventSource gives up. */
+  refuse() {
+    this.readyState = CLOSED;
+    this.onerror?.({});
+  }
+}
+
+function setup(options = {}) {
+  FakeEventSource.instances = [];
+  const trace = vi.fn<Trace>();
+  const env = resolveEnvironment({ EventSource: FakeEventSource, XMLHttpRequest: undefined, fetch: vi.fn() as unknown as typeof fetch });
+  const context = { ...makeContext(env, options, { sid: "s1" }), trace };
+  const transport = sse.create(context);
+  const events = record(transport, ["open", "packet", "error", "close"]);
+  transport.open();
+  const source = () => FakeEventSource.instances[FakeEventSource.instances.length - 1]!;
+  return { transport, events, names: () => events.map(([name]) => name), source, trace };
+}
+
+test("supported with an EventSource and a way to POST", () => {
+  expect(sse.supported(resolveEnvironment({ EventSource: FakeEventSource }))).toBe(true);
+  expect(sse.supported(resolveEnvironment({ EventSource: undefined }))).toBe(false);
+  expect(sse.supported(resolveEnvironment({ EventSource: FakeEventSource, XMLHttpRequest: undefined, fetch: undefined }))).toBe(false);
+});
+
+describe("sse", () => {
+  test("opens the session's sse URL, with credentials as asked", () => {
+    const { source } = setup({ withCredentials: true });
+    const url = new URL(source().url);
+    expect(url.searchParams.get("transport")).toBe("sse");
+    expect(url.searchParams.get("sid")).toBe("s1");
+    expect(url.searchParams.get("EIO")).toBe("4");
+    expect(url.searchParams.has("t")).toBe(true);
+    expect(source().init).toEqual({ withCredentials: true });
+  });
+
+  test("open, then one packet per event's JSON string", () => {
+    const { source, events, transport } = setup();
+    source().open();
+    source().event('"4hello\\nworld"');
+    source().event('"6"');
+    expect(transport.state).toBe("open");
+    expect(events).toEqual([["open"], ["packet", { type: "message", data: "hello\nworld" }], ["packet", { type: "noop" }]]);
+  });
+
+  test("an event that is not a JSON string: ProtocolError, the EventSource closed", () => {
+    const { source, events } = setup();
+    source().open();
+    source().event("4raw");
+    expect(events.map(([name]) => name)).toEqual(["open", "error", "close"]);
+    expect(events[1]![1]).toBeInstanceOf(ProtocolError);
+    expect(source().closed).toBe(true);
+  });
+
+  test("the stream ends: EventSource's own reconnect is stopped and ours opens a new one, traced", () => {
+    const { source, names, trace } = setup();
+    const first = source();
+    first.open();
+    first.event('"4a"');
+    first.end();
+    expect(first.closed).toBe(true);
+    expect(FakeEventSource.instances).toHaveLength(2);
+    expect(source()).not.toBe(first);
+    expect(trace).toHaveBeenCalledWith("stream", "ended (recycled, or by a proxy)", expect.objectContaining({ transport: "sse", carried: true }));
+    expect(names()).toEqual(["open", "packet"]);
+  });
+
+  test("a refused stream (HTTP error, not an event stream) is a TransportError, not a reopen", () => {
+    const { source, events } = setup();
+    source().refuse();
+    expect(events.map(([name]) => name)).toEqual(["error", "close"]);
+    expect(events[0]![1]).toBeInstanceOf(TransportError);
+    expect((events[0]![1] as Error).message).toMatch(/refused/);
+    expect(FakeEventSource.instances).toHaveLength(1);
+  });
+
+  test("close() closes the EventSource; nothing after it", () => {
+    const { source, transport, names } = setup();
+    const first = source();
+    first.open();
+    transport.close();
+    expect(first.closed).toBe(true);
+    expect(first.onmessage).toBeNull();
+    expect(names()).toEqual(["open", "close"]);
+  });
+});
