@@ -6,7 +6,7 @@
  */
 import { type IncomingMessage, type ServerResponse, request } from "node:http";
 import type { Socket as EngineSocket } from "engine.io";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { WebSocket } from "ws";
 import { streamOf } from "../../src/server/transports/streaming.js";
 import { SseParser, type StreamParser, XhrStreamingParser } from "./support/framing.js";
@@ -19,13 +19,6 @@ const FRAME = 16 * 1024;
 const PUSHED = 8 * 1024 * 1024;
 
 let server: TestServer | undefined;
-const cleanups: (() => void)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  await server?.close();
-  server = undefined;
-});
 
 /** A distinct message of `FRAME` characters (plain ASCII: its frame is as long as it is). */
 function message(i: number): string {
@@ -80,7 +73,7 @@ function openPausedStream(url: string, parser: StreamParser) {
     });
     req.on("error", reject);
     req.end();
-    cleanups.push(() => req.destroy());
+    onTestFinished(() => void req.destroy());
   });
   // A session ended for not reading drops the connection, possibly before its headers were read.
   response.catch(() => {});
@@ -206,7 +199,7 @@ describe("stock transports", () => {
     server = await startServer({ maxBufferedBytes: bound });
     const connection = server.nextConnection();
     const ws = new WebSocket(server.endpoint("transport=websocket").replace("http:", "ws:"));
-    cleanups.push(() => ws.terminate());
+    onTestFinished(() => ws.terminate());
     await once(ws, "open");
     ws.pause();
     const socket = await connection;

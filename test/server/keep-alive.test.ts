@@ -6,18 +6,14 @@ import { once } from "../support/events.js";
 import { PAGE_ORIGIN, STREAMING_CASES } from "./support/transports.js";
 
 let server: TestServer | undefined;
-const streams: PacketStream[] = [];
 
 beforeEach(() => {
   // Only the timers the transports and engine.io's heartbeat use; I/O stays real.
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
 });
 
-afterEach(async () => {
+afterEach(() => {
   vi.useRealTimers();
-  for (const stream of streams.splice(0)) stream.destroy();
-  await server?.close();
-  server = undefined;
 });
 
 /** What each transport writes after idle time, as the raw text ends with it. */
@@ -32,7 +28,6 @@ describe.each(STREAMING_CASES)("$name keep-alive", (t) => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN], pingInterval: 3_600_000 });
     const connection = server.nextConnection();
     const stream = new PacketStream(server.endpoint(`transport=${t.name}${t.getQuery}`), t.parser(), { ...t.headers });
-    streams.push(stream);
     sidOf(await stream.packet(0));
     const socket = await connection;
 
@@ -55,7 +50,6 @@ describe.each(STREAMING_CASES)("$name keep-alive", (t) => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN], pingInterval: 3_600_000, keepAliveInterval: 1_000 });
     const connection = server.nextConnection();
     const stream = new PacketStream(server.endpoint(`transport=${t.name}${t.getQuery}`), t.parser(), { ...t.headers });
-    streams.push(stream);
     await stream.packet(0);
     const socket = await connection;
     // engine.io's heartbeat uses node:timers directly (not faked): this is our keep-alive.
@@ -71,7 +65,6 @@ describe.each(STREAMING_CASES)("$name keep-alive", (t) => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN], pingInterval: 3_600_000, keepAliveInterval: 0 });
     const connection = server.nextConnection();
     const stream = new PacketStream(server.endpoint(`transport=${t.name}${t.getQuery}`), t.parser(), { ...t.headers });
-    streams.push(stream);
     await stream.packet(0);
     await connection;
     expect(vi.getTimerCount()).toBe(0);

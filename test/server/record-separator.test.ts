@@ -4,28 +4,18 @@
  * behaves the same whichever transport it is on. Stock engine.io still splits it (pinned, as
  * the README says so), and socket.io never sends it raw.
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { type Socket as EngineSocket, attach as attachStock } from "engine.io";
+import type { Socket as EngineSocket } from "engine.io";
 import { decodePayload } from "engine.io-parser";
 import { Encoder, PacketType } from "socket.io-parser";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { WebSocket } from "ws";
 import { SseParser } from "./support/framing.js";
 import { PacketStream, httpRequest, sidOf, splitPayload } from "./support/http-client.js";
 import { type TestServer, startServer } from "../support/server.js";
-import { once } from "../support/events.js";
 
 const SPLIT = "a\u001eb";
 
 let server: TestServer | undefined;
-const cleanups: (() => void)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  await server?.close();
-  server = undefined;
-});
 
 function expectRefused(socket: EngineSocket): void {
   for (const method of ["send", "write"] as const) {
@@ -54,7 +44,7 @@ describe("cometa/server refuses string messages containing U+001E", () => {
     server = await startServer({ transports: ["websocket"] });
     const connection = server.nextConnection();
     const ws = new WebSocket(server.endpoint("transport=websocket").replace("http:", "ws:"));
-    cleanups.push(() => ws.terminate());
+    onTestFinished(() => ws.terminate());
     const frames: string[] = [];
     ws.on("message", (data: Buffer, isBinary: boolean) => frames.push(isBinary ? "binary" : data.toString()));
     const socket = await connection;
@@ -68,7 +58,6 @@ describe("cometa/server refuses string messages containing U+001E", () => {
     server = await startServer();
     const connection = server.nextConnection();
     const stream = new PacketStream(server.endpoint("transport=sse"), new SseParser());
-    cleanups.push(() => stream.destroy());
     await stream.packet(0);
     const socket = await connection;
     expectRefused(socket);
@@ -79,18 +68,11 @@ describe("cometa/server refuses string messages containing U+001E", () => {
 
 describe("what the README says about U+001E elsewhere", () => {
   it("stock engine.io sends it as is: its polling payload cuts the message, or fails to parse", async () => {
-    const http = createServer();
-    const engine = attachStock(http, { pingInterval: 60_000, pingTimeout: 60_000 });
-    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    cleanups.push(() => {
-      engine.close();
-      http.closeAllConnections();
-      http.close();
-    });
-    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/engine.io/?EIO=4&transport=polling`;
-    const connection = once<[EngineSocket]>(engine, "connection");
+    const stock = await startServer({ engine: "stock" });
+    const url = stock.endpoint("transport=polling");
+    const connection = stock.nextConnection();
     const sid = sidOf(splitPayload((await httpRequest(url)).body)[0]!);
-    const [socket] = await connection;
+    const socket = await connection;
     const poll = async (message: string) => {
       socket.send(message);
       return decodePayload((await httpRequest(`${url}&sid=${sid}`)).body);

@@ -5,7 +5,7 @@
  */
 import { type ClientRequest, type IncomingMessage, request } from "node:http";
 import { connect } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { type Response, httpRequest, post, sidOf, splitPayload } from "./support/http-client.js";
 import { type TestServer, startServer } from "../support/server.js";
 
@@ -13,13 +13,6 @@ import { type TestServer, startServer } from "../support/server.js";
 const EXACT_TYPE = /^[a-z]+\/[a-z0-9.+-]+(; ?charset=utf-8)?$/i;
 
 let server: TestServer | undefined;
-const cleanups: (() => void)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  await server?.close();
-  server = undefined;
-});
 
 function expectExact(response: Response): void {
   expect(response.headers["x-content-type-options"]).toBe("nosniff");
@@ -36,7 +29,7 @@ function unfinishedPost(url: string): ClientRequest {
   const req = request(url, { method: "POST", agent: false, headers: { "Content-Length": "100", "Content-Type": "text/plain" } });
   req.on("error", () => {});
   req.write("4partial");
-  cleanups.push(() => req.destroy());
+  onTestFinished(() => void req.destroy());
   return req;
 }
 
@@ -121,7 +114,7 @@ describe("bodiless responses: nosniff, no Content-Type", () => {
       const req = request(server!.endpoint("transport=sse"), { agent: false });
       req.on("error", () => {});
       req.end();
-      cleanups.push(() => req.destroy());
+      onTestFinished(() => void req.destroy());
       const socket = await connection;
       return server!.endpoint(`transport=sse&sid=${(socket as unknown as { id: string }).id}`);
     };

@@ -1,5 +1,5 @@
 /** Refusals on the wire: cross-site requests, iframe parameters, JSONP index, headers. */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { Server } from "../../src/server/index.js";
 import { IframeParser, SseParser, XhrStreamingParser } from "./support/framing.js";
@@ -9,13 +9,6 @@ import { once } from "../support/events.js";
 import { PAGE_HEADERS, PAGE_ORIGIN } from "./support/transports.js";
 
 let server: TestServer | undefined;
-const streams: PacketStream[] = [];
-
-afterEach(async () => {
-  for (const stream of streams.splice(0)) stream.destroy();
-  await server?.close();
-  server = undefined;
-});
 
 const FORBIDDEN = { code: 4, message: "Forbidden" };
 const EVIL = "https://evil.example";
@@ -129,7 +122,6 @@ describe("iframe", () => {
       Referer: `${PAGE_ORIGIN}/app`,
       "Sec-Fetch-Site": "cross-site",
     });
-    streams.push(stream);
     await stream.packet(0);
     const parser = stream.parser as IframeParser;
     expect(parser.origin).toBe(PAGE_ORIGIN);
@@ -160,7 +152,6 @@ describe("iframe", () => {
   it("checks the parameters of a reopen GET too", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
     const stream = new PacketStream(server.endpoint(`transport=iframe&${IFRAME_QUERY}`), new IframeParser(), { ...PAGE_HEADERS });
-    streams.push(stream);
     const sid = sidOf(await stream.packet(0));
     expectForbidden(await iframe(`sid=${sid}&origin=${encodeURIComponent(EVIL)}&f=a`, { ...PAGE_HEADERS }));
     expect((await iframe(`sid=${sid}&origin=${encodeURIComponent(PAGE_ORIGIN)}&f=bad!`, { ...PAGE_HEADERS })).status).toBe(400);
@@ -171,7 +162,6 @@ describe("iframe", () => {
     expectForbidden(await iframe(IFRAME_QUERY));
     expect(server.engine.clientsCount).toBe(0);
     const stream = new PacketStream(server.endpoint(`transport=iframe&${IFRAME_QUERY}`), new IframeParser(), { ...PAGE_HEADERS });
-    streams.push(stream);
     const sid = sidOf(await stream.packet(0));
     expectForbidden(await iframe(`sid=${sid}&${IFRAME_QUERY}`));
     expectForbidden(await post(server.endpoint(`transport=iframe&sid=${sid}`), "4x"));
@@ -187,7 +177,6 @@ describe("iframe", () => {
     ];
     for (const headers of forms) {
       const stream = new PacketStream(server.endpoint(`transport=iframe&${IFRAME_QUERY}`), new IframeParser(), headers);
-      streams.push(stream);
       expect(sidOf(await stream.packet(0))).toMatch(/./);
     }
   });
@@ -294,13 +283,11 @@ describe("headers", () => {
       seen.push(req._query.transport);
     });
     const stream = new PacketStream(server.endpoint("transport=xhr-streaming"), new XhrStreamingParser());
-    streams.push(stream);
     await stream.opened;
     expect(stream.headers["x-hooked"]).toBe("xhr-streaming");
     expect(String(stream.headers["set-cookie"])).toMatch(/^io=/);
     const sid = sidOf((await httpRequest(server.endpoint("transport=polling"))).body);
     const candidate = new PacketStream(server.endpoint(`transport=sse&sid=${sid}`), new SseParser());
-    streams.push(candidate);
     await candidate.opened;
     expect(candidate.headers["x-hooked"]).toBe("sse");
     expect(seen).toContain("sse");

@@ -10,14 +10,10 @@ import { SseParser } from "./support/framing.js";
 import { type TestServer, startServer } from "../support/server.js";
 
 let server: TestServer | undefined;
-const streams: PacketStream[] = [];
 const clients: BaseSocket[] = [];
 
-afterEach(async () => {
-  for (const stream of streams.splice(0)) stream.destroy();
+afterEach(() => {
   for (const client of clients.splice(0)) if (client.state !== "closed") client.close();
-  await server?.close();
-  server = undefined;
 });
 
 /** A GET whose answer is left unread: the client holds it, so the server cannot finish sending. */
@@ -228,7 +224,6 @@ describe("short-polling transport", () => {
     server = await startServer();
     const { sid, socket, poll, upstream } = await handshake();
     const stream = new PacketStream(server.endpoint(`transport=sse&sid=${sid}`), new SseParser());
-    streams.push(stream);
     const up = collectMessages(socket, 3);
     await post(server.endpoint(`transport=sse&sid=${sid}`), "2probe");
     expect(await stream.packet(0)).toBe("3probe");

@@ -13,13 +13,9 @@ import { once } from "../support/events.js";
 
 let server: TestServer | undefined;
 const clients: ClientSocket[] = [];
-const streams: PacketStream[] = [];
 
-afterEach(async () => {
+afterEach(() => {
   for (const client of clients.splice(0)) client.close();
-  for (const stream of streams.splice(0)) stream.destroy();
-  await server?.close();
-  server = undefined;
 });
 
 function connect(options: Partial<SocketOptions> = {}): ClientSocket {
@@ -88,7 +84,6 @@ describe("socket.io 4.8 bound to the cometa engine", () => {
   it("runs over a cometa transport (sse) too", async () => {
     const { connection } = await startSocketIo();
     const stream = new PacketStream(server!.endpoint("transport=sse"), new SseParser());
-    streams.push(stream);
     const sid = sidOf(await stream.packet(0));
     const upstream = (body: string) => post(server!.endpoint(`transport=sse&sid=${sid}`), body);
     // Raw wire: engine.io `4` (message) + socket.io `0` (CONNECT) / `2` (EVENT).

@@ -2,24 +2,16 @@
  * sse, xhr-streaming and iframe on the wire, spoken by a raw HTTP client: handshake, both
  * directions, binary, big and many messages, heartbeat, close, recycling, keep-alive headers.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PacketStream, post, sidOf } from "./support/http-client.js";
 import { type TestServer, startServer } from "../support/server.js";
 import { messages as collectMessages, once } from "../support/events.js";
 import { PAGE_ORIGIN, STREAMING_CASES, type StreamingCase } from "./support/transports.js";
 
 let server: TestServer | undefined;
-const streams: PacketStream[] = [];
-
-afterEach(async () => {
-  for (const stream of streams.splice(0)) stream.destroy();
-  await server?.close();
-  server = undefined;
-});
 
 function openStream(t: StreamingCase, query: string): PacketStream {
   const stream = new PacketStream(server!.endpoint(`transport=${t.name}${query}${t.getQuery}`), t.parser(), { ...t.headers });
-  streams.push(stream);
   return stream;
 }
 

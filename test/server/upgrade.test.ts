@@ -2,7 +2,7 @@
  * Upgrades from long-polling to sse, xhr-streaming and iframe, driven by a raw HTTP client
  * following the engine.io v4 upgrade dance, with messages in flight both ways.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { PacketStream, httpRequest, post, sidOf, splitPayload } from "./support/http-client.js";
 import { type TestServer, startServer } from "../support/server.js";
@@ -10,13 +10,6 @@ import { messages, once } from "../support/events.js";
 import { PAGE_HEADERS, PAGE_ORIGIN, STREAMING_CASES } from "./support/transports.js";
 
 let server: TestServer | undefined;
-const streams: PacketStream[] = [];
-
-afterEach(async () => {
-  for (const stream of streams.splice(0)) stream.destroy();
-  await server?.close();
-  server = undefined;
-});
 
 /** Message payloads of a list of packets (skipping noops). */
 const messagesOf = (packets: string[]) => packets.filter((p) => p !== "6").map((p) => {
@@ -44,7 +37,6 @@ describe.each(STREAMING_CASES)("polling → $name", (t) => {
     // A held poll, answered by the next send.
     const held = httpRequest(polling());
     const stream = new PacketStream(candidate(t.getQuery), t.parser(), { ...t.headers });
-    streams.push(stream);
     await stream.opened;
     expect(stream.headers["content-type"]).toBe(t.contentType);
     expect((await post(polling(), "4c0\x1e4c1")).body).toBe("ok");
@@ -88,7 +80,6 @@ describe.each(STREAMING_CASES)("polling → $name", (t) => {
     const sid = sidOf((await httpRequest(server.endpoint("transport=polling"))).body);
     const socket = await connection;
     const stream = new PacketStream(server.endpoint(`transport=${t.name}&sid=${sid}${t.getQuery}`), t.parser(), { ...t.headers });
-    streams.push(stream);
     await post(server.endpoint(`transport=${t.name}&sid=${sid}`), "2probe", { ...t.headers });
     expect(await stream.packet(0)).toBe("3probe");
     await stream.ended;
@@ -98,7 +89,6 @@ describe.each(STREAMING_CASES)("polling → $name", (t) => {
     expect((await httpRequest(server.endpoint(`transport=polling&sid=${sid}`))).body).toBe("4still polling");
     // A later attempt is allowed again.
     const again = new PacketStream(server.endpoint(`transport=${t.name}&sid=${sid}${t.getQuery}`), t.parser(), { ...t.headers });
-    streams.push(again);
     await again.opened;
     expect(again.status).toBe(200);
   });
@@ -111,11 +101,9 @@ describe("upgrade refusals", () => {
     const sid = sidOf((await httpRequest(server.endpoint("transport=polling"))).body);
     await connection;
     const sse = new PacketStream(server.endpoint(`transport=sse&sid=${sid}`), STREAMING_CASES[0]!.parser());
-    streams.push(sse);
     await sse.opened;
     // the client gave sse up (its probe timed out) and probes xhr-streaming: sse is closed
     const xhr = new PacketStream(server.endpoint(`transport=xhr-streaming&sid=${sid}`), STREAMING_CASES[1]!.parser());
-    streams.push(xhr);
     await xhr.opened;
     await sse.ended;
     expect((await post(server.endpoint(`transport=sse&sid=${sid}`), "2probe")).status).toBe(400);

@@ -1,5 +1,6 @@
 /** A raw HTTP client for the wire tests: plain requests and incrementally read streams. */
 import { type IncomingHttpHeaders, request } from "node:http";
+import { onTestFinished } from "vitest";
 import type { StreamParser } from "./framing.js";
 
 export interface Response {
@@ -29,7 +30,7 @@ export function post(url: string, body: string, headers: Record<string, string> 
   return httpRequest(url, { method: "POST", body, headers: { "Content-Type": "text/plain;charset=UTF-8", ...headers } });
 }
 
-/** A long GET whose packets are parsed as they arrive. */
+/** A long GET whose packets are parsed as they arrive; destroyed when the test that opened it ends. */
 export class PacketStream {
   readonly packets: string[] = [];
   raw = "";
@@ -71,6 +72,8 @@ export class PacketStream {
       req.end();
       this.destroyRequest = () => req.destroy();
     });
+    // the client gives up on the stream when the test that opened it ends, before its server closes
+    onTestFinished(() => this.destroy());
   }
 
   /** Resolves once at least `count` packets have arrived in total. */
