@@ -122,7 +122,7 @@ describeBrowser("the long-polling + WebSocket IIFE in a page", () => {
     const result = await loadGlobals(page, "/dist/cometa.core.min.js");
     expect(result.added).toEqual(["Cometa"]);
     expect(result.exports).toEqual(
-      ["BaseSocket", "Socket", "polling", "protocol", "transports", "websocket", ...errorClasses].sort(),
+      ["BareSocket", "Socket", "polling", "protocol", "transports", "websocket", ...errorClasses].sort(),
     );
     expect(result.transports).toEqual(["polling", "websocket"]);
   });

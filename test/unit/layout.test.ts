@@ -39,7 +39,6 @@ const coveredElsewhere: Readonly<Record<string, string>> = {
   "src/server/session-guards.ts": "test/server/backpressure.test.ts",
   "src/server/upgrades.ts": "test/server/upgrade.test.ts",
   "src/server/transports/factory.ts": "test/server/streaming.test.ts",
-  "src/server/options.ts": "test/server/security.test.ts",
   "src/server/upstream.ts": "test/server/responses.test.ts",
   "src/server/transports/framing.ts": "test/server/streaming.test.ts",
   "src/server/transports/http-transport.ts": "test/server/responses.test.ts",
