@@ -1,7 +1,7 @@
 // Builds everything users load:
 //   dist/cometa.mjs, dist/cometa.cjs   client for bundlers/Node (engine.io-parser stays external)
 //   dist/cometa.min.js                  minified IIFE, global `Cometa`, everything bundled (browser resolution)
-//   dist/cometa.core.min.js             the same with long-polling and WebSocket only (src/core.ts)
+//   dist/cometa.core.min.js             the same with long-polling and WebSocket only (src/polling-websocket.ts)
 //   dist/cometa.d.ts                    bundled declarations
 //   dist/server.{mjs,cjs,d.ts}          Node server extension, only when src/server/index.ts exists
 //   dist/engine.io-client{,.node}.{mjs,cjs}, .d.ts   engine.io-client's face over cometa (browsers, Node)
@@ -31,7 +31,7 @@ import {
 import dts from "rollup-plugin-dts";
 
 const CLIENT_ENTRY = "src/index.ts";
-const CORE_ENTRY = "src/core.ts";
+const CORE_ENTRY = "src/polling-websocket.ts";
 const SERVER_ENTRY = "src/server/index.ts";
 const COMPAT_ENTRY = "src/compat/engine.io-client.ts";
 const COMPAT_NODE_ENTRY = "src/compat/node/engine.io-client.ts";

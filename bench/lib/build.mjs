@@ -105,7 +105,7 @@ export async function prepareBuilds({ useDist = false } = {}) {
   const [client, iife, coreIife, server, socketIoIife, compatNode] = await Promise.all([
     build(entry, [typescript({ target: MODULE_TARGET })], clientExternal, { format: "es" }),
     minifiedIife(entry),
-    minifiedIife(join(root, "src/core.ts")),
+    minifiedIife(join(root, "src/polling-websocket.ts")),
     build(
       serverEntry,
       [nodeResolve({ preferBuiltins: true, exportConditions: ["node"] }), typescript({ target: "node20", platform: "node" })],
