@@ -56,6 +56,12 @@ import type { Packet } from "engine.io-parser";
  */
 export const SUPPORTED_ENGINE_IO = "6.6.x";
 
+/** Whether `version` (as in engine.io's package.json) is one of the supported releases. */
+export function isSupportedEngineVersion(version: string): boolean {
+  const [major, minor] = SUPPORTED_ENGINE_IO.split(".");
+  return new RegExp(`^${major}\\.${minor}\\.\\d+$`).test(version);
+}
+
 /** engine.io's `Server`, for server.ts to extend (its public API only). */
 export { StockServer as EngineServer };
 export type { EngineSocket, StockServerOptions };

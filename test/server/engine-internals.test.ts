@@ -2,6 +2,7 @@
  * Fails loudly when an engine.io release changes an internal cometa/server relies on (see
  * src/server/engine-internals.ts for the list). Each test names the internal it pins.
  */
+import { readFileSync } from "node:fs";
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server as StockServer, Transport as StockTransport, type Socket as EngineSocket } from "engine.io";
@@ -11,6 +12,7 @@ import {
   CUT_POLL_MESSAGE,
   SUPPORTED_ENGINE_IO,
   installedEngineVersion,
+  isSupportedEngineVersion,
   missingEngineInternals,
 } from "../../src/server/engine-internals.js";
 import { Server as CometaServer } from "../../src/server/index.js";
@@ -65,7 +67,21 @@ describe(`engine.io internals (written against ${SUPPORTED_ENGINE_IO})`, () => {
   });
 
   it(`is engine.io ${SUPPORTED_ENGINE_IO} (re-verify engine-internals.ts before widening)`, () => {
-    expect(installedEngineVersion()).toMatch(/^6\.6\.\d+$/);
+    expect(isSupportedEngineVersion(installedEngineVersion())).toBe(true);
+    expect(["6.6.0", "6.6.12"].every(isSupportedEngineVersion)).toBe(true);
+    expect(["6.7.0", "7.6.0", "6.66.0", "6.6"].some(isSupportedEngineVersion)).toBe(false);
+  });
+
+  it("SUPPORTED_ENGINE_IO is the one source of the range: package.json's peer dependency says the same", () => {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      peerDependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    expect(SUPPORTED_ENGINE_IO).toMatch(/^\d+\.\d+\.x$/);
+    const [major, minor] = SUPPORTED_ENGINE_IO.split(".");
+    expect(pkg.peerDependencies["engine.io"]).toBe(`~${major}.${minor}.0`);
+    // and the release the tests run against is one of them
+    expect(pkg.devDependencies["engine.io"]).toMatch(new RegExp(`^~${major}\\.${minor}\\.\\d+$`));
   });
 
   it("Server#verify(req, upgrade = true) skips TRANSPORT_MISMATCH; upgrade = false does not", () => {
