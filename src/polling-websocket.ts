@@ -1,10 +1,11 @@
 /**
- * The `<script>` build for pages that need only long-polling and WebSocket
- * (dist/cometa.core.min.js): the same global `Cometa`, without the streaming and JSONP
- * transports and without reconnection.
+ * Entry of the long-polling + WebSocket script-tag build (dist/cometa.core.min.js, a file name
+ * kept for the pages that load it): the same global `Cometa` as the full build, without the
+ * streaming and JSONP transports and without reconnection. Nothing else here is a "core": the
+ * session is src/socket.ts, and the full build's entry is src/index.ts.
  */
 import type { SocketOptions } from "./options.js";
-import { BareSocket, BaseSocket } from "./socket.js";
+import { BareSocket } from "./socket.js";
 import type { TransportDefinition } from "./transport.js";
 import { polling } from "./transports/polling.js";
 import { websocket } from "./transports/websocket.js";
@@ -19,7 +20,7 @@ export class Socket extends BareSocket {
   }
 }
 
-export { BareSocket, BaseSocket, polling, websocket };
+export { BareSocket, polling, websocket };
 export {
   CometaError,
   EncodingError,

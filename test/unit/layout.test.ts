@@ -19,7 +19,7 @@ const self = relative(root, fileURLToPath(import.meta.url));
 const coveredElsewhere: Readonly<Record<string, string>> = {
   // entries: nothing of their own but re-exports and the script-tag builds' transport lists
   "src/index.ts": "test/integration/package.test.ts",
-  "src/core.ts": "test/browser/iife.test.ts",
+  "src/polling-websocket.ts": "test/browser/iife.test.ts",
   "src/compat/engine.io-client.ts": "test/compat/exports.test.ts",
   "src/compat/node/engine.io-client.ts": "test/compat/exports.test.ts",
   // a Node loader hook: only a child process started with --import can load it
