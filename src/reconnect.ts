@@ -14,7 +14,7 @@ import {
   type SocketOptions,
 } from "./options.js";
 import type { MessageData } from "./protocol.js";
-import { SendQueue } from "./send-queue.js";
+import { BoundedSendQueue, type SendQueue } from "./send-queue.js";
 import { BareSocket, type CloseDetails, type CloseReason, type SocketEvents, type SocketState, type TransportInfo } from "./socket.js";
 import type { Trace } from "./trace.js";
 import type { TransportDefinition } from "./transport.js";
@@ -100,7 +100,7 @@ export class BareReconnectingSocket<S extends Session = BareSocket> {
   private readonly _trace: Trace | undefined;
   private readonly _createSession: SessionFactory<S>;
   /** What is written and not yet on the network, across sessions: each session sends from it. */
-  private readonly _queue: SendQueue;
+  private readonly _queue: BoundedSendQueue;
   private _attempt = 0;
   private _everOpened = false;
   private _timer: unknown;
@@ -122,7 +122,7 @@ export class BareReconnectingSocket<S extends Session = BareSocket> {
     const { retry, limits } = resolveReconnectOptions(options);
     this._retry = retry;
     this._limits = limits;
-    this._queue = new SendQueue(limits);
+    this._queue = new BoundedSendQueue(limits);
     this._trace = options.trace;
     const { reconnect, buffer, ...socketOptions } = options;
     const env = resolveEnvironment(options.env);

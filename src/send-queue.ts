@@ -1,9 +1,9 @@
 /**
  * What a socket holds that is not yet on the network: the messages written and the control
- * packets (pong, close) among them, in order, with the write in flight. Bounded in messages and
- * bytes by a running count, so a send costs the same however much is held. A ReconnectingSocket
- * makes one and hands it to each of its sessions: what a lost session did not send is still
- * here, in order, for the next one.
+ * packets (pong, close) among them, in order, with the write in flight. A plain Socket holds
+ * what it is given (`SendQueue`); a ReconnectingSocket makes one `BoundedSendQueue`, bounded in
+ * messages and bytes by a running count, and hands it to each of its sessions: what a lost
+ * session did not send is still there, in order, for the next one.
  */
 import { UsageError } from "./errors.js";
 import { isBinary, type MessageData, type Packet, separator, utf8Length } from "./protocol.js";
@@ -30,21 +30,28 @@ function isBlob(data: unknown): data is Blob {
   return typeof Blob !== "undefined" && data instanceof Blob;
 }
 
+/** Throws UsageError for what cannot be sent as a message. */
+function check(data: MessageData): void {
+  if (typeof data !== "string" && !isBinary(data) && !isBlob(data)) {
+    throw new UsageError("a message must be a string, an ArrayBuffer, a typed array or a Blob");
+  }
+  if (typeof data === "string" && data.includes(separator)) {
+    // engine.io v4 joins polling payloads with U+001E and stock servers split on it: such a
+    // string would arrive cut in two, so it is refused rather than corrupted
+    throw new UsageError("a message cannot contain U+001E, the separator of engine.io payloads");
+  }
+}
+
 export class SendQueue {
   /**
    * Asks the session holding the queue to send what it can: called when a Blob has been read
    * (or could not be), and by a ReconnectingSocket after it added a message.
    */
   flush: () => void = () => {};
-  private _waiting: Entry[] = [];
-  private _inFlight: Entry[] = [];
-  private _messages = 0;
-  private _bytes = 0;
+  protected _waiting: Entry[] = [];
+  protected _inFlight: Entry[] = [];
 
-  /** @param _limits none by default: a plain Socket holds what it is given. */
-  constructor(private readonly _limits: QueueLimits = { maxMessages: Infinity, maxBytes: Infinity }) {}
-
-  /** Messages waiting, not counting the write in flight. */
+  /** Entries waiting, not counting the write in flight. */
   get waiting(): number {
     return this._waiting.length;
   }
@@ -54,30 +61,9 @@ export class SendQueue {
     return this._inFlight.length > 0;
   }
 
-  /**
-   * What `data` counts against `maxBytes`: its size where bytes are bounded, else 0 (a plain
-   * Socket does not measure). Throws UsageError for what is not a message.
-   */
-  measure(data: MessageData): number {
-    const blob = isBlob(data);
-    if (typeof data !== "string" && !isBinary(data) && !blob) {
-      throw new UsageError("a message must be a string, an ArrayBuffer, a typed array or a Blob");
-    }
-    if (typeof data === "string" && data.includes(separator)) {
-      // engine.io v4 joins polling payloads with U+001E and stock servers split on it: such a
-      // string would arrive cut in two, so it is refused rather than corrupted
-      throw new UsageError("a message cannot contain U+001E, the separator of engine.io payloads");
-    }
-    return this._limits.maxBytes < Infinity ? (typeof data === "string" ? utf8Length(data) : blob ? data.size : data.byteLength) : 0;
-  }
-
-  /** Whether one more message of `bytes` stays within the bounds: a running count, O(1). */
-  fits(bytes: number): boolean {
-    return this._messages < this._limits.maxMessages && this._bytes + bytes <= this._limits.maxBytes;
-  }
-
-  /** Adds a message (the bounds are the caller's to check with `fits`). */
-  add(data: MessageData, callback?: () => void, bytes = this.measure(data)): void {
+  /** Adds a message. Throws UsageError for what is not one. */
+  add(data: MessageData, callback?: () => void, bytes = 0): void {
+    check(data);
     if (callback !== undefined && typeof callback !== "function") throw new UsageError("callback must be a function");
     const entry: Entry = { packet: { type: "message" }, data, bytes, callback };
     if (isBlob(data)) {
@@ -94,12 +80,10 @@ export class SendQueue {
         },
       );
     } else entry.packet.data = data;
-    this._messages++;
-    this._bytes += bytes;
     this._waiting.push(entry);
   }
 
-  /** A control packet (pong, close): outside the bounds, and dropped when its session ends. */
+  /** A control packet (pong, close): outside any bounds, and dropped when its session ends. */
   control(packet: Packet): void {
     this._waiting.push({ packet, bytes: 0 });
   }
@@ -121,15 +105,11 @@ export class SendQueue {
     return this._inFlight.map((entry) => entry.packet);
   }
 
-  /** The write in flight reached the network: its packets leave the queue. Returns them. */
+  /** The write in flight reached the network: its packets leave the queue, callbacks run. Returns them. */
   sent(): Packet[] {
     const sent = this._inFlight;
     this._inFlight = [];
-    for (const entry of sent) {
-      if (entry.data === undefined) continue;
-      this._messages--;
-      this._bytes -= entry.bytes;
-    }
+    this._left(sent);
     for (const entry of sent) if (entry.callback) entry.callback();
     return sent.map((entry) => entry.packet);
   }
@@ -148,8 +128,50 @@ export class SendQueue {
   /** Empties the queue; returns the messages it held, oldest first. */
   clear(): MessageData[] {
     const unsent = this.release();
+    this._left(this._waiting);
     this._waiting = [];
-    this._messages = this._bytes = 0;
     return unsent;
+  }
+
+  /** Entries that left the queue. */
+  protected _left(_entries: Entry[]): void {}
+}
+
+/**
+ * A queue bounded in messages and bytes, counted as they come and go so that a fit check costs
+ * the same however much is held. Control packets do not count.
+ */
+export class BoundedSendQueue extends SendQueue {
+  private _messages = 0;
+  private _bytes = 0;
+
+  constructor(private readonly _limits: QueueLimits) {
+    super();
+  }
+
+  /** What `data` counts against `maxBytes`. Throws UsageError for what is not a message. */
+  measure(data: MessageData): number {
+    check(data);
+    return typeof data === "string" ? utf8Length(data) : isBlob(data) ? data.size : data.byteLength;
+  }
+
+  /** Whether one more message of `bytes` stays within the bounds. */
+  fits(bytes: number): boolean {
+    return this._messages < this._limits.maxMessages && this._bytes + bytes <= this._limits.maxBytes;
+  }
+
+  /** Adds a message (the bounds are the caller's to check with `fits` first). */
+  override add(data: MessageData, callback?: () => void, bytes = this.measure(data)): void {
+    super.add(data, callback, bytes);
+    this._messages++;
+    this._bytes += bytes;
+  }
+
+  protected override _left(entries: Entry[]): void {
+    for (const entry of entries) {
+      if (entry.data === undefined) continue;
+      this._messages--;
+      this._bytes -= entry.bytes;
+    }
   }
 }

@@ -1,9 +1,9 @@
 // @vitest-environment node
 import { describe, expect, test } from "vitest";
 import { UsageError } from "../../src/errors.js";
-import { SendQueue } from "../../src/send-queue.js";
+import { BoundedSendQueue, SendQueue } from "../../src/send-queue.js";
 
-const bounded = (maxMessages: number, maxBytes: number) => new SendQueue({ maxMessages, maxBytes });
+const bounded = (maxMessages: number, maxBytes: number) => new BoundedSendQueue({ maxMessages, maxBytes });
 
 describe("order and flight", () => {
   test("take hands out what waits, in order, once; nothing more until the write is sent", () => {
@@ -97,8 +97,8 @@ describe("bounds", () => {
     expect(performance.now() - started).toBeLessThan(200);
   });
 
-  test("unbounded, nothing is measured", () => {
-    expect(new SendQueue().measure("é".repeat(100))).toBe(0);
+  test("what is not a message is refused before it is measured", () => {
+    expect(() => bounded(1, 1).measure(5 as unknown as string)).toThrow(UsageError);
   });
 });
 
