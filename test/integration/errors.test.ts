@@ -3,9 +3,8 @@
  * the message, a wrong `path` or a transport the server does not serve named as such, and a
  * WebSocket the environment lacks reported instead of a silent stay on long-polling.
  */
-import { createServer, type RequestListener, type Server as HttpServer } from "node:http";
+import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Server as EngineServer } from "engine.io";
 import { afterEach, describe, expect, test } from "vitest";
 import {
   type CometaError,
@@ -17,24 +16,16 @@ import {
   type UpgradeError,
 } from "../../src/index.js";
 import { nodeEnv } from "../support/node-env.js";
+import { startServer } from "../support/server.js";
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const step of cleanup.splice(0)) step();
 });
 
-/** A stock engine.io server on an ephemeral port; `fallback` answers what is not engine.io's. */
+/** A stock engine.io server; `fallback` answers what is not engine.io's. */
 async function stockServer(fallback?: RequestListener): Promise<string> {
-  const http: HttpServer = fallback ? createServer(fallback) : createServer();
-  const engine = new EngineServer();
-  engine.attach(http);
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  cleanup.push(() => {
-    engine.close();
-    http.closeAllConnections();
-    http.close();
-  });
-  return `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  return (await startServer({ engine: "stock", onRequest: fallback })).url;
 }
 
 function socket(url: string, options: SocketOptions = {}): Socket {

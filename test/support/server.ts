@@ -5,12 +5,19 @@
  * - `startIoServer`: socket.io 4.8 on engine.io, or bound to cometa/server's engine;
  * - `startRawServer`: plain HTTP answering whatever the test scripts, for malformed servers.
  */
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server as HttpServer,
+  type ServerOptions as HttpOptions,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { type AttachOptions, Server as StockServer, type ServerOptions as StockOptions, type Socket as EngineSocket } from "engine.io";
 import { Server as IoServer, type ServerOptions as IoOptions } from "socket.io";
 import { onTestFinished } from "vitest";
-import { Server as CometaServer, type ServerOptions as CometaOptions } from "../../src/server/index.js";
+import { attach, Server as CometaServer, type ServerOptions as CometaOptions } from "../../src/server/index.js";
 
 /** What every test server has: where it listens, and how it stops. */
 export interface Listening {
@@ -54,6 +61,10 @@ export interface ServerSetup extends CometaOptions, AttachOptions {
   engine?: EngineKind;
   /** A port to listen on again (a restarted server); a free one by default. */
   port?: number;
+  /** The HTTP server's own request listener (an app beside engine.io), as `createServer(listener)`. */
+  onRequest?: RequestListener;
+  /** Node's HTTP server options (`headersTimeout`, `requestTimeout`, ...). */
+  httpOptions?: HttpOptions;
 }
 
 /**
@@ -80,13 +91,13 @@ export function echo(session: EngineSocket): void {
 }
 
 export async function startServer(setup: ServerSetup = {}, onConnection?: (session: EngineSocket) => void): Promise<TestServer> {
-  const { engine: kind = "cometa", port, ...options } = setup;
+  const { engine: kind = "cometa", port, onRequest, httpOptions = {}, ...options } = setup;
   const settings = { ...TEST_DEFAULTS, ...options };
-  const http = createServer();
-  const engine =
-    kind === "cometa" ? (new CometaServer(settings) as unknown as StockServer) : new StockServer(settings as StockOptions);
-  // `path` and the other attach options go to attach(), the rest to the Server
-  engine.attach(http, settings);
+  const http = createServer(httpOptions, onRequest);
+  // cometa/server through its public attach(); `path` and the other attach options reach
+  // engine.io's attach(), the rest its Server
+  const engine = kind === "cometa" ? (attach(http, settings) as unknown as StockServer) : new StockServer(settings as StockOptions);
+  if (kind === "stock") engine.attach(http, settings);
   const sessions: EngineSocket[] = [];
   const untaken: EngineSocket[] = [];
   const waiters: ((session: EngineSocket) => void)[] = [];
