@@ -164,7 +164,7 @@ export function createTransport(name: string, context: TransportContext, build: 
         if (state === "closed") return resolve();
         state = "pausing";
         resolvePause = resolve;
-        trace && trace("upgrade", "pausing: waiting for requests in flight", { transport: name, get: down.busy, post: up.busy });
+        trace && trace("upgrade", "pausing", { transport: name, get: down.busy, post: up.busy });
         if (down.hold) down.hold();
         checkPaused();
       });
@@ -172,7 +172,7 @@ export function createTransport(name: string, context: TransportContext, build: 
       if (state !== "pausing" && state !== "paused") return;
       state = "open";
       resolvePause = undefined;
-      trace && trace("upgrade", "resumed: no upgrade", { transport: name });
+      trace && trace("upgrade", "resumed", { transport: name });
       if (!down.busy) down.next(true);
     };
   }

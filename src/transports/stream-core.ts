@@ -57,7 +57,7 @@ export function createStreamReceiver(
       emptyStreams = carried || ms >= workingStreamMs ? 0 : emptyStreams + 1;
       // recycled, or ended by a proxy, or cut on the way; `empty` counts the streams in a row
       // that ended early without a packet (a failure follows at maxEmptyStreams), else it reopens
-      trace && trace("stream", cut ? "cut on the way" : "ended (recycled, or by a proxy)", { transport: name, carried, ms, empty: emptyStreams });
+      trace && trace("stream", cut ? "cut" : "ended", { transport: name, carried, ms, empty: emptyStreams });
       if (!context.session.sid) return report.end(new TransportError(`${name} stream ended before the handshake`, name));
       if (emptyStreams >= maxEmptyStreams) {
         return report.end(new TransportError(`${name} stream ended ${maxEmptyStreams} times without data`, name));

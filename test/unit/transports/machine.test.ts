@@ -162,7 +162,7 @@ describe("createTransport: the one owner of state and writable", () => {
     const pausing = transport.pause!().then(() => (paused = true));
     expect(transport.state).toBe("pausing");
     expect(down.hold).toHaveBeenCalledTimes(1);
-    expect(trace).toHaveBeenCalledWith("upgrade", "pausing: waiting for requests in flight", {
+    expect(trace).toHaveBeenCalledWith("upgrade", "pausing", {
       transport: "polling",
       get: true,
       post: true,
@@ -187,7 +187,7 @@ describe("createTransport: the one owner of state and writable", () => {
     transport.resume!();
     expect(transport.state).toBe("open");
     expect(down.next).toHaveBeenCalledWith(true);
-    expect(trace).toHaveBeenCalledWith("upgrade", "resumed: no upgrade", { transport: "polling" });
+    expect(trace).toHaveBeenCalledWith("upgrade", "resumed", { transport: "polling" });
     transport.resume!();
     expect(down.next).toHaveBeenCalledTimes(1);
   });

@@ -100,7 +100,7 @@ describe("createPollingTransport", () => {
     const pausing = transport.pause!().then(() => (paused = true));
     await Promise.resolve();
     expect(paused).toBe(false);
-    expect(trace).toHaveBeenCalledWith("upgrade", "pausing: waiting for requests in flight", { transport: "polling", get: true, post: false });
+    expect(trace).toHaveBeenCalledWith("upgrade", "pausing", { transport: "polling", get: true, post: false });
     answer("4during the pause");
     await pausing;
     expect(transport.state).toBe("paused");
