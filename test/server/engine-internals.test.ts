@@ -3,11 +3,10 @@
  * src/server/engine-internals.ts for the list). Each test names the internal it pins.
  */
 import { readFileSync } from "node:fs";
-import { createServer, request } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request } from "node:http";
 import { Server as StockServer, Transport as StockTransport, type Socket as EngineSocket } from "engine.io";
 import type { Packet } from "engine.io-parser";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   CUT_POLL_MESSAGE,
   SUPPORTED_ENGINE_IO,
@@ -17,26 +16,11 @@ import {
 } from "../../src/server/engine-internals.js";
 import { Server as CometaServer } from "../../src/server/index.js";
 import { httpRequest } from "./support/http-client.js";
+import { startServer } from "../support/server.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
-
-/** A stock engine.io Server on a loopback port. */
+/** A stock engine.io Server (or a subclass under test) on a loopback port: its endpoint. */
 async function listen(engine: StockServer): Promise<string> {
-  const http = createServer();
-  engine.attach(http);
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  cleanups.push(
-    () =>
-      new Promise((resolve) => {
-        engine.close();
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(http.address() as AddressInfo).port}/engine.io/?EIO=4&`;
+  return (await startServer({ engine })).endpoint("");
 }
 
 /** The smallest transport engine.io accepts, recording what the socket sends it. */

@@ -57,8 +57,11 @@ async function listen(http: HttpServer, stop: () => void, port = 0): Promise<Lis
 export type EngineKind = "cometa" | "stock";
 
 export interface ServerSetup extends CometaOptions, AttachOptions {
-  /** cometa/server (the default), or engine.io's own Server with the same options. */
-  engine?: EngineKind;
+  /**
+   * cometa/server (the default), engine.io's own Server with the same options, or a Server
+   * already made (a subclass under test), which is only attached.
+   */
+  engine?: EngineKind | StockServer;
   /** A port to listen on again (a restarted server); a free one by default. */
   port?: number;
   /** The HTTP server's own request listener (an app beside engine.io), as `createServer(listener)`. */
@@ -91,13 +94,19 @@ export function echo(session: EngineSocket): void {
 }
 
 export async function startServer(setup: ServerSetup = {}, onConnection?: (session: EngineSocket) => void): Promise<TestServer> {
-  const { engine: kind = "cometa", port, onRequest, httpOptions = {}, ...options } = setup;
+  const { engine: made = "cometa", port, onRequest, httpOptions = {}, ...options } = setup;
   const settings = { ...TEST_DEFAULTS, ...options };
   const http = createServer(httpOptions, onRequest);
-  // cometa/server through its public attach(); `path` and the other attach options reach
-  // engine.io's attach(), the rest its Server
-  const engine = kind === "cometa" ? (attach(http, settings) as unknown as StockServer) : new StockServer(settings as StockOptions);
-  if (kind === "stock") engine.attach(http, settings);
+  let engine: StockServer;
+  if (made === "cometa") {
+    // through cometa/server's public attach(): `path` and the other attach options reach
+    // engine.io's attach(), the rest its Server
+    engine = attach(http, settings) as unknown as StockServer;
+  } else {
+    engine = made === "stock" ? new StockServer(settings as StockOptions) : made;
+    engine.attach(http, settings);
+  }
+  const kind: EngineKind = made === "cometa" || made instanceof CometaServer ? "cometa" : "stock";
   const sessions: EngineSocket[] = [];
   const untaken: EngineSocket[] = [];
   const waiters: ((session: EngineSocket) => void)[] = [];
