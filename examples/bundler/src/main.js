@@ -1,12 +1,12 @@
-// An ES module app: the bundler keeps BaseSocket and the two transports named here, and drops
+// An ES module app: the bundler keeps BareSocket and the two transports named here, and drops
 // the other five.
-import { BaseSocket, polling, websocket } from "cometa";
+import { BareSocket, polling, websocket } from "cometa";
 
 const $ = (id) => document.getElementById(id);
 const log = (text) => $("log").append(Object.assign(document.createElement("li"), { textContent: text }));
 const show = (name) => ($("transport").textContent = name);
 
-const socket = new BaseSocket(location.origin, { transports: [polling, websocket] });
+const socket = new BareSocket(location.origin, { transports: [polling, websocket] });
 socket.on("open", () => show(socket.transport.name));
 socket.on("upgrade", show);
 socket.on("message", (data) => log(`echo: ${data}`));
