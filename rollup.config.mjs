@@ -37,8 +37,6 @@ const COMPAT_ENTRY = "src/compat/engine.io-client.ts";
 const COMPAT_NODE_ENTRY = "src/compat/node/engine.io-client.ts";
 const sourcemap = process.env.SOURCEMAP === "1";
 
-// Start from an empty dist/ so a removed entry never leaves stale files (not in watch mode).
-if (!process.env.ROLLUP_WATCH) rmSync("dist", { recursive: true, force: true });
 
 /**
  * Fails the IIFE build if engine.io-parser's Node encode/decode files got in (they use Buffer):
@@ -178,4 +176,12 @@ const socketIoScript = {
   output: { ...socketIoBase.output, name: "io", exports: "default", plugins: [terser(socketIoTerserOptions())] },
 };
 
-export default [...client, ...server, ...compat, socketIoScript];
+/** Every build, for scripts that build one of them in memory (scripts/size-modules.mjs). */
+export const configs = [...client, ...server, ...compat, socketIoScript];
+
+export default () => {
+  // start from an empty dist/ so a removed entry never leaves stale files (not in watch mode);
+  // here rather than at import, so importing `configs` leaves dist/ alone
+  if (!process.env.ROLLUP_WATCH) rmSync("dist", { recursive: true, force: true });
+  return configs;
+};
