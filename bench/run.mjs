@@ -432,7 +432,7 @@ function describe(data) {
     `Throughput: ${s.throughput.count.toLocaleString("en")} messages of ${s.throughput.size} B, sent in one synchronous loop (client → server, timed until the server reports the last one) or requested from the server (server → client, timed until the last one arrives); ${s.throughputRepeats} (Chromium: ${s.browserThroughputRepeats}) bursts each way per round on the same session, the median burst kept. Node rows also give the client process's CPU per message (process.cpuUsage over the median burst).`,
     `Every step is bounded (${s.stepMs / 1000} s; a client process 4 min); a step that fails or times out is listed under "Errors" and the next step gets a fresh session.`,
     "Between measurements: a full GC (global.gc in Node, window.gc in Chromium through --js-flags=--expose-gc) and 20 ms of quiet.",
-    "Sizes: see the table's labels; the ESM row is what an app bundling `import { BaseSocket, polling, websocket } from \"cometa\"` ships (rollup + @rollup/plugin-node-resolve with browser resolution + @rollup/plugin-terser defaults).",
+    "Sizes: see the table's labels; the ESM row is what an app bundling `import { BareSocket, polling, websocket } from \"cometa\"` ships (rollup + @rollup/plugin-node-resolve with browser resolution + @rollup/plugin-terser defaults).",
     "Timing noise: on a shared machine rerun and compare; nothing in CI runs this.",
   ];
 }

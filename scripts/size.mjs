@@ -15,7 +15,7 @@ import { rollup } from "rollup";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const entry = join(root, "src/index.ts");
 const KB = 1000;
-const CORE = ["BaseSocket", "polling", "websocket"];
+const CORE = ["BareSocket", "polling", "websocket"];
 // Same targets as rollup.config.mjs.
 
 const gzip = (code) => gzipSync(code, { level: 9 }).length;

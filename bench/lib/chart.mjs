@@ -82,7 +82,7 @@ export function chartHtml({ node, browser, idle, sizes, meta }) {
   const sizeBars = (sizes ?? []).map((r) => ({
     label: r.key,
     value: r.gzip / 1000,
-    color: r.key.startsWith("cometa") ? COLORS.cometa : r.key.startsWith("eio") ? COLORS.eio : COLORS.other,
+    color: r.key.startsWith("cometa") || r.key.endsWith("-cometa") ? COLORS.cometa : r.key.startsWith("eio") ? COLORS.eio : COLORS.other,
     text: `${(r.gzip / 1000).toFixed(2)} KB`,
   }));
   panels.push(

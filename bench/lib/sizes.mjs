@@ -3,7 +3,7 @@
  * scripts/size.mjs:
  * - cometa's IIFEs (the snapshot, identical to dist/cometa.min.js and dist/cometa.core.min.js);
  * - cometa's ES module build with only long-polling and WebSocket, tree-shaken the way an app
- *   gets it: `import { BaseSocket, polling, websocket } from "cometa"` (the ESM build, browser
+ *   gets it: `import { BareSocket, polling, websocket } from "cometa"` (the ESM build, browser
  *   resolution) through rollup + @rollup/plugin-terser with terser's defaults; esbuild
  *   --minify alongside for reference;
  * - engine.io-client through the same bundler (`import { Socket } from "engine.io-client"`; 6.6.8
@@ -68,7 +68,7 @@ export async function measureSizes(builds) {
   mkdirSync(dir, { recursive: true });
   const cometaCore = join(dir, "cometa-core.mjs");
   // the ESM build is imported by path; its `engine.io-parser` import resolves from the project
-  writeFileSync(cometaCore, `export { BaseSocket, polling, websocket } from ${JSON.stringify(builds.client)};\n`);
+  writeFileSync(cometaCore, `export { BareSocket, polling, websocket } from ${JSON.stringify(builds.client)};\n`);
   const eioCore = join(dir, "eio-core.mjs");
   writeFileSync(eioCore, `export { Socket } from "engine.io-client";\n`);
 
@@ -76,8 +76,8 @@ export async function measureSizes(builds) {
   const add = (key, label, code, note) => rows.push({ key, label, note, ...measure(code) });
   add("cometa-iife", "cometa `cometa.min.js` (IIFE, all 7 transports)", readFileSync(builds.iife));
   add("cometa-core-iife", "cometa `cometa.core.min.js` (IIFE, polling + websocket)", readFileSync(builds.coreIife));
-  add("cometa-core", "cometa ESM `BaseSocket + polling + websocket` (rollup + terser)", await rollupTerser(cometaCore));
-  add("cometa-core-esbuild", "cometa ESM `BaseSocket + polling + websocket` (esbuild --minify)", await esbuildMinify(cometaCore));
+  add("cometa-core", "cometa ESM `BareSocket + polling + websocket` (rollup + terser)", await rollupTerser(cometaCore));
+  add("cometa-core-esbuild", "cometa ESM `BareSocket + polling + websocket` (esbuild --minify)", await esbuildMinify(cometaCore));
   const eio = version("engine.io-client");
   add("eio", `engine.io-client ${eio} \`engine.io.min.js\``, readFileSync(join(root, "node_modules/engine.io-client/dist/engine.io.min.js")));
   add("eio-core", `engine.io-client ${eio} ESM \`Socket\` (rollup + terser)`, await rollupTerser(eioCore));
