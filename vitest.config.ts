@@ -59,6 +59,16 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        extends: true,
+        test: {
+          // the built client (dist/) in Node 22, Deno and Bun, binaries from their npm packages
+          name: "runtimes",
+          include: ["test/runtimes/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+        },
+      },
     ],
   },
 });
