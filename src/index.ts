@@ -43,7 +43,7 @@ export { BareReconnectingSocket, BareSocket, iframe, jsonp, polling, shortPollin
 export { BaseReconnectingSocket, BaseSocket };
 export type { CloseDetails, CloseReason, SocketEvents, SocketState, TransportInfo } from "./socket.js";
 export type { BufferOptions, ReconnectingSocketOptions, ReconnectOptions, SocketOptions } from "./options.js";
-export type { ReconnectingSocketEvents, ReconnectingSocketState, Session } from "./reconnect.js";
+export type { ReconnectingSocketEvents, ReconnectingSocketState, Session, SessionFactory } from "./reconnect.js";
 export type { Listener } from "./emitter.js";
 export type { Trace, TraceTopic } from "./trace.js";
 export type { Environment, EventSourceConstructor, WebSocketConstructor } from "./env.js";
