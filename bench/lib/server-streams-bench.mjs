@@ -5,8 +5,11 @@
  * core), built from src/server/index.ts with esbuild.
  *
  *   node bench/lib/server-streams-bench.mjs [--count 20000] [--size 32] [--echo 500] [--rounds 3]
- *     [--entry path/to/server/index.ts] [--label name]
+ *     [--entry path/to/server/index.ts] [--label name] [--client raw|cometa]
+ *     [--transports long-polling,sse,xhr-streaming]
  *
+ * `--client cometa` reads with this repo's Node client (src/index.ts, built with esbuild) instead
+ * of the raw one, through bench/lib/scenarios.js as the main bench does: what an application sees.
  * `--entry` measures another copy of the server's sources (e.g. an older commit's, from
  * `git archive`); BENCH_SERVER_OPTIONS (JSON) adds server options.
  *
@@ -18,6 +21,7 @@ import { mkdirSync } from "node:fs";
 import { createServer, request } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { createClient, download, echo as echoes, payload } from "./scenarios.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const STEP_MS = 20_000;
@@ -36,12 +40,20 @@ async function serve(serverModule) {
     socket.on("message", (data) => {
       if (typeof data === "string" && data.startsWith("!source:")) {
         const [, count, size] = data.split(":");
-        const text = "x".repeat(Number(size));
+        // the main bench's payload, which its client (scenarios.js) checks
+        const text = payload(Number(size), 7);
         for (let i = 0; i < Number(count); i++) socket.send(text);
         return;
       }
       socket.send(data);
     });
+  });
+  // the server's own CPU time, asked around each burst: a measure the machine's load barely moves
+  process.on("message", (m) => {
+    if (m === "cpu") {
+      const { user, system } = process.cpuUsage();
+      process.send({ cpuUs: user + system });
+    }
   });
   http.listen(0, "127.0.0.1", () => process.send({ port: http.address().port }));
 }
@@ -54,6 +66,7 @@ async function main() {
   const size = Number(args.size ?? 32);
   const echoes = Number(args.echo ?? 500);
   const rounds = Number(args.rounds ?? 3);
+  const client = args.client ?? "raw";
 
   const { build } = await import("esbuild");
   const outDir = join(root, "bench", ".cache", "server-streams");
@@ -71,27 +84,55 @@ async function main() {
     logLevel: "error",
   });
   const execArgv = process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${outDir}`] : [];
+  let libs;
+  if (client === "cometa") {
+    const clientModule = join(outDir, "client.mjs");
+    await build({
+      entryPoints: [join(root, "src/index.ts")],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      packages: "external",
+      outfile: clientModule,
+      logLevel: "error",
+    });
+    const [{ EventSource }, { default: WebSocket }] = await Promise.all([import("eventsource"), import("ws")]);
+    libs = { Cometa: await import(pathToFileURL(clientModule).href), env: { WebSocket, EventSource } };
+  }
   const child = fork(fileURLToPath(import.meta.url), ["--serve", serverModule], { stdio: "inherit", execArgv });
   const port = await new Promise((resolve, reject) => {
     child.once("message", (m) => resolve(m.port));
     child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
   });
   const base = `http://127.0.0.1:${port}/engine.io/?EIO=4&`;
+  const serverCpu = () =>
+    new Promise((resolve) => {
+      child.once("message", (m) => resolve(m.cpuUs));
+      child.send("cpu");
+    });
   const results = {};
   try {
-    for (const transport of ["long-polling", "sse", "xhr-streaming"]) {
-      const session = await open(base, transport);
+    for (const transport of (args.transports ?? "long-polling,sse,xhr-streaming").split(",")) {
+      const session = client === "cometa" ? await openCometa(base, transport, libs) : await open(base, transport);
       try {
         await session.throughput(Math.min(count, 2000), size); // warm-up
         const runs = [];
-        for (let r = 0; r < rounds; r++) runs.push(await session.throughput(count, size));
+        const cpu = [];
+        for (let r = 0; r < rounds; r++) {
+          const before = await serverCpu();
+          runs.push(await session.throughput(count, size));
+          cpu.push((await serverCpu()) - before);
+        }
         runs.sort((a, b) => a - b);
+        cpu.sort((a, b) => a - b);
         const ms = runs[(runs.length - 1) >> 1];
         await session.echo(50); // warm-up
         const rtts = (await session.echo(echoes)).sort((a, b) => a - b);
         results[transport] = {
           downstreamPerSecond: Math.round((count / ms) * 1000),
           burstMs: Number(ms.toFixed(1)),
+          serverCpuUsPerMessage: Number((cpu[(cpu.length - 1) >> 1] / count).toFixed(3)),
           echoP50Ms: Number(rtts[rtts.length >> 1].toFixed(3)),
           echoP90Ms: Number(rtts[Math.floor(rtts.length * 0.9)].toFixed(3)),
         };
@@ -102,7 +143,28 @@ async function main() {
   } finally {
     child.kill("SIGINT");
   }
-  console.log(JSON.stringify({ label, count, size, echoes, rounds, results }, null, 2));
+  console.log(JSON.stringify({ label, client, count, size, echoes, rounds, results }, null, 2));
+}
+
+/** The same measurements through cometa's Node client, on one transport (no upgrade). */
+async function openCometa(base, transport, libs) {
+  const url = base.slice(0, base.indexOf("/engine.io/"));
+  const name = transport === "long-polling" ? "polling" : transport;
+  const c = createClient({ client: "cometa", transport: name }, libs, url);
+  await c.opened;
+  let cpuMs = 0;
+  return {
+    async throughput(n, bytes) {
+      const cpu = process.cpuUsage();
+      const ms = await download(c, bytes, n, STEP_MS);
+      const used = process.cpuUsage(cpu);
+      cpuMs = (used.user + used.system) / 1000;
+      if (process.env.BENCH_CPU) console.error(transport, "client cpu ms", cpuMs, "of", ms);
+      return ms;
+    },
+    echo: (n) => echoes(c, "echo", n, STEP_MS),
+    close: () => c.close(),
+  };
 }
 
 function post(url, body) {

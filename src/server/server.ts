@@ -50,7 +50,7 @@ export class Server extends EngineServer {
     this.upgradeRegistry = new Upgrades({
       enabled: settings.enabled,
       stockUpgrades: (name) => stockUpgrades(this, name),
-      allowsUpgrades: () => this.opts.allowUpgrades !== false,
+      allowsUpgrades: () => Boolean(this.opts.allowUpgrades),
       session: (sid) => sessionOf(this, sid),
       verify: (req, res, callback) =>
         applyMiddlewares(this, req, res, (err) => {

@@ -12,6 +12,8 @@ const COMPACT_AFTER = 1024;
 
 export class PacketQueue {
   private packets: Packet[] = [];
+  /** Each packet's {@link packetBytes}, measured once. */
+  private sizes: number[] = [];
   private head = 0;
   /** For each batch not finished yet, the index just past its last packet. */
   private ends: number[] = [];
@@ -31,8 +33,10 @@ export class PacketQueue {
   /** Adds one `send`'s packets (never empty: an empty batch would never end). */
   push(batch: readonly Packet[]): void {
     for (const packet of batch) {
+      const size = packetBytes(packet);
       this.packets.push(packet);
-      this.bytes += packetBytes(packet);
+      this.sizes.push(size);
+      this.bytes += size;
     }
     this.ends.push(this.packets.length);
   }
@@ -40,9 +44,8 @@ export class PacketQueue {
   /** The oldest waiting packet, taken out; undefined when empty. */
   shift(): Packet | undefined {
     if (this.head === this.packets.length) return undefined;
-    const packet = this.packets[this.head++];
-    this.bytes -= packetBytes(packet);
-    return packet;
+    this.bytes -= this.sizes[this.head];
+    return this.packets[this.head++];
   }
 
   /** True (once) when the packets taken so far end the oldest unfinished batch. */
@@ -57,6 +60,7 @@ export class PacketQueue {
   clear(): Packet[] {
     const rest = this.packets.slice(this.head);
     this.packets = [];
+    this.sizes = [];
     this.ends = [];
     this.head = this.endsHead = this.bytes = 0;
     return rest;
@@ -65,11 +69,13 @@ export class PacketQueue {
   private compact(): void {
     if (this.head === this.packets.length) {
       this.packets = [];
+      this.sizes = [];
       this.ends = [];
       this.head = this.endsHead = 0;
     } else if (this.head > COMPACT_AFTER && this.head * 2 > this.packets.length) {
       const head = this.head;
       this.packets = this.packets.slice(head);
+      this.sizes = this.sizes.slice(head);
       this.ends = this.ends.slice(this.endsHead).map((end) => end - head);
       this.head = this.endsHead = 0;
     }

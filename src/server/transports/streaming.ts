@@ -227,19 +227,25 @@ export class StreamDownstream implements Downstream {
     if (!stream) return false;
     const limit = stream.res.writableHighWaterMark;
     while (this.stream === stream && this.host.writable && this.pending.size > 0) {
+      // Frames are counted in UTF-16 units, a lower bound of their UTF-8 bytes: the exact count
+      // (one pass over the chunk) is taken once the chunk could reach what is left before
+      // `recycleBytes`, and then kept frame by frame, so recycling stays exact.
+      const untilRecycle = this.settings.recycleBytes - this.written;
       let chunk = "";
-      let bytes = 0;
+      let bytes = -1;
       let finished = 0;
       let recycle = false;
       let packet: Packet | undefined;
-      while (!recycle && bytes < limit && (packet = this.pending.shift())) {
+      while (!recycle && chunk.length < limit && (packet = this.pending.shift())) {
         const frame = this.frameOf(packet);
         chunk += frame;
-        bytes += Buffer.byteLength(frame);
         if (this.pending.endOfBatch()) finished++;
+        if (bytes >= 0) bytes += Buffer.byteLength(frame);
+        else if (chunk.length * 3 >= untilRecycle) bytes = Buffer.byteLength(chunk);
         // Recycled at a frame boundary; the rest (of the batch too) waits for the reopen GET.
-        recycle = this.written + bytes >= this.settings.recycleBytes;
+        recycle = bytes >= untilRecycle;
       }
+      if (bytes < 0) bytes = Buffer.byteLength(chunk);
       const accepted = this.writeChunk(chunk, bytes);
       // The state is settled before `drain`, whose send callbacks may send again at once.
       if (recycle) this.endStream(true);
@@ -285,8 +291,11 @@ export class StreamDownstream implements Downstream {
   }
 
   private armKeepAlive(): void {
-    if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
-    this.keepAliveTimer = null;
+    // the same stream's timer restarts (cheaper than a new one for every chunk)
+    if (this.keepAliveTimer) {
+      this.keepAliveTimer.refresh();
+      return;
+    }
     if (this.settings.keepAliveInterval <= 0 || !this.stream) return;
     const stream = this.stream;
     this.keepAliveTimer = setTimeout(() => {
