@@ -3,7 +3,7 @@
  * event and one `close`, never an uncaught exception, an unhandled rejection or a hang.
  */
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { WebSocketServer } from "ws";
 import { BaseSocket, polling, Socket, websocket } from "../../src/index.js";
 import type { SocketOptions } from "../../src/socket.js";
@@ -12,10 +12,6 @@ import { nodeEnv } from "../support/node-env.js";
 import { openPacket, type RawHandler, type RawServer, startRawServer } from "../support/server.js";
 
 let raw: RawServer | undefined;
-afterEach(async () => {
-  await raw?.close();
-  raw = undefined;
-});
 
 /** Runs a polling-only session against a scripted server and returns what it reported. */
 async function against(handler: RawHandler, options: SocketOptions = {}) {

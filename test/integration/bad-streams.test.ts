@@ -2,7 +2,7 @@
  * Garbage, truncated and oversized streams on the streaming transports: one typed error, one
  * close, nothing uncaught, no unbounded memory.
  */
-import { afterEach, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { BaseSocket, type SocketOptions, sse, xhrStreaming } from "../../src/index.js";
 import type { TransportDefinition } from "../../src/transport.js";
 import { closed, record } from "../support/events.js";
@@ -10,10 +10,6 @@ import { nodeEnv } from "../support/node-env.js";
 import { openPacket, type RawHandler, type RawServer, startRawServer } from "../support/server.js";
 
 let raw: RawServer | undefined;
-afterEach(async () => {
-  await raw?.close();
-  raw = undefined;
-});
 
 async function against(transport: TransportDefinition, handler: RawHandler, options: SocketOptions = {}) {
   raw = await startRawServer(handler);

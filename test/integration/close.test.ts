@@ -1,16 +1,12 @@
 /** Closing a polling session: the close packet goes up and no poll follows it. */
 import type { ServerResponse } from "node:http";
-import { afterEach, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { Socket } from "../../src/index.js";
 import { closed, next } from "../support/events.js";
 import { nodeEnv } from "../support/node-env.js";
 import { openPacket, type RawServer, startRawServer } from "../support/server.js";
 
 let raw: RawServer | undefined;
-afterEach(async () => {
-  await raw?.close();
-  raw = undefined;
-});
 
 test("after the close packet, the held poll's answer starts no new poll", async () => {
   let heldPoll: ServerResponse | undefined;

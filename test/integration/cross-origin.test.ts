@@ -4,13 +4,10 @@
  * XMLHttpRequest like a browser does: the page is http://localhost:3000, the server another
  * origin on loopback.
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { Server as IoServer } from "socket.io";
-import { afterEach, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { Socket } from "../../src/index.js";
 import { closed, messages, next } from "../support/events.js";
-import { echo, startServer, type TestServer } from "../support/server.js";
+import { echo, startIoServer, startServer, type TestServer } from "../support/server.js";
 import { nodeEnv } from "../support/node-env.js";
 
 // jsdom's XMLHttpRequest (CORS enforced) with `ws`: jsdom's own WebSocket fails inside vitest
@@ -19,11 +16,6 @@ const { WebSocket } = nodeEnv();
 
 const pageOrigin = "http://localhost:3000";
 let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
 test("the page's origin is this test's", () => {
   expect(window.location.origin).toBe(pageOrigin);
 });
@@ -52,25 +44,17 @@ test("a server whose cors option does not allow this origin is a typed error, no
 });
 
 test("a stock socket.io 4.8 server's engine accepts cometa cross-origin", async () => {
-  const http = createServer();
-  const io = new IoServer(http, { cors: { origin: pageOrigin, credentials: true } });
+  const { io, url } = await startIoServer("stock", { cors: { origin: pageOrigin, credentials: true } });
   io.on("connection", (socket) => socket.on("echo", (value: string) => socket.emit("echo", value)));
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  try {
-    const socket = new Socket(url, { path: "/socket.io/", withCredentials: true, env: { WebSocket } });
-    const upgraded = next(socket, "upgrade");
-    await next(socket, "open");
-    // socket.io's packets ride inside engine.io messages: CONNECT (0), then an EVENT (2)
-    socket.send("0");
-    const [connected] = await messages(socket, 1);
-    expect(connected).toMatch(/^0\{"sid":"[\w-]+"\}$/);
-    await upgraded;
-    socket.send('2["echo","héllo"]');
-    expect(await messages(socket, 1)).toEqual(['2["echo","héllo"]']);
-    socket.close();
-  } finally {
-    io.close();
-    http.closeAllConnections();
-  }
+  const socket = new Socket(url, { path: "/socket.io/", withCredentials: true, env: { WebSocket } });
+  const upgraded = next(socket, "upgrade");
+  await next(socket, "open");
+  // socket.io's packets ride inside engine.io messages: CONNECT (0), then an EVENT (2)
+  socket.send("0");
+  const [connected] = await messages(socket, 1);
+  expect(connected).toMatch(/^0\{"sid":"[\w-]+"\}$/);
+  await upgraded;
+  socket.send('2["echo","héllo"]');
+  expect(await messages(socket, 1)).toEqual(['2["echo","héllo"]']);
+  socket.close();
 });

@@ -11,10 +11,8 @@ import { nodeEnv } from "../support/node-env.js";
 
 let server: TestServer | undefined;
 const sockets: BaseSocket[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const socket of sockets.splice(0)) if (socket.state !== "closed") socket.close();
-  await server?.close();
-  server = undefined;
 });
 
 /** A small recycle size, so long tests cross several reopened streams. */

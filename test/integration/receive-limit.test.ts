@@ -35,12 +35,9 @@ let raw: RawServer | undefined;
 let server: TestServer | undefined;
 const sockets: BaseSocket[] = [];
 const cleanups: (() => void)[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const socket of sockets.splice(0)) if (socket.state !== "closed") socket.close();
   for (const cleanup of cleanups.splice(0)) cleanup();
-  await raw?.close();
-  await server?.close();
-  raw = server = undefined;
 });
 
 /** Node's fetch, with a count of the response bytes the client actually read. */

@@ -13,9 +13,8 @@ const sockets: BaseSocket[] = [];
 beforeEach(async () => {
   server = await startServer({ engine: "stock" }, echo);
 });
-afterEach(async () => {
+afterEach(() => {
   for (const socket of sockets.splice(0)) if (socket.state !== "closed") socket.close();
-  await server.close();
 });
 
 function connect(options: SocketOptions = {}): Socket {

@@ -1,6 +1,6 @@
 /** The upgrade from long-polling to WebSocket against a stock engine.io server, under traffic. */
 import type { Socket as EngineSocket } from "engine.io";
-import { afterEach, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import WebSocket from "ws";
 import type { WebSocketConstructor } from "../../src/env.js";
 import { Socket } from "../../src/index.js";
@@ -9,10 +9,6 @@ import { echo, startServer, type TestServer } from "../support/server.js";
 import { nodeEnv } from "../support/node-env.js";
 
 let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
 
 test("messages written before, during and after the upgrade arrive once, in order, both ways", async () => {
   const upstream: string[] = [];

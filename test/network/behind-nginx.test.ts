@@ -25,8 +25,7 @@ afterEach(async () => {
   // closed before the proxy goes, so the close packet still gets through
   await Promise.all([...sockets.splice(0), ...reconnectingSockets.splice(0)].map(closeSocket));
   await nginx?.stop();
-  await server?.close();
-  nginx = server = undefined;
+  nginx = undefined;
 });
 afterAll(() => printMeasurements("behind nginx (measured on loopback):"));
 

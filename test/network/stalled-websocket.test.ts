@@ -18,8 +18,7 @@ const sockets: BaseSocket[] = [];
 afterEach(async () => {
   await Promise.all(sockets.splice(0).map(closeSocket));
   await proxy?.close();
-  await server?.close();
-  proxy = server = undefined;
+  proxy = undefined;
 });
 afterAll(() => printMeasurements("stalled WebSocket (fault proxy):"));
 
