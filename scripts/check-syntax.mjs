@@ -14,7 +14,6 @@
  * Usage: node scripts/check-syntax.mjs (after `npm run build`). Exits 1 naming every site.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "acorn";
 import { build } from "esbuild";
@@ -37,14 +36,6 @@ const builds = [
 
 /** The entries of the script-tag builds (rollup.config.mjs): their src graphs are checked. */
 const scriptTagEntries = ["src/index.ts", "src/polling-websocket.ts", "src/compat/engine.io-client.ts"];
-
-/**
- * Sites written before this check existed, per file: a file may hold at most this many. Lower
- * a count when sites go (the check asks for it); never raise one, write the code at the target.
- */
-const known = {
-  "src/compat/socket.ts": 1,
-};
 
 /** Syntax newer than ES2018 that esbuild lowers into more code, with the year it came in. */
 function newerSyntax(node) {
@@ -113,18 +104,9 @@ const iifeYear = year(IIFE_TARGET);
 const modules = await scriptTagModules();
 for (const file of modules) {
   const sites = sourceSites(file, iifeYear);
-  const allowed = known[file] ?? 0;
-  if (sites.length > allowed) {
-    failures.push(
-      `${file}: syntax newer than IIFE_TARGET (${IIFE_TARGET}) that esbuild lowers into extra code in dist/*.min.js:\n  ${sites.join("\n  ")}` +
-        (allowed ? `\n  (${allowed} written before this check are tolerated in this file, ${sites.length} found)` : ""),
-    );
-  } else if (sites.length < allowed) {
-    failures.push(`${file}: ${sites.length} sites of newer syntax, fewer than the ${allowed} tolerated: lower its count in ${relative(root, fileURLToPath(import.meta.url))} to ${sites.length}`);
+  if (sites.length > 0) {
+    failures.push(`${file}: syntax newer than IIFE_TARGET (${IIFE_TARGET}) that esbuild lowers into extra code in dist/*.min.js:\n  ${sites.join("\n  ")}`);
   }
-}
-for (const file of Object.keys(known)) {
-  if (!modules.includes(file)) failures.push(`${file} is no longer in a script-tag build: remove it from \`known\` in scripts/check-syntax.mjs`);
 }
 
 if (failures.length > 0) {
