@@ -1,41 +1,37 @@
 /** ReconnectingSocket against real engine.io servers that go away and come back. */
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { Server as EngineServer, type Socket as EngineSocket } from "engine.io";
+import type { Socket as EngineSocket } from "engine.io";
 import { afterEach, describe, expect, test } from "vitest";
 import { backoffDelay } from "../../src/reconnect.js";
 import { ReconnectingSocket } from "../../src/index.js";
 import type { ReconnectingSocketEvents } from "../../src/reconnect.js";
 import { nodeEnv } from "../support/node-env.js";
+import { type ServerSetup, startServer, type TestServer } from "../support/server.js";
 
-/** An engine.io server that can be stopped and started again on the same port. */
+/** A stock engine.io server that can be stopped and started again on the same port. */
 class RestartableServer {
-  http!: HttpServer;
-  engine!: EngineServer;
+  private current: TestServer | undefined;
   port = 0;
   received: string[] = [];
   sessions: EngineSocket[] = [];
 
-  async start(options: ConstructorParameters<typeof EngineServer>[0] = {}) {
-    this.http = createServer();
-    this.engine = new EngineServer(options);
-    this.engine.attach(this.http);
-    this.engine.on("connection", (socket: EngineSocket) => {
+  async start(options: ServerSetup = {}) {
+    this.current = await startServer({ engine: "stock", ...options, port: this.port }, (socket) => {
       this.sessions.push(socket);
       socket.on("message", (data: string) => {
         this.received.push(data);
         socket.send(`echo ${data}`);
       });
     });
-    await new Promise<void>((resolve) => this.http.listen(this.port, "127.0.0.1", resolve));
-    this.port = (this.http.address() as AddressInfo).port;
+    this.port = this.current.port;
     return this;
   }
 
-  async stop() {
-    this.engine.close();
-    this.http.closeAllConnections();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.current!.close();
+  }
+
+  get engine() {
+    return this.current!.engine;
   }
 
   get url() {
@@ -45,9 +41,8 @@ class RestartableServer {
 
 let server: RestartableServer | undefined;
 const sockets: ReconnectingSocket[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const socket of sockets.splice(0)) socket.close();
-  if (server?.http.listening) await server.stop();
   server = undefined;
 });
 
