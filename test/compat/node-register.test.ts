@@ -18,7 +18,6 @@ afterEach(async () => {
 async function server(): Promise<IoTestServer> {
   const started = await startIoServer("stock");
   started.io.on("connection", (socket) => socket.on("echo", (text: string, ack: (text: string) => void) => ack(text)));
-  cleanup.push(() => started.close());
   return started;
 }
 

@@ -17,7 +17,6 @@ afterEach(async () => {
 
 async function server(kind: ServerKind, options?: ConstructorParameters<typeof IoServer>[1]): Promise<IoTestServer> {
   const started = await startIoServer(kind, options);
-  cleanup.push(() => started.close());
   started.io.on("connection", (socket) => {
     socket.on("echo", (...args: unknown[]) => {
       const ack = args.pop() as (...reply: unknown[]) => void;
