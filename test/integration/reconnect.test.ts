@@ -1,7 +1,6 @@
 /** ReconnectingSocket against real engine.io servers that go away and come back. */
 import type { Socket as EngineSocket } from "engine.io";
-import { afterEach, describe, expect, test } from "vitest";
-import { backoffDelay } from "../../src/reconnect.js";
+import { afterEach, expect, test } from "vitest";
 import { ReconnectingSocket } from "../../src/index.js";
 import type { ReconnectingSocketEvents } from "../../src/reconnect.js";
 import { nodeEnv } from "../support/node-env.js";
@@ -72,28 +71,6 @@ function collect(socket: ReconnectingSocket, count: number) {
     });
   });
 }
-
-describe("backoffDelay", () => {
-  const options = { initialDelay: 100, maxDelay: 1000, factor: 2, jitter: 0.5, maxAttempts: Infinity };
-  test("grows exponentially up to the cap", () => {
-    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay({ ...options, jitter: 0 }, n, () => 0.5))).toEqual([100, 200, 400, 800, 1000, 1000]);
-  });
-  test("spreads by the jitter fraction either way", () => {
-    expect(backoffDelay(options, 3, () => 0)).toBe(200);
-    expect(backoffDelay(options, 3, () => 0.5)).toBe(400);
-    expect(backoffDelay(options, 3, () => 1)).toBe(600);
-  });
-  test("never exceeds maxDelay: at the cap the jitter spreads below it", () => {
-    const capped = { ...options, initialDelay: 500, maxDelay: 200 };
-    const draws = [0, 0.25, 0.5, 0.75, 0.999, 1];
-    const delays = draws.map((draw) => backoffDelay(capped, 1, () => draw));
-    expect(Math.max(...delays)).toBe(200);
-    expect(delays).toEqual([100, 125, 150, 175, 200, 200]);
-    // an attempt whose upper spread would cross the cap is cut there, its lower spread kept
-    expect(backoffDelay(options, 4, () => 0)).toBe(400);
-    expect(backoffDelay(options, 4, () => 1)).toBe(1000);
-  });
-});
 
 test("survives a server restart and delivers what was written meanwhile, in order", async () => {
   server = await new RestartableServer().start();
