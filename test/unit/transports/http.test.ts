@@ -4,7 +4,7 @@ import { type Environment, resolveEnvironment } from "../../../src/env.js";
 import { type CometaError, ServerError, TransportError } from "../../../src/errors.js";
 import { canRequest, type HttpRequest, httpRequest, responseError } from "../../../src/transports/http.js";
 import { defaultTransportOptions } from "../support/context.js";
-import { engineUrl, useFakeEngine } from "../support/engine.js";
+import { engineUrl, useFakeEngine } from "../support/fake-engine.js";
 import { turns } from "../../support/events.js";
 
 const harness = useFakeEngine();

@@ -7,7 +7,7 @@ import type { Transport } from "../../../src/transport.js";
 import { polling } from "../../../src/transports/polling.js";
 import { websocket } from "../../../src/transports/websocket.js";
 import { makeContext } from "../support/context.js";
-import { engineUrl, origin, useFakeEngine } from "../support/engine.js";
+import { engineUrl, origin, useFakeEngine } from "../support/fake-engine.js";
 import { bytes } from "../../support/binary.js";
 import { closed, next, record, turns, until, settle } from "../../support/events.js";
 import { fakeWebSocketClass } from "../support/fake-websocket.js";

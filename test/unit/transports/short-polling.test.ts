@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { BaseSocket } from "../../../src/socket.js";
 import { shortPolling } from "../../../src/transports/short-polling.js";
-import { origin, useFakeEngine } from "../support/engine.js";
+import { origin, useFakeEngine } from "../support/fake-engine.js";
 import { closed } from "../../support/events.js";
 
 const harness = useFakeEngine();
