@@ -104,6 +104,9 @@ export function engineOptions(options: EngineOptions): StockServerOptions {
 // ---------------------------------------------------------------------------------------------
 // Startup checks
 
+/** engine.io's words when a held poll's connection closes before it is answered. */
+export const CUT_POLL_MESSAGE = "poll connection closed prematurely";
+
 type Check = readonly [what: string, ok: () => boolean];
 
 function isFunction(proto: object, name: string, arity?: number): boolean {
@@ -140,6 +143,15 @@ const CHECKS: readonly Check[] = [
   [
     "transports.polling.upgradesTo (array)",
     () => Array.isArray((stockTransports as { polling?: { upgradesTo?: unknown } }).polling?.upgradesTo),
+  ],
+  [
+    `transports.polling: onPollRequest reports "${CUT_POLL_MESSAGE}" and keeps the held GET in req`,
+    () => {
+      // a transport object only: its constructor reads the query, no I/O
+      const polling = (stockTransports as unknown as { polling: (req: object) => PollingPrivates }).polling({ _query: { EIO: "4" } });
+      const source = String(polling.onPollRequest);
+      return source.includes(CUT_POLL_MESSAGE) && source.includes("this.req = req");
+    },
   ],
 ];
 
@@ -334,9 +346,6 @@ interface PollingPrivates {
   onError(message: string, description?: unknown): void;
 }
 
-/** engine.io's words when a held poll's connection closes before it is answered. */
-export const CUT_POLL_MESSAGE = "poll connection closed prematurely";
-
 /**
  * PATCH a stock polling transport's `onError` (engine.io's `onPollRequest` reports a held GET
  * whose connection closed with {@link CUT_POLL_MESSAGE}, and keeps it in `req` with `cleanup`).
@@ -345,7 +354,7 @@ export const CUT_POLL_MESSAGE = "poll connection closed prematurely";
  * That is what a proxy's read timeout does to every idle session, so here the GET is only
  * dropped: packets wait in the socket's buffer for the client's next poll (which a gateway
  * error prompts), and a client that never comes back misses its pongs and times out.
- * Returns false, leaving stock behaviour, if this engine.io words it differently.
+ * Checked at startup; returns false, leaving stock behaviour, on a transport that is not it.
  */
 export function tolerateCutPolls(transport: StockTransport): boolean {
   const polling = transport as unknown as PollingPrivates;
