@@ -8,7 +8,7 @@ import { resolveEnvironment } from "../../../src/env.js";
 import { type CometaError, TransportError } from "../../../src/errors.js";
 import type { Trace } from "../../../src/trace.js";
 import type { HttpCallback } from "../../../src/transports/http.js";
-import { createPollingTransport } from "../../../src/transports/polling-core.js";
+import { createPollingTransport, getText } from "../../../src/transports/polling-core.js";
 import { record } from "../../support/events.js";
 import { makeContext } from "../support/context.js";
 
@@ -133,4 +133,24 @@ describe("createPollingTransport", () => {
     transport.close();
     expect(gets[0]!.aborted).toBe(true);
   });
+});
+
+test("a request timeout fails the transport, traced with the timeout as the reason", () => {
+  const trace = vi.fn<Trace>();
+  const timers: (() => void)[] = [];
+  const fetch = vi.fn(() => new Promise<Response>(() => {}));
+  const env = resolveEnvironment({
+    XMLHttpRequest: undefined,
+    fetch: fetch as unknown as typeof globalThis.fetch,
+    setTimeout: (callback) => timers.push(callback),
+    clearTimeout: () => {},
+  });
+  const context = { ...makeContext(env, { requestTimeout: 5000 }, { sid: "s1" }), trace };
+  const transport = createPollingTransport(context, { name: "polling", wireName: "polling", get: getText("polling"), pollDelay: () => 0 });
+  const events = record(transport, ["error", "close"]);
+  transport.open();
+  expect(fetch).toHaveBeenCalledOnce();
+  timers[0]!();
+  expect(events.map(([name]) => name)).toEqual(["error", "close"]);
+  expect(trace).toHaveBeenCalledWith("transport", "failed", { transport: "polling", reason: "polling GET timed out after 5000 ms" });
 });
