@@ -1,0 +1,52 @@
+/**
+ * The streams write what one turn of the event loop sends as one chunk: one `res.write` for a
+ * burst, whatever its size up to the response's high-water mark, with every packet in order
+ * and every send callback called once it was written.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { describe, expect, it } from "vitest";
+import { type TestServer, startServer } from "../support/server.js";
+import { PacketStream, sidOf } from "./support/http-client.js";
+import { PAGE_ORIGIN, STREAMING_CASES } from "./support/transports.js";
+
+/** Counts the writes of the server's response to the next request whose URL contains `needle`. */
+function countWrites(server: TestServer, needle: string): { writes: string[] } {
+  const counted = { writes: [] as string[] };
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!req.url?.includes(needle)) return;
+    server.http.off("request", onRequest);
+    const write = res.write.bind(res) as (chunk: string) => boolean;
+    res.write = ((chunk: string) => {
+      counted.writes.push(chunk);
+      return write(chunk);
+    }) as ServerResponse["write"];
+  };
+  server.http.on("request", onRequest);
+  return counted;
+}
+
+describe.each(STREAMING_CASES)("$name", (t) => {
+  it("writes a burst sent in one turn as one chunk, in order, with each send's callback after it", async () => {
+    const server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    const connection = server.nextConnection();
+    const counted = countWrites(server, `transport=${t.name}`);
+    const stream = new PacketStream(server.endpoint(`transport=${t.name}${t.getQuery}`), t.parser(), { ...t.headers });
+    sidOf(await stream.packet(0));
+    const socket = await connection;
+    const before = counted.writes.length;
+
+    const messages = Array.from({ length: 100 }, (_, i) => `burst ${i}`);
+    const called: number[] = [];
+    messages.forEach((message, i) => socket.send(message, {}, () => called.push(i)));
+    // nothing is written while the turn that sends runs
+    expect(counted.writes.length).toBe(before);
+    expect(await stream.waitFor(101)).toEqual([stream.packets[0], ...messages.map((m) => `4${m}`)]);
+    expect(counted.writes.length - before).toBe(1);
+    expect(called).toEqual(messages.map((_, i) => i));
+
+    // the next turn's sends are the next chunk
+    socket.send("later");
+    expect(await stream.packet(101)).toBe("4later");
+    expect(counted.writes.length - before).toBe(2);
+  });
+});
