@@ -11,7 +11,7 @@ import type { Transport, TransportContext, TransportEvents, TransportState } fro
 
 interface Part {
   /** A request in flight (or a poll waiting for its timer): pausing waits until it is not. */
-  readonly busy: boolean;
+  readonly busy?: boolean;
   /** Cancels whatever is in flight; the part reports nothing after this. */
   stop(): void;
 }
@@ -149,7 +149,9 @@ export function createTransport(name: string, context: TransportContext, build: 
     on: events.on.bind(events),
     once: events.once.bind(events),
     off: events.off.bind(events),
-    open: () => down.next(true),
+    open() {
+      if (state !== "closed") down.next(true);
+    },
     send(packets) {
       if (state === "closed") return;
       writable = false;

@@ -67,8 +67,8 @@ export function createPoller(context: TransportContext, variant: PollingVariant,
     } catch (cause) {
       return report.end(cause as CometaError);
     }
+    // a listener may close the transport on any packet: the machine then takes no more
     for (const packet of packets) {
-      if (report.state === "closed") return;
       report.packet(packet);
       // the server ends the session with a close packet: nothing more will come
       if (packet.type === "close") return report.serverClosed();
@@ -77,7 +77,7 @@ export function createPoller(context: TransportContext, variant: PollingVariant,
   };
 
   const poll = () => {
-    if (report.state !== "closed") abortGet = variant.get(context, onPayload);
+    abortGet = variant.get(context, onPayload);
   };
 
   return {

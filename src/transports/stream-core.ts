@@ -68,7 +68,6 @@ export function createStreamReceiver(
     abortStream = connect(context, {
       opened: report.opened,
       packet(text) {
-        if (report.state === "closed") return;
         carried = true;
         // an EventSource event or a postMessage arrives whole, so it can only be refused after
         // the fact; xhr-streaming bounds its lines while they arrive

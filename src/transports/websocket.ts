@@ -52,8 +52,8 @@ function frames(context: TransportContext, report: Report): Parts {
   };
 
   return {
+    // a WebSocket has no request to wait for: never busy
     down: {
-      busy: false,
       next: open,
       stop() {
         const socket = ws;
@@ -70,7 +70,6 @@ function frames(context: TransportContext, report: Report): Parts {
       },
     },
     up: {
-      busy: false,
       send(packets) {
         if (!ws || ws.readyState !== OPEN) return failed("websocket is not open");
         try {

@@ -36,6 +36,13 @@ describe("createTransport: the one owner of state and writable", () => {
     expect(names()).toEqual(["open"]);
   });
 
+  test("open() on a closed transport starts nothing", () => {
+    const { transport, down } = setup();
+    transport.close();
+    transport.open();
+    expect(down.next).not.toHaveBeenCalled();
+  });
+
   test("an HTTP transport is writable before it opens; a WebSocket only once open", () => {
     expect(setup().transport.writable).toBe(true);
     const { transport, report } = setup({});
