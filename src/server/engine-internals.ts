@@ -387,6 +387,20 @@ export function watchUpgrades(socket: EngineSocket, listener: (candidate: StockT
   };
 }
 
+/**
+ * engine.io answers a probe (`3probe`) and then ends the held poll with a noop from a 100 ms
+ * interval (`Socket#_maybeUpgrade`'s `check`), so every upgrade waits up to 100 ms for a client
+ * that is paused with a poll in flight. On `upgrading` (emitted right after the probe's answer)
+ * this writes that noop at once, by the same rule as `check`: only to a `polling` transport
+ * that holds a GET (`writable`). The interval still runs and finds nothing left to end.
+ */
+export function releaseHeldPollOnProbe(socket: EngineSocket): void {
+  socket.on("upgrading", () => {
+    const current = socket.transport;
+    if (current.name === "polling" && current.writable) current.send([{ type: "noop" }]);
+  });
+}
+
 /** What a socket's `send` and `write` take. */
 export type SendArguments = Parameters<EngineSocket["send"]>;
 

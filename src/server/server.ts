@@ -18,6 +18,7 @@ import {
   engineOptions,
   maxHttpBufferSize,
   prepareRequest,
+  releaseHeldPollOnProbe,
   routeTransportCreation,
   servedPath,
   sessionOf,
@@ -71,6 +72,7 @@ export class Server extends EngineServer {
       if ((socket.request as EngineRequest)._query.j !== undefined) this.jsonpSessions.add(socket);
       this.upgradeRegistry.watch(socket);
       guardSession(socket, settings.maxBufferedBytes);
+      releaseHeldPollOnProbe(socket);
     });
   }
 

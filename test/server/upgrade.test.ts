@@ -2,7 +2,7 @@
  * Upgrades from long-polling to sse, xhr-streaming and iframe, driven by a raw HTTP client
  * following the engine.io v4 upgrade dance, with messages in flight both ways.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import WebSocket from "ws";
 import { PacketStream, httpRequest, post, sidOf, splitPayload } from "./support/http-client.js";
 import { type TestServer, startServer } from "../support/server.js";
@@ -134,5 +134,43 @@ describe("upgrade refusals", () => {
     const refused = await httpRequest(server.endpoint(`transport=xhr-streaming&sid=${sid}`));
     expect(refused.status).toBe(400);
     expect(JSON.parse(refused.body)).toEqual({ code: 0, message: "Transport unknown" });
+  });
+});
+
+describe("a poll held during a probe", () => {
+  /**
+   * engine.io ends such a poll from a 100 ms interval; cometa/server ends it as the probe is
+   * answered. The interval is taken away here, so only the immediate noop can end the poll.
+   */
+  function withoutEngineUpgradeCheck() {
+    const realSetInterval = globalThis.setInterval;
+    const spy = vi.spyOn(globalThis, "setInterval").mockImplementation(((fn: () => void, ms?: number) =>
+      ms === 100 ? realSetInterval(() => {}, 2 ** 30) : realSetInterval(fn, ms)) as typeof setInterval);
+    onTestFinished(() => spy.mockRestore());
+  }
+
+  it.each(["websocket", ...STREAMING_CASES.map((t) => t.name)])("is answered with a noop when the %s probe is answered", async (name) => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    const connection = server.nextConnection();
+    const sid = sidOf((await httpRequest(server.endpoint("transport=polling"))).body);
+    const socket = await connection;
+    withoutEngineUpgradeCheck();
+    const held = httpRequest(server.endpoint(`transport=polling&sid=${sid}`));
+    const upgrading = once(socket, "upgrading");
+    if (name === "websocket") {
+      const ws = new WebSocket(server.endpoint(`transport=websocket&sid=${sid}`).replace(/^http/, "ws"));
+      onTestFinished(() => ws.terminate());
+      await once(ws, "open");
+      const pong = once(ws, "message");
+      ws.send("2probe");
+      expect(String((await pong)[0])).toBe("3probe");
+    } else {
+      const t = STREAMING_CASES.find((c) => c.name === name)!;
+      const stream = new PacketStream(server.endpoint(`transport=${name}&sid=${sid}${t.getQuery}`), t.parser(), { ...t.headers });
+      await post(server.endpoint(`transport=${name}&sid=${sid}`), "2probe", { ...t.headers });
+      expect(await stream.packet(0)).toBe("3probe");
+    }
+    await upgrading;
+    expect((await held).body).toBe("6");
   });
 });
