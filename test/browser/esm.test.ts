@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { describeBrowser, type EngineUnderTest, type PageServer, repoRoot, startEngine, startPageServer, useBrowser } from "./support/browser.js";
+import { describeEngines, type EngineUnderTest, type PageServer, repoRoot, startEngine, startPageServer, useEngine } from "./support/browser.js";
 
 const app = `
 import { Socket, TransportError, CometaError } from "cometa";
@@ -38,8 +38,8 @@ window.cometaApp = { echo, errorsShareTheirBase };
 window.dispatchEvent(new Event("cometa-app-ready"));
 `;
 
-describeBrowser("the ES module build through a bundler", () => {
-  const browser = useBrowser();
+describeEngines("the ES module build through a bundler", (browserName) => {
+  const browser = useEngine(browserName);
   let pages: PageServer;
   let engine: EngineUnderTest;
   let workDir: string;
@@ -85,7 +85,7 @@ describeBrowser("the ES module build through a bundler", () => {
 
   test("the bundled app connects, upgrades and echoes", async () => {
     const page = await browser.open(pages.url("/index.html"));
-    await page.waitForFunction(() => "cometaApp" in window, undefined, { timeout: 5000 });
+    await page.waitFor(() => "cometaApp" in window, undefined, 5000);
     const texts = ["from a bundle", "</script>", "日本語 😀"];
     const result = await page.evaluate(
       ([url, texts]) => (window as unknown as { cometaApp: { echo(url: string, texts: string[]): Promise<unknown> } }).cometaApp.echo(url, texts),

@@ -3,10 +3,10 @@
  * error it did not look for), and pages are cross-origin to the engine server.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { allowConsoleErrors, describeBrowser, type EngineUnderTest, type PageServer, pageProblems, startEngine, startPageServer, useBrowser } from "./support/browser.js";
+import { describeEngines, type EngineUnderTest, type PageServer, startEngine, startPageServer, useEngine } from "./support/browser.js";
 
-describeBrowser("the browser harness", () => {
-  const browser = useBrowser();
+describeEngines("the browser harness", (name) => {
+  const browser = useEngine(name);
   let pages: PageServer;
   let other: PageServer;
   let engine: EngineUnderTest;
@@ -41,13 +41,13 @@ describeBrowser("the browser harness", () => {
       await new Promise((resolve) => setTimeout(resolve, 0));
     }, other.url("/throws.html"));
     // the frame's exception is reported asynchronously (another renderer): wait for it
-    await expect.poll(() => pageProblems(page).join("\n"), { timeout: 5000 }).toContain("thrown in a cross-origin frame");
-    const problems = pageProblems(page).join("\n");
+    await expect.poll(async () => (await page.problems()).join("\n"), { timeout: 5000 }).toContain("thrown in a cross-origin frame");
+    const problems = (await page.problems()).join("\n");
     expect(problems).toContain("console.error: a console error");
     expect(problems).toContain("an uncaught exception");
     expect(problems).toContain("an unhandled rejection");
-    allowConsoleErrors(page, /./s);
-    expect(pageProblems(page)).toEqual([]);
+    page.allow(/./s);
+    expect(await page.problems()).toEqual([]);
   });
 
   test("the page server and the engine server are different origins on loopback ports", () => {

@@ -2,15 +2,15 @@
  * The minified IIFEs as a `<script src>` user meets them: one global, the documented API, and
  * errors that say what they are; the long-polling + WebSocket build against a stock server.
  */
-import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import {
-  describeBrowser,
+  describeEngines,
   type EngineUnderTest,
   type PageServer,
   startEngine,
   startPageServer,
-  useBrowser,
+  type TestPage,
+  useEngine,
 } from "./support/browser.js";
 import { helperPage, pageHelpersScript } from "./support/page-helpers.js";
 
@@ -31,7 +31,7 @@ const errorClasses = [
  * Loads `src` with a script tag into a blank page: the globals it added, the keys of
  * `Cometa` (sorted) and the names in `Cometa.transports`.
  */
-function loadGlobals(page: Page, src: string) {
+function loadGlobals(page: TestPage, src: string) {
   return page.evaluate(async (src) => {
     const before = new Set(Object.getOwnPropertyNames(window));
     const script = document.createElement("script");
@@ -41,14 +41,15 @@ function loadGlobals(page: Page, src: string) {
       script.onerror = reject;
       document.head.append(script);
     });
-    const added = Object.getOwnPropertyNames(window).filter((name) => !before.has(name));
+    // Playwright's Firefox driver defines __pw_* helpers in the page when it first needs them
+    const added = Object.getOwnPropertyNames(window).filter((name) => !before.has(name) && !name.startsWith("__pw_"));
     const api = (window as unknown as { Cometa: Record<string, unknown> }).Cometa;
     return { added, exports: Object.keys(api).sort(), transports: (api.transports as { name: string }[]).map((t) => t.name) };
   }, src);
 }
 
-describeBrowser("the minified IIFE in a page", () => {
-  const browser = useBrowser();
+describeEngines("the minified IIFE in a page", (browserName) => {
+  const browser = useEngine(browserName);
   let pages: PageServer;
 
   beforeAll(async () => {
@@ -99,8 +100,8 @@ describeBrowser("the minified IIFE in a page", () => {
   });
 });
 
-describeBrowser("the long-polling + WebSocket IIFE in a page", () => {
-  const browser = useBrowser();
+describeEngines("the long-polling + WebSocket IIFE in a page", (browserName) => {
+  const browser = useEngine(browserName);
   let pages: PageServer;
   let engine: EngineUnderTest;
 

@@ -11,11 +11,12 @@ import {
   chromiumArgs,
   chromiumPath,
   describeBrowser,
+  describeEngines,
   type EngineUnderTest,
   type PageServer,
   startEngine,
   startPageServer,
-  useBrowser,
+  useEngine,
 } from "./support/browser.js";
 import { helperPage, pageHelpersScript } from "./support/page-helpers.js";
 
@@ -34,11 +35,23 @@ function serveForgePage(req: IncomingMessage, res: ServerResponse): void {
 
 const transports = ["polling", "short-polling", "jsonp", "xhr-streaming", "iframe", "sse", "websocket"] as const;
 
-/** What a refused page may log: the refused requests themselves. */
-const refusedRequestLogs = [/status of 403/, /CORS policy/, /WebSocket connection to .* failed/, /net::ERR_FAILED/];
+/**
+ * What a refused page may log: the refused requests themselves, as Chromium words them, then
+ * as Firefox does (as page errors): CORS refusals, a refused WebSocket or EventSource, and a
+ * JSONP script whose 403 answer (JSON, nosniff) is not run.
+ */
+const refusedRequestLogs = [
+  /status of 403/,
+  /CORS policy/,
+  /WebSocket connection to .* failed/,
+  /net::ERR_FAILED/,
+  /^uncaught: Cross-Origin Request Blocked: .* Status code: 403\./,
+  /^uncaught: Firefox can’t establish a connection to the server at (ws|http):\/\/localhost:\d+\/engine\.io\//,
+  /^uncaught: The resource from “http:\/\/localhost:\d+\/engine\.io\/\?[^”]*j=\d+[^”]*” was blocked due to MIME type \(“application\/json”\) mismatch/,
+];
 
-describeBrowser("security in a real browser", () => {
-  const browser = useBrowser();
+describeEngines("security in a real browser", (browserName) => {
+  const browser = useEngine(browserName);
   let pages: PageServer;
   let evil: PageServer;
   let engine: EngineUnderTest;
@@ -177,85 +190,86 @@ describeBrowser("security in a real browser", () => {
     });
   });
 
-  /**
-   * Loopback origins are potentially trustworthy, so Chromium sends them Fetch Metadata. Names
-   * under `.test` mapped to 127.0.0.1 are plain HTTP origins like any other: no Sec-Fetch-*.
-   */
-  describe("over plain HTTP (names mapped to loopback: no Fetch Metadata)", () => {
-    let plainBrowser: Browser;
-    let page: Page;
-    let site: PageServer;
-    let plainEngine: EngineUnderTest;
-    const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
-    const host = (url: string, name: string) => url.replace("//127.0.0.1:", `//${name}.test:`);
+});
 
-    beforeAll(async () => {
-      plainBrowser = await chromium.launch({
-        executablePath: chromiumPath,
-        headless: true,
-        args: [...chromiumArgs, "--host-resolver-rules=MAP *.test 127.0.0.1"],
-      });
-      site = await startPageServer();
-      site.file("/helpers.js", pageHelpersScript);
-      site.page("/index.html", helperPage());
-      plainEngine = await startEngine({ pageOrigin: host(site.origin, "app") });
-      plainEngine.http.prependListener("request", (req: IncomingMessage) => seen.push({ url: req.url ?? "", headers: req.headers }));
-    });
-    afterAll(async () => {
-      await plainBrowser?.close();
-      await plainEngine?.close();
-      await site?.close();
-    });
-    afterEach(async () => {
-      await page?.close();
-    });
+/**
+ * Loopback origins are potentially trustworthy, so Chromium sends them Fetch Metadata. Names
+ * under `.test` mapped to 127.0.0.1 are plain HTTP origins like any other: no Sec-Fetch-*.
+ */
+describeBrowser("security over plain HTTP (names mapped to loopback: no Fetch Metadata), Chromium only: the name mapping is a Chromium switch", () => {
+  let plainBrowser: Browser;
+  let page: Page;
+  let site: PageServer;
+  let plainEngine: EngineUnderTest;
+  const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
+  const host = (url: string, name: string) => url.replace("//127.0.0.1:", `//${name}.test:`);
 
-    test("a cross-site no-referrer script cannot read a JSONP handshake (refused with 403)", async () => {
-      page = await plainBrowser.newPage();
-      await page.goto(host(site.url("/index.html"), "evil"));
-      const refusalsBefore = plainEngine.refusals.length;
-      const sessionsBefore = plainEngine.sessions.length;
-      const src = `${host(plainEngine.url, "cometa")}/engine.io/?EIO=4&transport=polling&j=0`;
-      const result = await page.evaluate(async (src) => {
-        const called: unknown[] = [];
-        (window as unknown as { ___eio: ((payload: unknown) => void)[] }).___eio = [(payload) => called.push(payload)];
-        const script = document.createElement("script");
-        script.referrerPolicy = "no-referrer";
-        script.src = src;
-        const outcome = await new Promise<string>((resolve) => {
-          script.onload = () => resolve("load");
-          script.onerror = () => resolve("error");
-          document.head.append(script);
-        });
-        return { outcome, called };
-      }, src);
-      const request = seen.find(({ url }) => url.includes("transport=polling&j=0"));
-      // what makes the attack possible: nothing in the request says which page made it
-      expect(request?.headers.origin).toBeUndefined();
-      expect(request?.headers.referer).toBeUndefined();
-      expect(request?.headers["sec-fetch-site"]).toBeUndefined();
-      expect(result).toEqual({ outcome: "error", called: [] });
-      expect(plainEngine.refusals.slice(refusalsBefore)).toEqual([expect.objectContaining({ code: 4 })]);
-      expect(plainEngine.sessions.length).toBe(sessionsBefore);
+  beforeAll(async () => {
+    plainBrowser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: [...chromiumArgs, "--host-resolver-rules=MAP *.test 127.0.0.1"],
     });
-
-    for (const name of ["jsonp", "iframe"] as const) {
-      test(`the allowed page still connects with ${name} (its Referer is the proof)`, async () => {
-        page = await plainBrowser.newPage();
-        await page.goto(host(site.url("/index.html"), "app"));
-        const messages = await page.evaluate(
-          async ([url, name]) => {
-            const session = cometaTest.open(url, { transports: [name], withCredentials: true });
-            await session.event("open");
-            session.socket.send("over plain HTTP");
-            const messages = await session.messagesPlain(1);
-            session.socket.close();
-            return messages;
-          },
-          [host(plainEngine.url, "cometa"), name] as const,
-        );
-        expect(messages).toEqual(["over plain HTTP"]);
-      });
-    }
+    site = await startPageServer();
+    site.file("/helpers.js", pageHelpersScript);
+    site.page("/index.html", helperPage());
+    plainEngine = await startEngine({ pageOrigin: host(site.origin, "app") });
+    plainEngine.http.prependListener("request", (req: IncomingMessage) => seen.push({ url: req.url ?? "", headers: req.headers }));
   });
+  afterAll(async () => {
+    await plainBrowser?.close();
+    await plainEngine?.close();
+    await site?.close();
+  });
+  afterEach(async () => {
+    await page?.close();
+  });
+
+  test("a cross-site no-referrer script cannot read a JSONP handshake (refused with 403)", async () => {
+    page = await plainBrowser.newPage();
+    await page.goto(host(site.url("/index.html"), "evil"));
+    const refusalsBefore = plainEngine.refusals.length;
+    const sessionsBefore = plainEngine.sessions.length;
+    const src = `${host(plainEngine.url, "cometa")}/engine.io/?EIO=4&transport=polling&j=0`;
+    const result = await page.evaluate(async (src) => {
+      const called: unknown[] = [];
+      (window as unknown as { ___eio: ((payload: unknown) => void)[] }).___eio = [(payload) => called.push(payload)];
+      const script = document.createElement("script");
+      script.referrerPolicy = "no-referrer";
+      script.src = src;
+      const outcome = await new Promise<string>((resolve) => {
+        script.onload = () => resolve("load");
+        script.onerror = () => resolve("error");
+        document.head.append(script);
+      });
+      return { outcome, called };
+    }, src);
+    const request = seen.find(({ url }) => url.includes("transport=polling&j=0"));
+    // what makes the attack possible: nothing in the request says which page made it
+    expect(request?.headers.origin).toBeUndefined();
+    expect(request?.headers.referer).toBeUndefined();
+    expect(request?.headers["sec-fetch-site"]).toBeUndefined();
+    expect(result).toEqual({ outcome: "error", called: [] });
+    expect(plainEngine.refusals.slice(refusalsBefore)).toEqual([expect.objectContaining({ code: 4 })]);
+    expect(plainEngine.sessions.length).toBe(sessionsBefore);
+  });
+
+  for (const name of ["jsonp", "iframe"] as const) {
+    test(`the allowed page still connects with ${name} (its Referer is the proof)`, async () => {
+      page = await plainBrowser.newPage();
+      await page.goto(host(site.url("/index.html"), "app"));
+      const messages = await page.evaluate(
+        async ([url, name]) => {
+          const session = cometaTest.open(url, { transports: [name], withCredentials: true });
+          await session.event("open");
+          session.socket.send("over plain HTTP");
+          const messages = await session.messagesPlain(1);
+          session.socket.close();
+          return messages;
+        },
+        [host(plainEngine.url, "cometa"), name] as const,
+      );
+      expect(messages).toEqual(["over plain HTTP"]);
+    });
+  }
 });

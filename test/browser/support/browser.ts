@@ -20,6 +20,16 @@
  *   });                                               // afterEach fails on console errors etc.
  * });
  *
+ * Every engine (Chromium, Firefox ESR, WebKitGTK), one small interface:
+ *
+ *   describeEngines("my page", (name) => {           // one block per engine installed here
+ *     const browser = useEngine(name);               // launched once per block
+ *     test("echo", async () => {
+ *       const page = await browser.open(url);        // TestPage: evaluate, waitFor, url, problems, close
+ *       expect(await page.evaluate((n) => n + 1, 1)).toBe(2);
+ *     });
+ *   });
+ *
  * API (stable): describeBrowser(name, body); useBrowser() -> { context, open(url, options?),
  * newPage(options?) }; allowConsoleErrors(page, ...patterns); pageProblems(page);
  * checkPage(page); startPageServer(options?) -> { origin, url(path), page(path, html),
@@ -39,14 +49,15 @@ import { tmpdir } from "node:os";
 import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Socket as EngineSocket } from "engine.io";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { chromium, firefox, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { ServerOptions as CometaServerOptions } from "../../../src/server/index.js";
 import { type ServerSetup, startServer, type TestServer } from "../../support/server.js";
+import { WebKitSession, webkitAvailable, withProblemRecorder } from "./webkit.js";
 
-/** The repository root and its build output. */
+/** The repository root and its build output (`COMETA_DIST_DIR` serves another copy of it). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-export const distDir = join(repoRoot, "dist");
+export const distDir = process.env.COMETA_DIST_DIR || join(repoRoot, "dist");
 
 /** Where Debian puts Chromium (`CHROMIUM_PATH` overrides it); never downloaded. */
 export const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
@@ -81,19 +92,19 @@ export function describeBrowser(name: string, body: () => void): void {
     });
     return;
   }
-  if (!chromiumAvailable) printSkipOnce();
+  if (!chromiumAvailable) printSkipOnce(skipMessage, "chromium");
   describe.skipIf(!chromiumAvailable)(name, body);
 }
 
 /** Prints the skip message once per vitest run, however many files ask (workers included). */
-function printSkipOnce(): void {
-  const marker = join(tmpdir(), `cometa-browser-skip-${process.ppid}`);
+function printSkipOnce(message: string, key: string): void {
+  const marker = join(tmpdir(), `cometa-browser-skip-${key}-${process.ppid}`);
   try {
     closeSync(openSync(marker, "wx"));
   } catch {
     return;
   }
-  process.stderr.write(`${skipMessage}\n`);
+  process.stderr.write(`${message}\n`);
 }
 
 export interface OpenOptions {
@@ -217,6 +228,208 @@ export function useBrowser(): BrowserSession {
   };
 }
 
+/** The browser engines the suite runs on. */
+export type EngineName = "chromium" | "firefox" | "webkit";
+
+/** Debian's Firefox ESR (`FIREFOX_PATH` overrides it), driven over WebDriver BiDi. */
+export const firefoxPath = process.env.FIREFOX_PATH || "/usr/bin/firefox-esr";
+
+/** Each engine's installation check and its Debian packages (what .ci/run installs). */
+export const engineSetup: Record<EngineName, { available: boolean; packages: string }> = {
+  chromium: { available: chromiumAvailable, packages: "chromium" },
+  firefox: { available: existsSync(firefoxPath), packages: "firefox-esr" },
+  webkit: { available: webkitAvailable, packages: "webkit2gtk-driver xvfb" },
+};
+
+/** The engines to run on: all three, or those named in `COMETA_ENGINES` (comma-separated). */
+export const engineNames: readonly EngineName[] = (
+  process.env.COMETA_ENGINES ? process.env.COMETA_ENGINES.split(",").map((name) => name.trim()) : ["chromium", "firefox", "webkit"]
+).filter((name): name is EngineName => name in engineSetup);
+
+/**
+ * One `describe` block per engine, named `name [engine]`. A missing engine fails under CI
+ * and is skipped (with one message) elsewhere, as `describeBrowser` does for Chromium.
+ */
+export function describeEngines(name: string, body: (engine: EngineName) => void, only: readonly EngineName[] = engineNames): void {
+  for (const engine of engineNames.filter((engine) => only.includes(engine))) {
+    const { available, packages } = engineSetup[engine];
+    if (!available && process.env.CI) {
+      describe(`${name} [${engine}]`, () => {
+        test(`${engine} is installed`, () => {
+          throw new Error(`CI is set and ${engine} is missing; install it with: apt-get install -y ${packages}`);
+        });
+      });
+      continue;
+    }
+    if (!available) printSkipOnce(`${engine} tests skipped: not installed; install it with: apt-get install -y ${packages}`, engine);
+    describe.skipIf(!available)(`${name} [${engine}]`, () => body(engine));
+  }
+}
+
+/** A page in any engine: what the tests do with it. */
+export interface TestPage {
+  readonly engine: EngineName;
+  /** The page's current URL. */
+  url(): Promise<string>;
+  /** Runs `fn(arg)` in the page and resolves with its (awaited) value, made plain. */
+  evaluate<R>(fn: () => R): Promise<Awaited<R>>;
+  evaluate<R, A>(fn: (arg: A) => R, arg: A): Promise<Awaited<R>>;
+  /** Resolves once `fn(arg)` is truthy in the page (polled); rejects after `timeout` ms. */
+  waitFor<A>(fn: (arg: A) => unknown, arg: A, timeout?: number): Promise<void>;
+  /** Lets problems matching `patterns` through (expected 403s, refused connections). */
+  allow(...patterns: RegExp[]): void;
+  /** The page's (and its frames') console errors, uncaught exceptions and unhandled rejections, minus the allowed. */
+  problems(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface EngineSession {
+  readonly engine: EngineName;
+  /** Opens `url` in a new page (tab) whose problems fail the test; closed after the test. */
+  open(url: string, options?: OpenOptions): Promise<TestPage>;
+}
+
+/** Pages' problems as each engine words what the tests allow; normalised here. */
+const engineAllowed: Record<EngineName, readonly RegExp[]> = {
+  chromium: defaultAllowed,
+  firefox: defaultAllowed,
+  webkit: [],
+};
+
+interface Driven {
+  open(url: string, waitUntil: OpenOptions["waitUntil"]): Promise<Omit<TestPage, "allow" | "problems" | "engine"> & { rawProblems(): Promise<string[]> }>;
+  close(): Promise<void>;
+}
+
+async function launchPlaywright(engine: "chromium" | "firefox"): Promise<Driven> {
+  let browser: Browser | undefined;
+  let userDataDir: string | undefined;
+  let context: BrowserContext;
+  if (engine === "chromium") {
+    userDataDir = mkdtempSync(join(tmpdir(), "cometa-chromium-"));
+    context = await chromium.launchPersistentContext(userDataDir, { executablePath: chromiumPath, headless: true, args: [...chromiumArgs] });
+  } else {
+    browser = await firefox.launch({ channel: "moz-firefox", executablePath: firefoxPath, headless: true });
+    context = await browser.newContext();
+  }
+  return {
+    async open(url, waitUntil) {
+      const page = await context.newPage();
+      const problems: string[] = [];
+      watchPage(page, problems);
+      await page.addInitScript(reportRejections);
+      await page.goto(url, { waitUntil: waitUntil ?? "domcontentloaded" });
+      return {
+        url: async () => page.url(),
+        evaluate: ((fn: (arg: unknown) => unknown, arg?: unknown) => page.evaluate(fn, arg)) as TestPage["evaluate"],
+        waitFor: async (fn, arg, timeout = 10_000) =>
+          void (await page.waitForFunction(fn as (arg: unknown) => unknown, arg as unknown, { timeout, polling: 50 })),
+        rawProblems: async () => [...problems],
+        close: () => page.close().catch(() => undefined),
+      };
+    },
+    async close() {
+      await context.close();
+      await browser?.close();
+      if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function launchWebKit(): Promise<Driven> {
+  const session = await WebKitSession.launch();
+  return {
+    async open(url) {
+      const handle = await session.openWindow(url);
+      return {
+        url: () => session.url(handle),
+        evaluate: ((fn: (arg: unknown) => unknown, arg?: unknown) => session.evaluate(handle, String(fn), arg)) as TestPage["evaluate"],
+        async waitFor(fn, arg, timeout = 10_000) {
+          const deadline = Date.now() + timeout;
+          while (!(await session.evaluate(handle, String(fn), arg))) {
+            if (Date.now() > deadline) throw new Error(`waitFor: timed out after ${timeout} ms: ${String(fn)}`);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        },
+        rawProblems: () => session.problems(handle),
+        close: () => session.closeWindow(handle).catch(() => undefined),
+      };
+    },
+    close: () => session.close(),
+  };
+}
+
+/**
+ * Launches `engine` once for the enclosing block (beforeAll / afterAll); after each test,
+ * fails on any problem in the pages opened during it, then closes them.
+ */
+export function useEngine(engine: EngineName): EngineSession {
+  let driven: Driven | undefined;
+  let opened: TestPage[] = [];
+
+  beforeAll(async () => {
+    driven = engine === "webkit" ? await launchWebKit() : await launchPlaywright(engine);
+  }, 60_000);
+  afterAll(async () => {
+    await driven?.close();
+    driven = undefined;
+  });
+  afterEach(async () => {
+    const pages = opened;
+    opened = [];
+    const problems = (await Promise.all(pages.map((page) => page.problems()))).flat();
+    await Promise.all(pages.map((page) => page.close()));
+    expect(problems, "console errors, uncaught exceptions or unhandled rejections in the page").toEqual([]);
+  });
+
+  return {
+    engine,
+    async open(url, options = {}) {
+      if (!driven) throw new Error(`useEngine(${engine}): the browser is not running (call open() inside a test)`);
+      const page = await driven.open(url, options.waitUntil);
+      const allow = [...engineAllowed[engine], ...(options.allow ?? [])];
+      const testPage: TestPage = {
+        engine,
+        url: page.url,
+        evaluate: page.evaluate,
+        waitFor: page.waitFor,
+        close: page.close,
+        allow: (...patterns) => void allow.push(...patterns),
+        problems: async () => (await page.rawProblems()).filter((problem) => !allow.some((pattern) => pattern.test(problem))),
+      };
+      opened.push(testPage);
+      return testPage;
+    },
+  };
+}
+
+/** Reports what a Playwright page says is wrong into `problems`. */
+function watchPage(page: Page, problems: string[]): void {
+  page.on("console", (message) => {
+    if (message.type() !== "error") return;
+    const { url, lineNumber } = message.location();
+    problems.push(`console.error: ${message.text()}${url ? ` (${url}:${lineNumber})` : ""}`);
+  });
+  page.on("pageerror", (error) => problems.push(`uncaught: ${error.stack ?? String(error)}`));
+  page.on("crash", () => problems.push("the page crashed"));
+}
+
+/** Chromium reports most unhandled rejections as pageerror; this reports every one of them. */
+function reportRejections(): void {
+  window.addEventListener("unhandledrejection", (event) => {
+    const reason = event.reason as { stack?: string } | undefined;
+    console.error(`unhandled rejection: ${reason?.stack ?? String(event.reason)}`);
+  });
+}
+
+/**
+ * Every HTML page served carries the problem recorder first: WebKitGTK's driver reports no
+ * console or errors, so its pages keep them on `window` (the other engines ignore it).
+ */
+function recorded(type: string, body: string | Buffer): string | Buffer {
+  return type.startsWith("text/html") ? withProblemRecorder(String(body)) : body;
+}
+
 /** Content types of what the page server sends (every response is nosniff). */
 const contentTypes: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -273,7 +486,7 @@ export async function startPageServer(options: PageServerOptions = {}): Promise<
       return;
     }
     const stored = memory.get(path);
-    if (stored) return send(res, 200, stored.type, stored.body);
+    if (stored) return send(res, 200, stored.type, recorded(stored.type, stored.body));
     for (const [prefix, dir] of mounts) {
       if (!path.startsWith(prefix)) continue;
       const file = normalize(join(dir, path.slice(prefix.length)));
@@ -281,7 +494,8 @@ export async function startPageServer(options: PageServerOptions = {}): Promise<
       let target = file;
       if (existsSync(target) && statSync(target).isDirectory()) target = join(target, "index.html");
       if (!existsSync(target)) break;
-      return send(res, 200, contentTypes[extname(target)] ?? "application/octet-stream", readFileSync(target));
+      const type = contentTypes[extname(target)] ?? "application/octet-stream";
+      return send(res, 200, type, recorded(type, readFileSync(target)));
     }
     send(res, 404, "text/plain; charset=utf-8", "not found");
   };
