@@ -5,14 +5,15 @@
  * the server, no session created).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import { type Browser, type Page, chromium } from "playwright-core";
+import { type Browser, type Page, chromium, firefox } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import {
   chromiumArgs,
   chromiumPath,
-  describeBrowser,
   describeEngines,
+  type EngineName,
   type EngineUnderTest,
+  firefoxPath,
   type PageServer,
   startEngine,
   startPageServer,
@@ -193,10 +194,26 @@ describeEngines("security in a real browser", (browserName) => {
 });
 
 /**
- * Loopback origins are potentially trustworthy, so Chromium sends them Fetch Metadata. Names
+ * Loopback origins are potentially trustworthy, so browsers send them Fetch Metadata. Names
  * under `.test` mapped to 127.0.0.1 are plain HTTP origins like any other: no Sec-Fetch-*.
  */
-describeBrowser("security over plain HTTP (names mapped to loopback: no Fetch Metadata), Chromium only: the name mapping is a Chromium switch", () => {
+/**
+ * Host names under `.test` resolved to 127.0.0.1: a Chromium switch, a Firefox preference;
+ * WebKitGTK has neither (its MiniBrowser resolves through the system), so it is not here.
+ */
+function launchMapped(engine: EngineName): Promise<Browser> {
+  if (engine === "firefox") {
+    return firefox.launch({
+      channel: "moz-firefox",
+      executablePath: firefoxPath,
+      headless: true,
+      firefoxUserPrefs: { "network.dns.localDomains": "app.test,evil.test,cometa.test" },
+    });
+  }
+  return chromium.launch({ executablePath: chromiumPath, headless: true, args: [...chromiumArgs, "--host-resolver-rules=MAP *.test 127.0.0.1"] });
+}
+
+describeEngines("security over plain HTTP (names mapped to loopback: no Fetch Metadata)", (browserName) => {
   let plainBrowser: Browser;
   let page: Page;
   let site: PageServer;
@@ -205,11 +222,7 @@ describeBrowser("security over plain HTTP (names mapped to loopback: no Fetch Me
   const host = (url: string, name: string) => url.replace("//127.0.0.1:", `//${name}.test:`);
 
   beforeAll(async () => {
-    plainBrowser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: [...chromiumArgs, "--host-resolver-rules=MAP *.test 127.0.0.1"],
-    });
+    plainBrowser = await launchMapped(browserName);
     site = await startPageServer();
     site.file("/helpers.js", pageHelpersScript);
     site.page("/index.html", helperPage());
@@ -272,4 +285,4 @@ describeBrowser("security over plain HTTP (names mapped to loopback: no Fetch Me
       expect(messages).toEqual(["over plain HTTP"]);
     });
   }
-});
+}, ["chromium", "firefox"]);
