@@ -48,7 +48,7 @@ export function responseError(status: number, body: string, transport: string): 
  * long; its reader bounds each piece), and its text goes to `stream` as it comes.
  */
 export function httpRequest(
-  context: Pick<TransportContext, "env" | "options" | "trace">,
+  context: Pick<TransportContext, "env" | "options">,
   transport: string,
   request: HttpRequest,
   callback: HttpCallback,

@@ -63,6 +63,7 @@ export function createTransport(name: string, context: TransportContext, build: 
   const events = new Emitter<TransportEvents>();
   const trace = context.trace;
   let state: TransportState = "opening";
+  let writable = false;
   /** A close packet went up or came down: the session is ending, start no new request. */
   let closing = false;
   let serverClosed = false;
@@ -136,7 +137,7 @@ export function createTransport(name: string, context: TransportContext, build: 
   };
 
   const { down, up, writable: early, pausable } = build(report);
-  let writable = Boolean(early);
+  writable = Boolean(early);
 
   const transport: Transport = {
     name,
