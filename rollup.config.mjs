@@ -7,6 +7,7 @@
 //   dist/engine.io-client{,.node}.{mjs,cjs}, .d.ts   engine.io-client's face over cometa (browsers, Node)
 //   dist/engine.io-client-{register,hooks}.mjs       Node loader hook aliasing engine.io-client to it
 //   dist/socket.io.min.js               socket.io-client 4.8 on cometa, global `io` like socket.io's own
+//   dist/diagnose.{mjs,cjs,d.ts}, dist/diagnose.min.js (global `CometaDiagnose`)   what gets through, per transport
 // No source maps: the ES module and CommonJS builds are unminified and readable as they are, and
 // maps (which embed every source) were three quarters of the package. `SOURCEMAP=1 npm run build`
 // writes them, for debugging a minified build.
@@ -35,6 +36,7 @@ const CORE_ENTRY = "src/polling-websocket.ts";
 const SERVER_ENTRY = "src/server/index.ts";
 const COMPAT_ENTRY = "src/compat/engine.io-client.ts";
 const COMPAT_NODE_ENTRY = "src/compat/node/engine.io-client.ts";
+const DIAGNOSE_ENTRY = "src/diagnose.ts";
 const sourcemap = process.env.SOURCEMAP === "1";
 
 
@@ -176,8 +178,25 @@ const socketIoScript = {
   output: { ...socketIoBase.output, name: "io", exports: "default", plugins: [terser(socketIoTerserOptions())] },
 };
 
+/** `cometa/diagnose`: apart from the client's builds, so none of them grows for it. */
+const diagnoseScript = iife(DIAGNOSE_ENTRY, "dist/diagnose.min.js");
+const diagnose = [
+  {
+    input: DIAGNOSE_ENTRY,
+    external: clientExternal,
+    plugins: [typescript({ target: MODULE_TARGET })],
+    output: [
+      { file: "dist/diagnose.mjs", format: "es", sourcemap },
+      { file: "dist/diagnose.cjs", format: "cjs", exports: "named", sourcemap },
+    ],
+    onwarn,
+  },
+  { ...diagnoseScript, output: { ...diagnoseScript.output, name: "CometaDiagnose" } },
+  { input: DIAGNOSE_ENTRY, external: clientExternal, plugins: [dts()], output: { file: "dist/diagnose.d.ts", format: "es" }, onwarn },
+];
+
 /** Every build, for scripts that build one of them in memory (scripts/size-modules.mjs). */
-export const configs = [...client, ...server, ...compat, socketIoScript];
+export const configs = [...client, ...server, ...compat, socketIoScript, ...diagnose];
 
 export default () => {
   // start from an empty dist/ so a removed entry never leaves stale files (not in watch mode);
