@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { afterAll, afterEach, expect, test } from "vitest";
-import { BaseReconnectingSocket, BaseSocket, polling, websocket } from "../../src/index.js";
+import { BareReconnectingSocket, BareSocket, polling, websocket } from "../../src/index.js";
 import type { Emitter, EventMap } from "../../src/emitter.js";
 import type { Transport, TransportDefinition } from "../../src/transport.js";
 import { echo, startServer, type TestServer } from "../support/server.js";
@@ -23,24 +23,61 @@ afterEach(async () => {
 afterAll(() => printMeasurements("leaks:"));
 
 const socketEvents = ["open", "handshake", "message", "packet", "ping", "drain", "error", "close", "upgrading", "upgrade", "upgradeError"];
-const transportEvents = ["open", "packet", "drain", "error", "close"];
 const reconnectingEvents = [...socketEvents, "disconnect", "reconnecting", "reconnect", "reconnectFailed"];
 
-/** Listeners still registered on `emitter`, over `events`. */
-function listeners(emitter: unknown, events: string[]): number {
-  // sockets hold their emitter privately (`_events`); transports may be emitters themselves
-  const counted = ((emitter as { _events?: unknown })._events || emitter) as Emitter<EventMap>;
+/** Listeners still registered on a socket (its emitter is held privately, as `_events`), over `events`. */
+function listeners(socket: unknown, events: string[]): number {
+  const counted = (socket as { _events: Emitter<EventMap> })._events;
   return events.reduce((sum, event) => sum + counted.listenerCount(event), 0);
+}
+
+type AnyListener = (...args: never[]) => void;
+
+/**
+ * A transport seen through a counter of the listeners registered on it and not yet removed
+ * (by the function `on`/`once` return, by `off`, or by a `once` firing): a transport keeps
+ * its emitter in a closure, so its registrations are counted on the way in.
+ */
+function countingListeners(transport: Transport): { transport: Transport; live: () => number } {
+  const live = new Set<{ event: string; listener: AnyListener; remove: () => void }>();
+  const view = Object.create(transport) as Transport;
+  const register = (event: string, listener: AnyListener, once: boolean) => {
+    const entry = { event, listener, remove: () => {} };
+    const called = (...args: never[]) => {
+      if (once) live.delete(entry);
+      listener(...args);
+    };
+    const remove = (once ? transport.once : transport.on).call(transport, event as "open", called as () => void);
+    entry.remove = remove;
+    live.add(entry);
+    return () => {
+      live.delete(entry);
+      remove();
+    };
+  };
+  Object.assign(view, {
+    on: (event: string, listener: AnyListener) => register(event, listener, false),
+    once: (event: string, listener: AnyListener) => register(event, listener, true),
+    off: (event?: string, listener?: AnyListener) => {
+      for (const entry of [...live]) {
+        if ((event === undefined || entry.event === event) && (listener === undefined || entry.listener === listener)) {
+          live.delete(entry);
+          entry.remove();
+        }
+      }
+    },
+  });
+  return { transport: view, live: () => live.size };
 }
 
 /** Transport definitions that remember every transport they make, candidates included. */
 function recording(definitions: TransportDefinition[]) {
-  const made: Transport[] = [];
+  const made: (Transport & { liveListeners: () => number })[] = [];
   const wrapped = definitions.map((definition) => ({
     ...definition,
     create: (context: Parameters<TransportDefinition["create"]>[0]) => {
-      const transport = definition.create(context);
-      made.push(transport);
+      const { transport, live } = countingListeners(definition.create(context));
+      made.push(Object.assign(Object.create(transport) as Transport, { liveListeners: live }));
       return transport;
     },
   }));
@@ -79,13 +116,13 @@ test("1,000 connect/close cycles, closed at every stage, leave nothing behind", 
   const connections = await setup();
   const timers = countingTimers();
   const { made, wrapped } = recording([polling, websocket]);
-  const sockets: BaseSocket[] = [];
+  const sockets: BareSocket[] = [];
   const started = Date.now();
   const stages = ["opening", "open", "upgraded"] as const;
   const unexpected: string[] = [];
   let slowestSwap = 0;
   const cycle = async (i: number) => {
-    const socket = new BaseSocket(proxy!.url, {
+    const socket = new BareSocket(proxy!.url, {
       env: nodeEnv({ setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout }),
       transports: wrapped,
     });
@@ -126,7 +163,7 @@ test("1,000 connect/close cycles, closed at every stage, leave nothing behind", 
   expect(sockets.every((socket) => socket.state === "closed")).toBe(true);
   expect(sockets.reduce((sum, socket) => sum + listeners(socket, socketEvents), 0)).toBe(0);
   expect(made.every((transport) => transport.state === "closed")).toBe(true);
-  expect(made.reduce((sum, transport) => sum + listeners(transport, transportEvents), 0)).toBe(0);
+  expect(made.reduce((sum, transport) => sum + transport.liveListeners(), 0)).toBe(0);
   await nothingLeft(connections, timers);
   measure("1,000 connect/close cycles", `${made.length} transports made, ${timers.created} timers set`, elapsed);
   measure("1,000 connect/close cycles", "slowest upgrade pause (upgrading to upgrade)", slowestSwap);
@@ -153,7 +190,7 @@ test.each([
         })
       : Promise.resolve();
   let heldGet = nextHeldGet();
-  const socket = new BaseReconnectingSocket(
+  const socket = new BareReconnectingSocket(
     proxy!.url,
     {
       env: nodeEnv({ setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout }),
@@ -162,7 +199,7 @@ test.each([
     },
     wrapped,
   );
-  const sessions: BaseSocket[] = [];
+  const sessions: BareSocket[] = [];
   socket.on("open", () => sessions.push(socket.socket!));
   await new Promise<void>((resolve) => socket.once("open", () => resolve()));
   const baseline = listeners(socket, reconnectingEvents);
@@ -182,7 +219,7 @@ test.each([
   const old = sessions.slice(0, -1);
   expect(old.every((session) => session.state === "closed")).toBe(true);
   expect(old.reduce((sum, session) => sum + listeners(session, socketEvents), 0)).toBe(0);
-  expect(made.slice(0, -1).reduce((sum, transport) => sum + listeners(transport, transportEvents), 0)).toBe(0);
+  expect(made.slice(0, -1).reduce((sum, transport) => sum + transport.liveListeners(), 0)).toBe(0);
   expect(listeners(socket, reconnectingEvents)).toBe(baseline);
   // one session's worth: the heartbeat, at most a retry timer
   expect(peakTimers).toBeLessThanOrEqual(3);

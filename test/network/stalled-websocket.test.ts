@@ -4,7 +4,7 @@
  * stalls the server-to-client direction of WebSocket connections after their headers.
  */
 import { afterAll, afterEach, expect, test } from "vitest";
-import { BaseSocket, polling, Socket, websocket } from "../../src/index.js";
+import { BareSocket, polling, Socket, websocket } from "../../src/index.js";
 import type { SocketOptions } from "../../src/socket.js";
 import { echo, startServer, type TestServer } from "../support/server.js";
 import { nodeEnv } from "../support/node-env.js";
@@ -14,7 +14,7 @@ import { closeSocket, collect, within } from "../support/events.js";
 
 let server: TestServer | undefined;
 let proxy: FaultProxy | undefined;
-const sockets: BaseSocket[] = [];
+const sockets: BareSocket[] = [];
 afterEach(async () => {
   await Promise.all(sockets.splice(0).map(closeSocket));
   await proxy?.close();
@@ -31,7 +31,7 @@ async function setup(extended: boolean) {
 }
 
 /** Upgrade failures (with ms since open) and the end of the ladder. */
-function track(socket: BaseSocket, candidates: number) {
+function track(socket: BareSocket, candidates: number) {
   sockets.push(socket);
   let openedAt = 0;
   socket.on("open", () => (openedAt = Date.now()));
@@ -46,7 +46,7 @@ function track(socket: BaseSocket, candidates: number) {
   return { failures, settled: within(settled, 8000, "the ladder did not settle") };
 }
 
-async function echoes(socket: BaseSocket, count = 50) {
+async function echoes(socket: BareSocket, count = 50) {
   const upstream = upstreamOf(server!.sessions.at(-1)!);
   const downstream = collect(socket);
   const expected = numbered("echo", 0, count);
@@ -85,7 +85,7 @@ test("the probe times out and the ladder goes on to sse; nothing written meanwhi
 
 test("with a stock server the session stays on long-polling and echoes", async () => {
   await setup(false);
-  const socket = new BaseSocket(proxy!.url, { env: nodeEnv(), transports: [polling, websocket], ...options });
+  const socket = new BareSocket(proxy!.url, { env: nodeEnv(), transports: [polling, websocket], ...options });
   const ladder = track(socket, 1);
   const { upgraded, at } = await ladder.settled;
   expect(upgraded).toBeUndefined();

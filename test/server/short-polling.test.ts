@@ -1,7 +1,7 @@
 /** short-polling on the wire: every GET answered at once. */
 import { type IncomingMessage, request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { BaseSocket } from "../../src/socket.js";
+import { BareSocket } from "../../src/socket.js";
 import { shortPolling } from "../../src/transports/short-polling.js";
 import { closed, messages, next, messages as collectMessages, once } from "../support/events.js";
 import { nodeEnv } from "../support/node-env.js";
@@ -10,7 +10,7 @@ import { SseParser } from "./support/framing.js";
 import { type TestServer, startServer } from "../support/server.js";
 
 let server: TestServer | undefined;
-const clients: BaseSocket[] = [];
+const clients: BareSocket[] = [];
 
 afterEach(() => {
   for (const client of clients.splice(0)) if (client.state !== "closed") client.close();
@@ -180,7 +180,7 @@ describe("short-polling transport", () => {
       const url = new URL(req.url ?? "", "http://x");
       if (req.method === "GET" && url.searchParams.has("sid")) polls.push(url.searchParams.get("k") ?? "");
     });
-    const client = new BaseSocket(`http://127.0.0.1:${server.port}`, { env: nodeEnv(), transports: [shortPolling], pollInterval: 5 });
+    const client = new BareSocket(`http://127.0.0.1:${server.port}`, { env: nodeEnv(), transports: [shortPolling], pollInterval: 5 });
     clients.push(client);
     const packets: unknown[] = [];
     client.on("packet", (packet) => packets.push(packet));
@@ -204,7 +204,7 @@ describe("short-polling transport", () => {
   it("a GET with the victim's sid between its client's polls ends the session; the client sees close and never the message", async () => {
     server = await startServer();
     const connection = server.nextConnection();
-    const client = new BaseSocket(`http://127.0.0.1:${server.port}`, { env: nodeEnv(), transports: [shortPolling], pollInterval: 200 });
+    const client = new BareSocket(`http://127.0.0.1:${server.port}`, { env: nodeEnv(), transports: [shortPolling], pollInterval: 200 });
     clients.push(client);
     const received: unknown[] = [];
     client.on("message", (data) => received.push(data));
