@@ -60,6 +60,29 @@ export default defineConfig({
         },
       },
       {
+        // Several cometa/server processes, redis-server and haproxy or nginx, started by the
+        // tests on loopback ports: one file at a time. socket.io-client runs on cometa, as in
+        // the compat project.
+        extends: true,
+        resolve: {
+          alias: [
+            {
+              find: /^engine\.io-client$/,
+              replacement: fileURLToPath(new URL("./src/compat/node/engine.io-client.ts", import.meta.url)),
+            },
+          ],
+        },
+        test: {
+          name: "cluster",
+          include: ["test/cluster/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+          fileParallelism: false,
+          server: { deps: { inline: ["socket.io-client"] } },
+        },
+      },
+      {
         extends: true,
         test: {
           // the built client (dist/) in Node 22, Deno and Bun, binaries from their npm packages
@@ -67,6 +90,18 @@ export default defineConfig({
           include: ["test/runtimes/**/*.test.ts"],
           environment: "node",
           testTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // cometa/diagnose's page in Chromium behind nginx (built dist/): one file at a time
+          name: "diagnose",
+          include: ["test/diagnose/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+          fileParallelism: false,
         },
       },
     ],

@@ -18,6 +18,7 @@ import { Server } from "./server.js";
 
 export { Server };
 export { SUPPORTED_ENGINE_IO } from "./engine-internals.js";
+export { nodeIdOf } from "./affinity.js";
 export type { AllowedOrigins } from "./origin.js";
 export type {
   ExtensionTransportName,

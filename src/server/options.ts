@@ -6,6 +6,7 @@ import {
   streamingTransports,
 } from "../wire.js";
 import type { EngineOptions, StockServerOptions } from "./engine-internals.js";
+import { checkNodeId } from "./affinity.js";
 import { type AllowedOrigins, type OriginCheck, compileAllowedOrigins } from "./origin.js";
 
 /** Transports engine.io serves itself. */
@@ -89,6 +90,14 @@ export interface ServerOptions extends Omit<StockServerOptions, "transports"> {
    * @defaultValue "/engine.io/"
    */
   path?: string;
+  /**
+   * This process's name in a cluster: every sid it opens starts with it and a `.`
+   * (`nodeA.` + engine.io's random id), so a load balancer can send each request to the
+   * process holding its session by the `sid` query parameter, without a cookie. 1 to 32
+   * letters, digits, `_` or `-`. See `nodeIdOf` and the README's "Scaling out".
+   * @defaultValue undefined (engine.io's sids, unprefixed)
+   */
+  nodeId?: string;
 }
 
 export interface ResolvedOptions {
@@ -101,6 +110,7 @@ export interface ResolvedOptions {
   readonly keepAliveInterval: number;
   readonly maxBufferedBytes: number;
   readonly path: string | undefined;
+  readonly nodeId: string | undefined;
 }
 
 function nonNegativeInteger(name: string, value: number | undefined, fallback: number, min = 0): number {
@@ -112,7 +122,7 @@ function nonNegativeInteger(name: string, value: number | undefined, fallback: n
 }
 
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
-  const { transports, allowedOrigins, recycleBytes, paddingBytes, keepAliveInterval, maxBufferedBytes, path, ...engineOptions } =
+  const { transports, allowedOrigins, recycleBytes, paddingBytes, keepAliveInterval, maxBufferedBytes, path, nodeId, ...engineOptions } =
     options;
   if (path !== undefined && (typeof path !== "string" || !path.startsWith("/"))) {
     throw new TypeError(`cometa/server: path must be a string starting with "/", got ${JSON.stringify(path)}`);
@@ -141,5 +151,6 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
         ? Infinity
         : nonNegativeInteger("maxBufferedBytes", maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, 1),
     path,
+    nodeId: nodeId === undefined ? undefined : checkNodeId(nodeId),
   };
 }

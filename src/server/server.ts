@@ -25,6 +25,7 @@ import {
   stockUpgrades,
   verifyAsUpgrade,
 } from "./engine-internals.js";
+import { prefixSid } from "./affinity.js";
 import { NOSNIFF, answerOtherPaths, relabelJsonp } from "./http.js";
 import { type ResolvedOptions, type ServerOptions, isStreamingTransport, resolveOptions } from "./options.js";
 import { ENGINE_ERRORS, type Refusal, connectionError, refuseUpgrade, sendRefusal } from "./refusal.js";
@@ -125,6 +126,14 @@ export class Server extends EngineServer {
       return;
     }
     super.handleUpgrade(req, socket, upgradeHead);
+  }
+
+  /** engine.io's id, prefixed with `nodeId` when there is one (affinity.ts). */
+  override generateId(req: IncomingMessage): string | PromiseLike<string> {
+    const id = super.generateId(req);
+    const nodeId = this.settings.nodeId;
+    if (nodeId === undefined) return id;
+    return typeof id === "string" ? prefixSid(nodeId, id) : Promise.resolve(id).then((random) => prefixSid(nodeId, random));
   }
 
   /** `Socket#getAvailableUpgrades` asks this (and filters by the `transports` option). */
