@@ -92,6 +92,18 @@ export default defineConfig({
           testTimeout: 30_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          // cometa/diagnose's page in Chromium behind nginx (built dist/): one file at a time
+          name: "diagnose",
+          include: ["test/diagnose/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -47,6 +47,8 @@ export interface TraceLine {
   at: number;
   topic: TraceTopic;
   message: string;
+  /** The detail's plain values (strings, numbers, booleans, the session id left out), as `key: value, ...`. */
+  facts?: string;
 }
 
 /** A failure as a report shows it: the error class's name and its message. */
@@ -133,6 +135,17 @@ export function withoutCredentials(url: string): string {
   }
 }
 
+/** A trace detail's plain values: short trace messages leave the facts (a reason, a status) to it. */
+function facts(detail: Readonly<Record<string, unknown>> | undefined): string {
+  const parts: string[] = [];
+  for (const key in detail) {
+    const value = detail[key];
+    const type = typeof value;
+    if (key !== "sid" && (type === "string" || type === "number" || type === "boolean")) parts.push(`${key}: ${value}`);
+  }
+  return parts.join(", ");
+}
+
 function failure(error: unknown): Failure {
   const { name, message } = (error || {}) as { name?: unknown; message?: unknown };
   return { name: typeof name === "string" ? name : "Error", message: typeof message === "string" ? message : String(error) };
@@ -193,7 +206,10 @@ async function attempt(url: string, name: string, definitions: readonly Transpor
   // the trace of the session's close carries it
   let closedWith: unknown;
   const trace: Trace = (topic, message, detail) => {
-    result.trace.push({ at: env.now() - start, topic, message });
+    const line: TraceLine = { at: env.now() - start, topic, message };
+    const plain = facts(detail);
+    if (plain) line.facts = plain;
+    result.trace.push(line);
     if (topic === "session" && detail && detail.error) closedWith = detail.error;
   };
   let socket: BareSocket;
@@ -322,7 +338,7 @@ function attemptLines(attempt: Attempt, echoTimeout: number): string[] {
   for (const upgrade of attempt.upgradeErrors) lines.push(under(`${upgrade.name}: ${upgrade.message}`));
   // the trace says why, where something went wrong; a clean attempt needs none
   if (!attempt.opened || attempt.error || attempt.upgradeErrors.length > 0 || attempt.echo !== "echoed") {
-    for (const line of attempt.trace) lines.push(under(`+${Math.round(line.at)} ms [${line.topic}] ${line.message}`));
+    for (const line of attempt.trace) lines.push(under(`+${Math.round(line.at)} ms [${line.topic}] ${line.message}${line.facts ? ` (${line.facts})` : ""}`));
   }
   return lines;
 }

@@ -50,7 +50,9 @@
       const summary = document.createElement("summary");
       summary.textContent = `trace (${attempt.trace.length} lines)`;
       const pre = document.createElement("pre");
-      pre.textContent = attempt.trace.map((line) => `+${Math.round(line.at)} ms [${line.topic}] ${line.message}`).join("\n");
+      pre.textContent = attempt.trace
+        .map((line) => `+${Math.round(line.at)} ms [${line.topic}] ${line.message}${line.facts ? ` (${line.facts})` : ""}`)
+        .join("\n");
       details.append(summary, pre);
       why.append(details);
     }

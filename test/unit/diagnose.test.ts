@@ -164,6 +164,8 @@ describe("diagnose", () => {
       expect.stringMatching(/^transport websocket failed: websocket connection refused by the proxy/),
       "session closed: transport error",
     ]);
+    // the detail's plain values, where short trace messages leave the facts
+    expect(alone.trace.map((line) => line.facts)).toEqual(["transport: websocket, remembered: false", "transport: websocket", "reason: transport error, unsent: 0"]);
     // the ladder stays on polling, and says why
     const ladder = byName(diagnosis, "ladder");
     expect(ladder.transport).toBe("polling");
@@ -248,7 +250,7 @@ describe("formatDiagnosis", () => {
         error: { name: "TransportError", message: "websocket closed before opening (code 1006)" },
         trace: [
           { at: 0, topic: "session", message: "opening on websocket" },
-          { at: 5.2, topic: "transport", message: "websocket failed: closed before opening" },
+          { at: 5.2, topic: "transport", message: "failed", facts: "transport: websocket, reason: closed before opening" },
         ],
       }),
       attempt({ name: "short-polling", transport: "short-polling", handshakeMs: 20, echo: "no echo" }),
@@ -278,7 +280,7 @@ describe("formatDiagnosis", () => {
         "polling        opened  handshake 12 ms  echo 3 ms",
         "websocket      FAILED  TransportError: websocket closed before opening (code 1006)",
         "                 +0 ms [session] opening on websocket",
-        "                 +5 ms [transport] websocket failed: closed before opening",
+        "                 +5 ms [transport] failed (transport: websocket, reason: closed before opening)",
         "short-polling  opened  handshake 20 ms  no echo within 3000 ms",
         "iframe         not supported here: no document, or the page has an opaque origin",
         "ladder         opened on polling, ended on polling  handshake 9 ms  echo 2 ms",
