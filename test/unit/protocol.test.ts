@@ -148,6 +148,53 @@ describe("decodeFrame", () => {
   );
 });
 
+describe("decodeFrame refuses what is not engine.io", () => {
+  test.each([
+    ["b!!!!", "a character outside base64"],
+    ["bAQ I", "whitespace inside base64"],
+    ["bAQID\n", "a trailing newline"],
+    ["bAQ", "missing padding"],
+    ["bA", "a single character past a whole group"],
+    ["bAQ===", "too much padding"],
+    ["bA=QI", "padding inside"],
+    ["bAQ-_", "base64url's alphabet"],
+    ["", "an empty packet"],
+    ["x", "a letter as type"],
+    ["xhello", "a letter as type, with data"],
+    [" 4hi", "a space before the type"],
+    ["-1", "a sign as type"],
+    ["7", "a digit past noop"],
+    ["9x", "an unknown digit"],
+  ])("%j (%s) throws ProtocolError", (frame) => {
+    expect(() => decodeFrame(frame)).toThrow(ProtocolError);
+    expect(() => decodePayload(`4ok\x1e${frame}`)).toThrow(ProtocolError);
+  });
+
+  test.each([
+    ["b", []],
+    ["bAA==", [0]],
+    ["bAQI=", [1, 2]],
+    ["b//79", [255, 254, 253]],
+    ["bAQIDBA==", [1, 2, 3, 4]],
+  ] as [string, number[]][])("%j decodes to %j", (frame, expected) => {
+    const packet = decodeFrame(frame);
+    expect(packet.type).toBe("message");
+    expect(Object.prototype.toString.call(packet.data)).toBe("[object ArrayBuffer]");
+    expect(bytes(packet.data)).toEqual(expected);
+  });
+
+  test("every byte value survives the round trip through base64", () => {
+    const all = new Uint8Array(256).map((_, i) => i);
+    expect(bytes(decodeFrame(encodeTextPacket({ type: "message", data: all })).data)).toEqual([...all]);
+  });
+
+  test("a type digit alone has no data; with data, the data is the rest as it is", () => {
+    expect(decodeFrame("6")).toEqual({ type: "noop" });
+    expect(decodeFrame("4 b")).toEqual({ type: "message", data: " b" });
+    expect(decodeFrame("4bAQ")).toEqual({ type: "message", data: "bAQ" });
+  });
+});
+
 describe("utf8Length", () => {
   test.each([
     ["", 0],
