@@ -113,6 +113,9 @@ async function main() {
   if (existsSync(sioMinJs)) {
     measure("dist/socket.io.min.js (socket.io-client on cometa, 7 transports)", readFileSync(sioMinJs), sioOwnGzip && sioOwnGzip / KB);
   } else notes.push("dist/socket.io.min.js missing: run `npm run build`.");
+  // a page of its own (examples/diagnose), never in an app's bundle: no budget
+  const diagnoseMinJs = join(root, "dist/diagnose.min.js");
+  if (existsSync(diagnoseMinJs)) measure("dist/diagnose.min.js (cometa/diagnose, every transport)", readFileSync(diagnoseMinJs));
 
   // For comparison.
   if (sioOwnGzip !== undefined) {

@@ -40,7 +40,7 @@
     const where = attempt.name === "ladder" && attempt.opened ? ` on ${attempt.openedOn}, ended on ${attempt.transport}` : "";
     cell(row, attempt.opened ? `yes${where}` : "no", attempt.opened ? "ok" : "bad");
     cell(row, ms(attempt.handshakeMs));
-    cell(row, attempt.echo === "echoed" ? ms(attempt.echoMs) : attempt.echo, attempt.echo === "echoed" ? "ok" : attempt.opened ? "warn" : "");
+    cell(row, attempt.echo === "echoed" ? ms(attempt.echoMs) : attempt.echo === "no echo" ? "no echo" : "", attempt.echo === "echoed" ? "ok" : attempt.opened ? "warn" : "");
     const why = cell(row, "", "why");
     const failures = (attempt.error ? [attempt.error] : []).concat(attempt.upgradeErrors);
     for (const failure of failures) why.append(`${failure.name}: ${failure.message}`, document.createElement("br"));
