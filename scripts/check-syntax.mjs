@@ -28,6 +28,7 @@ const builds = [
   ["dist/cometa.min.js", IIFE_TARGET, "script"],
   ["dist/cometa.core.min.js", IIFE_TARGET, "script"],
   ["dist/socket.io.min.js", IIFE_TARGET, "script"],
+  ["dist/diagnose.min.js", IIFE_TARGET, "script"],
   ["dist/cometa.mjs", MODULE_TARGET, "module"],
   ["dist/cometa.cjs", MODULE_TARGET, "script"],
   ["dist/engine.io-client.mjs", MODULE_TARGET, "module"],
@@ -35,7 +36,7 @@ const builds = [
 ];
 
 /** The entries of the script-tag builds (rollup.config.mjs): their src graphs are checked. */
-const scriptTagEntries = ["src/index.ts", "src/polling-websocket.ts", "src/compat/engine.io-client.ts"];
+const scriptTagEntries = ["src/index.ts", "src/polling-websocket.ts", "src/compat/engine.io-client.ts", "src/diagnose.ts"];
 
 /** Syntax newer than ES2018 that esbuild lowers into more code, with the year it came in. */
 function newerSyntax(node) {
