@@ -95,18 +95,24 @@ describeEngines("the default ladder", (browserName) => {
           ),
         engine.url,
       );
-      // Measured: Firefox, cross-site (the frames out of process), now and then (1 run in 4
-      // here) has a session's iframe upgrade answered 400 (code 3, a request overlapping the
-      // session's own); that session stays on polling and loses nothing
-      const sometimesRefused = browserName === "firefox" && host === "localhost";
+      // Measured, now and then with three probes at once: Firefox, cross-site (frames out of
+      // process), has one upgrade answered 400 (code 3, a request overlapping the session's
+      // own); WebKitGTK, either site, has one go unanswered until probeTimeout. That session
+      // stays on polling and loses nothing.
+      const sometimesFails: RegExp | undefined =
+        browserName === "firefox" && host === "localhost"
+          ? /HTTP 400\): Bad request \(code 3\)/
+          : browserName === "webkit"
+            ? /no probe answer within 10000 ms/
+            : undefined;
       let refused = 0;
       results.forEach(({ events, now, echoed }, n) => {
         expect(echoed).toEqual(Array.from({ length: 20 }, (_, i) => `${n}: ${i}`));
-        if (sometimesRefused && events.some(([event]) => event === "upgradeError")) {
+        if (sometimesFails && events.some(([event]) => event === "upgradeError")) {
           refused++;
           expect(events, `session ${n}`).toEqual([
             ["open"],
-            ["upgradeError", expect.objectContaining({ kind: "UpgradeError", transport: "iframe", message: expect.stringMatching(/HTTP 400\): Bad request \(code 3\)/) })],
+            ["upgradeError", expect.objectContaining({ kind: "UpgradeError", transport: "iframe", message: expect.stringMatching(sometimesFails) })],
           ]);
           expect(now).toBe("polling");
           return;
@@ -114,7 +120,8 @@ describeEngines("the default ladder", (browserName) => {
         expect(events, `session ${n}`).toEqual([["open"], ["upgrading", "iframe"], ["upgrade", "iframe"]]);
         expect(now).toBe("iframe");
       });
-      expect([...new Set(engine.refusals.map(({ code }) => code))], "requests the server refused").toEqual(refused ? [3] : []);
+      const refusedCodes = refused && browserName === "firefox" ? [3] : [];
+      expect([...new Set(engine.refusals.map(({ code }) => code))], "requests the server refused").toEqual(refusedCodes);
     });
   }
 });

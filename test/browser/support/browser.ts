@@ -289,7 +289,7 @@ export interface EngineSession {
   open(url: string, options?: OpenOptions): Promise<TestPage>;
 }
 
-/** Pages' problems as each engine words what the tests allow; normalised here. */
+/** What every page of an engine may report without failing (Chromium's own favicon fetch). */
 const engineAllowed: Record<EngineName, readonly RegExp[]> = {
   chromium: defaultAllowed,
   firefox: defaultAllowed,
