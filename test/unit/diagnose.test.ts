@@ -34,8 +34,8 @@ async function drive<T>(promise: Promise<T>): Promise<T> {
 }
 
 interface Script {
-  /** What the server does with a handshake on this transport. */
-  handshake?: "open" | "refuse" | "never";
+  /** What the server does with a handshake on this transport (`fail-at-once`: the adapter fails inside `open()`). */
+  handshake?: "open" | "refuse" | "never" | "fail-at-once";
   /** It sends every message back. */
   echo?: boolean;
   /** What the open packet offers. */
@@ -63,6 +63,9 @@ function scripted(name: string, script: Script, log: string[] = []) {
       transport.open = () => {
         open();
         log.push(`${name} open`);
+        if (!probing && script.handshake === "fail-at-once") {
+          return transport.fail(new TransportError(`${name}: the URL is not valid here`, name));
+        }
         void Promise.resolve().then(() => {
           if (probing) {
             if (script.probe === "refuse") transport.fail(new TransportError(`${name} refused (HTTP 400)`, name, 400));
@@ -197,6 +200,14 @@ describe("diagnose", () => {
     expect(diagnosis.ladder).toBeUndefined();
     expect(diagnosis.durationMs).toBe(4000);
     for (const transport of sse.instances) expect(transport.state).toBe("closed");
+  });
+
+  test("a transport that fails inside the socket's constructor, before any listener: its error still reported", async () => {
+    const websocket = scripted("websocket", { handshake: "fail-at-once" });
+    const diagnosis = await drive(diagnose(url, { transports: [websocket.definition] }));
+    for (const attempt of diagnosis.attempts) {
+      expect(attempt.error).toEqual({ name: "TransportError", message: expect.stringMatching(/^websocket: the URL is not valid here/) });
+    }
   });
 
   test("a transport this environment cannot run is reported as such and never made", async () => {
