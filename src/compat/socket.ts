@@ -6,6 +6,7 @@
 import { Emitter } from "../emitter.js";
 import type { Environment } from "../env.js";
 import { UsageError } from "../errors.js";
+import { checkOptionsObject } from "../options.js";
 import { isArrayBuffer, protocolVersion } from "../protocol.js";
 import { BareSocket, type CloseReason, type SocketOptions as CometaOptions, type TransportInfo } from "../socket.js";
 import type { TransportDefinition } from "../transport.js";
@@ -76,18 +77,6 @@ export class TransportView {
     return this._transport ? this._transport.state : "opening";
   }
 }
-
-/** cometa options whose names and meaning are engine.io-client's too, or cometa's own. */
-const passedOptions = [
-  "upgrade",
-  "rememberUpgrade",
-  "withCredentials",
-  "timestampRequests",
-  "requestTimeout",
-  "connectTimeout",
-  "probeTimeout",
-  "pollInterval",
-] as const;
 
 function endpoint(uri: string | undefined, options: SocketOptions): string | undefined {
   if (uri) return uri;
@@ -161,7 +150,7 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
       uri = undefined;
     }
     if (options === undefined) options = {};
-    if (options === null || typeof options !== "object") throw new UsageError("options must be an object");
+    checkOptionsObject(options);
     if (options.addTrailingSlash === false) {
       throw new UsageError("addTrailingSlash: false is not supported: cometa's request paths end with a slash");
     }
@@ -169,16 +158,14 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
     this._platform = platform;
     this.binaryType = platform.binaryType;
     const cometa: CometaOptions = {
+      // the whole bag: cometa reads the names it shares with engine.io-client (upgrade,
+      // withCredentials, requestTimeout...) and its own (probeTimeout...), and no other
+      ...(options as CometaOptions),
       path: typeof options.path === "string" ? options.path : "/engine.io",
       query: queryOf(options.query),
-      extraHeaders: options.extraHeaders,
       env: { ...platform.env(options), ...options.env },
+      transports: resolveTransports(options.transportImplementations || options.transports, registry),
     };
-    for (const key of passedOptions) {
-      if (options[key] !== undefined) (cometa as Record<string, unknown>)[key] = options[key];
-    }
-    const definitions = resolveTransports(options.transportImplementations || options.transports, registry);
-    if (definitions) cometa.transports = definitions;
     this._configure(cometa);
     this.session = new BareSocket(endpoint(uri || undefined, options), cometa, registry);
     this._transport = new TransportView(this.session.transport.name, this.session.transport);
