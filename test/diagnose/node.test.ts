@@ -3,6 +3,9 @@
  * no iframe, no JSONP), a stock engine.io server that serves only its own transports and does
  * not echo, and a server that is not there.
  */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { fileURLToPath } from "node:url";
 import type { Socket as EngineSocket } from "engine.io";
 import { expect, test } from "vitest";
 import { diagnose, formatDiagnosis } from "../../src/diagnose.js";
@@ -61,4 +64,20 @@ test("nothing listening: every attempt fails fast with the cause, and the ladder
   expect(diagnosis.ladder).toBeUndefined();
   expect(diagnosis.durationMs).toBeLessThan(3000);
   expect(formatDiagnosis(diagnosis)).toContain("Ladder:      did not open\nWorking:     none\n");
+});
+
+test("`cometa/diagnose` as the package exports it (ES module and CommonJS, run from dist/) diagnoses", async () => {
+  const server = await startServer({}, echo);
+  const root = fileURLToPath(new URL("../..", import.meta.url));
+  const script = (load: string) =>
+    `${load}.then(async ({ diagnose, formatDiagnosis }) => {
+      const { transports } = await import("cometa");
+      const polling = transports.filter((definition) => definition.name === "polling");
+      const diagnosis = await diagnose(${JSON.stringify(server.url)}, { transports: polling, timeout: 3000 });
+      console.log(formatDiagnosis(diagnosis).split("\\n")[4]);
+    })`;
+  // not execFileSync: the server answering the child runs in this process
+  const run = async (args: string[]) => (await promisify(execFile)(process.execPath, args, { cwd: root, encoding: "utf8", timeout: 15_000 })).stdout.trim();
+  expect(await run(["--input-type=module", "-e", script('import("cometa/diagnose")')])).toBe("Ladder:      ended on polling");
+  expect(await run(["-e", script('Promise.resolve(require("cometa/diagnose"))')])).toBe("Ladder:      ended on polling");
 });
