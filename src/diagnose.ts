@@ -47,7 +47,7 @@ export interface TraceLine {
   at: number;
   topic: TraceTopic;
   message: string;
-  /** The detail's plain values (strings, numbers, booleans, the session id left out), as `key: value, ...`. */
+  /** The detail's facts (plain values, lists, errors as `Name: message`; no session id), as `key: value, ...`. */
   facts?: string;
 }
 
@@ -88,7 +88,7 @@ export interface Attempt {
 }
 
 export interface Diagnosis {
-  /** The server's URL, without user name or password. */
+  /** The server's URL, without user name or password, and the query's values left out. */
   url: string;
   userAgent: string;
   /** When the diagnosis started, ISO 8601. */
@@ -122,26 +122,30 @@ interface Settings {
   echoTimeout: number;
 }
 
-/** `url` without the user name and password it may carry. */
+/**
+ * `url` as a report may show it: without user name and password, and with the query's values
+ * (where tokens go) replaced by `…`, its keys kept.
+ */
 export function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = "";
-    parsed.password = "";
-    return parsed.href;
-  } catch {
-    // a relative URL: only an authority can hold credentials
-    return url.replace(/\/\/[^/?#]*@/, "//");
-  }
+  const [base, query] = url.replace(/#.*/, "").split("?", 2) as [string, string | undefined];
+  const keys = query === undefined ? "" : `?${query.split("&").map((pair) => `${pair.split("=")[0]}=…`).join("&")}`;
+  // only an authority can hold credentials: `scheme://user:password@host` or `//user@host`
+  return base.replace(/^([a-z][a-z0-9+.-]*:)?\/\/[^/]*@/i, (_, scheme) => `${scheme || ""}//`) + keys;
 }
 
-/** A trace detail's plain values: short trace messages leave the facts (a reason, a status) to it. */
+/**
+ * A trace detail's facts as text (short trace messages leave them to it): plain values, lists
+ * of them, and errors as `Name: message`; the session id is left out.
+ */
 function facts(detail: Readonly<Record<string, unknown>> | undefined): string {
   const parts: string[] = [];
   for (const key in detail) {
     const value = detail[key];
     const type = typeof value;
-    if (key !== "sid" && (type === "string" || type === "number" || type === "boolean")) parts.push(`${key}: ${value}`);
+    if (key === "sid" || value === undefined) continue;
+    if (type === "string" || type === "number" || type === "boolean") parts.push(`${key}: ${value}`);
+    else if (Array.isArray(value)) parts.push(`${key}: [${value.join(", ")}]`);
+    else if (value && typeof (value as Error).message === "string") parts.push(`${key}: ${failure(value).name}: ${(value as Error).message}`);
   }
   return parts.join(", ");
 }

@@ -66,7 +66,8 @@ describeBrowser("examples/diagnose behind nginx", () => {
     expect(websocket.error?.name).toBe("TransportError");
     expect(section(report, "websocket")).toMatch(/^websocket +FAILED {2}TransportError: /);
     expect(section(report, "websocket")).toContain(websocket.error!.message);
-    expect(section(report, "websocket")).toMatch(/\[transport\] websocket failed: /);
+    // and the trace line where the transport said why
+    expect(section(report, "websocket")).toMatch(/\[transport\] [^\n]*failed[^\n]*websocket connection failed/);
     for (const name of ["polling", "sse", "xhr-streaming", "iframe", "jsonp", "short-polling"]) {
       expect([name, attempt(diagnosis, name).echo]).toEqual([name, "echoed"]);
     }
