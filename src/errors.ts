@@ -92,7 +92,7 @@ export class IncomingTooLargeError extends CometaError {
     readonly size: number,
     readonly limit: number,
   ) {
-    super(`${transport}: ${size} bytes in one piece, over maxIncomingBytes (${limit}); raise that option to accept more`);
+    super(`${transport}: ${size} bytes in one piece, over maxIncomingBytes (${limit}); raise it to accept more`);
   }
 }
 

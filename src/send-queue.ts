@@ -33,12 +33,12 @@ function isBlob(data: unknown): data is Blob {
 /** Throws UsageError for what cannot be sent as a message. */
 function check(data: MessageData): void {
   if (typeof data !== "string" && !isBinary(data) && !isBlob(data)) {
-    throw new UsageError("a message must be a string, an ArrayBuffer, a typed array or a Blob");
+    throw new UsageError("a message must be a string, ArrayBuffer, typed array or Blob");
   }
   if (typeof data === "string" && data.includes(separator)) {
     // engine.io v4 joins polling payloads with U+001E and stock servers split on it: such a
     // string would arrive cut in two, so it is refused rather than corrupted
-    throw new UsageError("a message cannot contain U+001E, the separator of engine.io payloads");
+    throw new UsageError("a message cannot contain U+001E (engine.io's payload separator)");
   }
 }
 

@@ -96,7 +96,7 @@ function queryOf(query: SocketOptions["query"]): Record<string, string> {
 
 function resolveTransports(entries: unknown, registry: readonly TransportDefinition[]): TransportDefinition[] | undefined {
   if (entries === undefined) return undefined;
-  if (!Array.isArray(entries)) throw new UsageError("transports must be an array of names or transport classes");
+  if (!Array.isArray(entries)) throw new UsageError("transports must be an array");
   const resolved: TransportDefinition[] = [];
   for (const entry of entries as unknown[]) {
     // a class names its transport on the prototype (engine.io-client's way), a definition in `name`
@@ -111,7 +111,7 @@ function resolveTransports(entries: unknown, registry: readonly TransportDefinit
     if (!definition) {
       throw new UsageError(
         `unknown transport ${JSON.stringify(name)}: cometa has no ${name} transport${
-          isClass ? " and does not run engine.io-client's transport classes" : ""
+          isClass ? " (engine.io-client's classes do not run here)" : ""
         }; it has ${registry.map((known) => known.name).join(", ")}`,
       );
     }
@@ -152,7 +152,7 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
     if (options === undefined) options = {};
     checkOptionsObject(options);
     if (options.addTrailingSlash === false) {
-      throw new UsageError("addTrailingSlash: false is not supported: cometa's request paths end with a slash");
+      throw new UsageError("addTrailingSlash: false is not supported");
     }
     this.opts = options;
     this._platform = platform;

@@ -35,7 +35,7 @@ const connect: ConnectStream = (context, handlers) => {
     // EventSource is about to reconnect on its own, which is stopped here in favour of ours
     const refused = source.readyState === CLOSED;
     stop();
-    if (refused) handlers.failed(new TransportError("sse stream refused by the server (HTTP error or not an event stream)", name));
+    if (refused) handlers.failed(new TransportError("sse stream refused (HTTP error or not an event stream)", name));
     else handlers.ended();
   };
   return stop;
