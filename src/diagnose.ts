@@ -135,7 +135,7 @@ export function withoutCredentials(url: string): string {
 
 /**
  * A trace detail's facts as text (short trace messages leave them to it): plain values, lists
- * of them, and errors as `Name: message`; the session id is left out.
+ * of them, and errors as `Name: message` where no reason is given; the session id is left out.
  */
 function facts(detail: Readonly<Record<string, unknown>> | undefined): string {
   const parts: string[] = [];
@@ -145,7 +145,8 @@ function facts(detail: Readonly<Record<string, unknown>> | undefined): string {
     if (key === "sid" || value === undefined) continue;
     if (type === "string" || type === "number" || type === "boolean") parts.push(`${key}: ${value}`);
     else if (Array.isArray(value)) parts.push(`${key}: [${value.join(", ")}]`);
-    else if (value && typeof (value as Error).message === "string") parts.push(`${key}: ${failure(value).name}: ${(value as Error).message}`);
+    // beside a reason, an error repeats it, or the attempt's own error the report shows anyway
+    else if (value && typeof (value as Error).message === "string" && !detail!.reason) parts.push(`${key}: ${failure(value).name}: ${(value as Error).message}`);
   }
   return parts.join(", ");
 }

@@ -21,7 +21,8 @@ try {
   // the websocket row's trace open: the failure and why, as a user sees it after one click
   await page.locator('tr[data-transport="websocket"] details').evaluate((details) => (details.open = true));
   await page.screenshot({ path: file, fullPage: true });
-  console.log(`${file}: ${await page.evaluate(() => window.diagnosis.ladder)} at the end of the ladder`);
+  // the report shown, for the README beside the picture
+  console.log(await page.evaluate(() => window.report));
 } finally {
   await browser.close();
   await server?.close();
