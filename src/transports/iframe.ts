@@ -12,7 +12,7 @@ import { type ConnectStream, createStreamingTransport } from "./stream-core.js";
 import { randomId, timestamp } from "./upstream.js";
 
 const name = "iframe";
-/** Milliseconds a cut document's last messages get to arrive after its load event. */
+/** Milliseconds a document's last messages get to arrive after its load event. */
 const straggleDelay = 100;
 
 const connect: ConnectStream = (context, handlers) => {
@@ -25,6 +25,7 @@ const connect: ConnectStream = (context, handlers) => {
   const iframe = doc.createElement("iframe");
   let frameWindow: Window | null = null;
   let stopped = false;
+  let loadTimer: unknown;
 
   /** The document's bootstrap ran: it is ours and the server has our GET. */
   let ready = false;
@@ -45,13 +46,18 @@ const connect: ConnectStream = (context, handlers) => {
     } else if (body === iframeEnd) finish(handlers.ended);
   };
   const onFrameLoad = () => {
-    if (!ready) {
-      // an iframe cannot read its response's status: no bootstrap means an error page
-      return finish(() => handlers.failed(new TransportError("iframe document refused, or not a cometa stream", name)));
-    }
-    // no end marker: the stream was cut on the way. A cross-site frame's last messages can
-    // trail its load event, so give them a moment before reopening
-    env.setTimeout(() => finish(() => handlers.ended(true)), straggleDelay);
+    // A frame's messages can trail its load event: a cross-site frame's, and a short document
+    // that came whole (a stream reopened on a backlog larger than the recycle size, in WebKit
+    // and Firefox) whose bootstrap is still queued. So the load is judged a moment later: no
+    // bootstrap by then means an error page (an iframe cannot read its response's status); a
+    // bootstrap but no end marker means the stream was cut on the way, and it reopens.
+    loadTimer = env.setTimeout(
+      () =>
+        finish(() =>
+          ready ? handlers.ended(true) : handlers.failed(new TransportError("iframe document refused, or not a cometa stream", name)),
+        ),
+      straggleDelay,
+    );
   };
   const insert = () => {
     if (stopped) return;
@@ -68,6 +74,7 @@ const connect: ConnectStream = (context, handlers) => {
     win.removeEventListener("message", onMessage);
     win.removeEventListener("load", insert);
     iframe.onload = null;
+    if (loadTimer !== undefined) env.clearTimeout(loadTimer);
     iframe.remove();
   };
 
