@@ -96,40 +96,35 @@ export const jsonp: TransportDefinition = {
 
     const post = (ctx: TransportContext, payload: string, callback: HttpCallback): Abort => {
       let cancelled = false;
-      let body: string;
+      let body = "";
       let error: CometaError | undefined;
       try {
         body = "d=" + encodeJsonpForm(payload);
       } catch (cause) {
         // not expected once well-formed; reported like any failed POST rather than thrown out of `send`
-        body = "";
         error = new EncodingError("jsonp could not URL-encode a payload", { cause });
       }
-      if (!error && body.length > ctx.session.maxPayload) {
+      if (body.length > ctx.session.maxPayload) {
         // the server would answer 413, which a no-cors request cannot see: the message would
         // vanish. Only a single message over the limit gets here (batches are sized to fit)
         error = new TransportError(`jsonp: a message of ${body.length} encoded bytes is over the server's maxPayload`, "jsonp");
       }
-      if (error) {
-        const failure = error;
-        Promise.resolve().then(() => !cancelled && callback(failure, ""));
-        return () => {
-          cancelled = true;
-        };
-      }
-      ctx.env.fetch!(url(ctx), {
-        method: "POST",
-        mode: "no-cors",
-        // like the script tags of the polls, so a sticky-session cookie goes both ways
-        credentials: "include",
-        headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body,
-      }).then(
-        // an opaque response: the server's answer cannot be read, only that it came
-        () => !cancelled && callback(undefined, "ok"),
-        (cause: unknown) =>
-          !cancelled && callback(new TransportError("jsonp POST failed: network error", "jsonp", undefined, { cause }), ""),
-      );
+      // a refusal is reported a turn later too, like any failed POST
+      (error
+        ? Promise.resolve(error)
+        : ctx.env.fetch!(url(ctx), {
+            method: "POST",
+            mode: "no-cors",
+            // like the script tags of the polls, so a sticky-session cookie goes both ways
+            credentials: "include",
+            headers: { "Content-Type": "application/x-www-form-urlencoded" },
+            body,
+          }).then(
+            // an opaque response: the server's answer cannot be read, only that it came
+            () => undefined,
+            (cause: unknown) => new TransportError("jsonp POST failed: network error", "jsonp", undefined, { cause }),
+          )
+      ).then((failure) => !cancelled && callback(failure, failure ? "" : "ok"));
       return () => {
         cancelled = true;
       };
