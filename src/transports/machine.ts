@@ -132,8 +132,14 @@ export function createTransport(name: string, context: TransportContext, build: 
       if (serverClosed) end();
       else checkPaused();
     },
-    // after the server's close packet a refused request is the session ending, not a failure
-    end: (error) => end(serverClosed ? undefined : error),
+    // After the server's close packet a refused request is the session ending, not a failure.
+    // After ours, so is a poll that reached the server behind the close packet's POST (a 400
+    // for a session that just ended): the close finishes when that POST is answered.
+    end(error) {
+      if (serverClosed || (closing && error && !up.busy)) return end();
+      if (closing && error) return down.stop();
+      end(error);
+    },
   };
 
   const { down, up, writable: early, pausable } = build(report);

@@ -128,6 +128,28 @@ describe("createTransport: the one owner of state and writable", () => {
     expect(names()).toEqual(["close"]);
   });
 
+  test("a close packet sent: a poll refused behind it ends nothing early and is no failure", () => {
+    // the close packet's POST reached the server before a GET already on its way: the GET gets
+    // a 400 for the session the close just ended
+    const posting = setup();
+    posting.report.opened();
+    posting.transport.send([{ type: "close" }]);
+    posting.up.busy = true;
+    posting.report.end(new TransportError("polling request failed with HTTP 400", "polling", 400));
+    expect(posting.down.stop).toHaveBeenCalled();
+    expect(posting.up.stop).not.toHaveBeenCalled();
+    expect(posting.names()).toEqual(["open"]);
+    posting.up.busy = false;
+    posting.report.sent();
+    expect(posting.names()).toEqual(["open", "drain"]);
+
+    const answered = setup();
+    answered.report.opened();
+    answered.transport.send([{ type: "close" }]);
+    answered.report.end(new TransportError("polling request failed with HTTP 400", "polling", 400));
+    expect(answered.names()).toEqual(["open", "close"]);
+  });
+
   test("the server's close packet with nothing in flight: close at once", () => {
     const { report, names } = setup();
     report.packet({ type: "close" });
