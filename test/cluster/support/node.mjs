@@ -38,6 +38,8 @@ const engineOptions = {
   pingTimeout,
   // the page is served by the balancer's origin, on a port chosen at run time
   allowedOrigins: (origin) => /^http:\/\/127\.0\.0\.1:\d+$/.test(origin),
+  // the browser tests' page is on another origin (its own server), with cookies
+  cors: { origin: true, credentials: true },
   recycleBytes: 16 * 1024,
 };
 
