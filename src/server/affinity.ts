@@ -27,7 +27,8 @@ export function checkNodeId(nodeId: unknown): string {
 
 /**
  * The sid of a session opened on `nodeId`: the prefix, then `random` (engine.io's generated
- * id, 120 random bits in URL-safe base64), so the sid stays as hard to guess as engine.io's.
+ * id: 88 random bits and a counter, URL-safe base64), so the sid is exactly as hard to guess
+ * as engine.io's own; the prefix only says where the session lives.
  */
 export function prefixSid(nodeId: string, random: string): string {
   return `${nodeId}${NODE_ID_SEPARATOR}${random}`;
