@@ -11,3 +11,8 @@ export function haproxyConfig(options: {
   maxconn?: number;
 }): string;
 export function nginxHttpBlock(options: { listen: string; nodes: readonly BalancedNode[]; extra?: string }): string;
+export const shipped: {
+  nodes: BalancedNode[];
+  haproxy(): string;
+  nginx(): string;
+};

@@ -10,6 +10,8 @@ import { describe, expect, onTestFinished, test } from "vitest";
 import { ReconnectingSocket } from "../../src/index.js";
 import { nodeEnv } from "../support/node-env.js";
 import { collect, within } from "../support/events.js";
+import { readFileSync } from "node:fs";
+import { shipped } from "../../examples/cluster/balancers.mjs";
 import { clusterAvailable, cometaServerModule } from "./support/cluster.js";
 import { start } from "./support/processes.js";
 
@@ -78,4 +80,10 @@ describe.runIf(clusterAvailable())("examples/cluster", () => {
       expect(stderr).toContain(`apt-get install -y ${name}`);
     }
   });
+});
+
+test("the shipped haproxy.cfg and nginx.conf are what balancers.mjs, which the tests run, makes", () => {
+  const file = (name: string) => readFileSync(new URL(`../../examples/cluster/${name}`, import.meta.url), "utf8");
+  expect(file("haproxy.cfg")).toBe(shipped.haproxy());
+  expect(file("nginx.conf")).toBe(shipped.nginx());
 });
