@@ -49,6 +49,9 @@ export function haproxyConfig({ bind, nodes, affinity = "both", secureCookie = f
     // sid it does not hold is engine.io's "Session ID unknown", so the client opens a new session
     "  retries 2",
     "  option redispatch",
+    // sse, xhr-streaming and iframe are responses written a message at a time: send each at
+    // once, not held back (up to 200 ms) waiting to fill a packet
+    "  option http-no-delay",
     "",
     "frontend cometa",
     `  bind ${bind}`,
