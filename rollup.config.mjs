@@ -1,5 +1,5 @@
 // Builds everything users load:
-//   dist/cometa.mjs, dist/cometa.cjs   client for bundlers/Node (engine.io-parser stays external)
+//   dist/cometa.mjs, dist/cometa.cjs   client for bundlers/Node (no run-time dependency)
 //   dist/cometa.min.js                  minified IIFE, global `Cometa`, everything bundled (browser resolution)
 //   dist/cometa.core.min.js             the same with long-polling and WebSocket only (src/polling-websocket.ts)
 //   dist/cometa.d.ts                    bundled declarations
