@@ -9,11 +9,11 @@
 // Per run: fan-out latency p50/p99 (from the broadcasting process's publish to a client's
 // message event, every client of every process), the three processes' CPU (% of one core,
 // summed) and their RSS growth per session. Writes cluster-results.md and cluster-chart.svg
-// (DIR, default bench/). Needs redis-server and haproxy (apt-get install -y redis-server haproxy).
+// (DIR, default bench/.cache/cluster/). Needs redis-server and haproxy (apt-get install -y redis-server haproxy).
 import { fork, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { haproxyConfig } from "../../examples/cluster/balancers.mjs";
@@ -23,7 +23,7 @@ const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/
 const clientCounts = (args.clients ?? "500,1000,3000").split(",").map(Number);
 const seconds = Number(args.seconds ?? 30);
 const engines = (args.engines ?? "cometa,stock").split(",");
-const outDir = args.out ?? join(root, "bench");
+const outDir = args.out ?? join(root, "bench/.cache/cluster");
 // what each engine's clients are on: cometa's four held-open transports; stock's two
 const mixes = {
   cometa: { websocket: 0.4, polling: 0.2, sse: 0.2, "xhr-streaming": 0.2 },
@@ -150,6 +150,9 @@ async function measure(engine, clients) {
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + (i + 1) * 1000 - Date.now())));
     }
     const cpuPercent = ((sum(pids, "cpuMs") - cpuBefore) / (Date.now() - started)) * 100;
+    // the machine's 1-minute load at the end of the window: other work on the same cores
+    // lengthens every latency here
+    const load1 = loadavg()[0];
     // the last broadcast's messages: a moment to arrive
     await new Promise((resolve) => setTimeout(resolve, 500));
     const { latencies, byTransport, lost } = await ask({ report: true });
@@ -162,6 +165,7 @@ async function measure(engine, clients) {
     });
     return {
       perTransport: perTransport.join(", "),
+      load1,
       engine,
       clients,
       opened: opened.opened,
@@ -185,12 +189,12 @@ async function measure(engine, clients) {
 
 function table(results) {
   const lines = [
-    "| server | clients | transports | opened | delivered | p50 ms | p99 ms | p50/p99 ms by transport | CPU (3 processes, % of a core) | CPU µs/s per session | RSS KB per session |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| server | clients | transports | opened | delivered | p50 ms | p99 ms | p50/p99 ms by transport | CPU (3 processes, % of a core) | CPU µs/s per session | RSS KB per session | load avg |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.engine === "cometa" ? "cometa/server" : "engine.io 6.6"} | ${r.clients} | ${r.mix} | ${r.opened}${r.failed ? ` (${r.failed} failed)` : ""} | ${r.delivered}/${r.expected} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.perTransport} | ${r.cpuPercent.toFixed(1)} | ${r.cpuPerSessionUs.toFixed(1)} | ${r.rssPerSessionKb.toFixed(1)} |`,
+      `| ${r.engine === "cometa" ? "cometa/server" : "engine.io 6.6"} | ${r.clients} | ${r.mix} | ${r.opened}${r.failed ? ` (${r.failed} failed)` : ""} | ${r.delivered}/${r.expected} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.perTransport} | ${r.cpuPercent.toFixed(1)} | ${r.cpuPerSessionUs.toFixed(1)} | ${r.rssPerSessionKb.toFixed(1)} | ${r.load1.toFixed(1)} |`,
     );
   }
   return lines.join("\n");
@@ -237,7 +241,7 @@ for (const clients of clientCounts) {
 const markdown = `# Cluster fan-out: cometa/server vs engine.io 6.6
 
 \`node bench/lib/cluster-bench.mjs --clients=${clientCounts.join(",")} --seconds=${seconds}\`, ${new Date().toISOString().slice(0, 10)},
-Node ${process.version}, ${(await import("node:os")).cpus().length} cores. Three server processes, redis-server and haproxy
+Node ${process.version}, ${cpus().length} cores (load avg: the machine's 1-minute load at the end of each run). Three server processes, redis-server and haproxy
 (routing on the sid) on loopback, the clients (cometa's Node client, one transport each) in one more process on the
 same cores. One broadcast a second from the processes in turn, through Redis pub/sub, to every client.
 Latency: publish to the client's message event. CPU: the three server processes' user+system time over the
@@ -247,6 +251,7 @@ ${table(results)}
 
 ![p50 and p99 against clients](cluster-chart.svg)
 `;
+mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, "cluster-results.md"), markdown);
 writeFileSync(join(outDir, "cluster-chart.svg"), chart(results));
 console.log(table(results));
