@@ -246,12 +246,12 @@ export class BareSocket {
     for (const off of this._unsubscribe) off();
     this._transport = transport;
     this._unsubscribe = [
-      transport.on("open", () => trace && trace("transport", `${transport.name} open`, { transport: transport.name })),
+      transport.on("open", () => trace && trace("transport", "open", { transport: transport.name })),
       transport.on("packet", (packet) => this._onPacket(packet)),
       transport.on("drain", () => this._onDrain()),
       transport.on("error", (error) => this._onTransportError(error)),
       transport.on("close", () => {
-        trace && trace("transport", `${transport.name} closed`, { transport: transport.name });
+        trace && trace("transport", "closed", { transport: transport.name });
         this._fail(undefined, "transport close");
       }),
     ];

@@ -78,13 +78,13 @@ export function startUpgrades(host: UpgradeHost, candidates: readonly TransportD
           return;
         }
         paused = true;
-        trace && trace("probe", `${name} answered the probe`, { transport: name });
-        trace && trace("upgrade", `pausing ${current.name}`, { transport: current.name });
+        trace && trace("probe", "answered", { transport: name });
+        trace && trace("upgrade", "pausing", { transport: current.name });
         host.upgrading(name);
         const pausing = current.pause ? current.pause() : Promise.resolve();
         pausing.then(() => {
           if (settled || cancelled) return;
-          trace && trace("upgrade", `${current.name} paused`, { transport: current.name });
+          trace && trace("upgrade", "paused", { transport: current.name });
           if (candidate.state !== "open" || !candidate.writable) {
             // an HTTP candidate may still be POSTing the probe; its drain resumes the swap
             const off = candidate.on("drain", () => {
@@ -103,7 +103,7 @@ export function startUpgrades(host: UpgradeHost, candidates: readonly TransportD
       settled = true;
       cleanup();
       candidate.send([{ type: "upgrade" }]);
-      trace && trace("upgrade", `upgraded from ${current.name} to ${name}`, { transport: name, from: current.name });
+      trace && trace("upgrade", "upgraded", { transport: name, from: current.name });
       host.upgraded(candidate, early);
     };
 

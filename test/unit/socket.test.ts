@@ -543,10 +543,11 @@ describe("trace", () => {
     transport.drain();
     expect(messages()).toEqual([
       "session: opening on fake",
-      "transport: fake open",
+      "transport: open",
       "session: handshake on fake",
       "session: closed: forced close",
     ]);
+    expect(lines[1]![2]).toEqual({ transport: "fake" });
     expect(lines[2]![2]).toMatchObject({ sid: "s-1", pingInterval: 25000, pingTimeout: 20000 });
     expect(lines[3]![2]).toEqual({ reason: "forced close", error: undefined, unsent: 0 });
   });
@@ -576,6 +577,16 @@ describe("trace", () => {
       "session: opening on websocket",
       "transport: websocket failed: websocket connection failed",
       "session: remembered websocket failed: opening on polling",
+    ]);
+  });
+
+  test("a transport the server ends: traced as closed with its name, then the session's close", () => {
+    const { transport, lines } = traced();
+    transport.receiveOpen();
+    transport.end();
+    expect(lines.slice(-2)).toEqual([
+      ["transport", "closed", { transport: "fake" }],
+      ["session", "closed: transport close", { reason: "transport close", error: undefined, unsent: 0 }],
     ]);
   });
 

@@ -480,12 +480,12 @@ describe("trace", () => {
     await settle();
     ws.receive({ type: "pong", data: "probe" });
     await settle();
-    expect(lines.map(([topic, message]) => `${topic}: ${message}`)).toEqual([
-      "probe: probing websocket",
-      "probe: websocket answered the probe",
-      "upgrade: pausing polling",
-      "upgrade: polling paused",
-      "upgrade: upgraded from polling to websocket",
+    expect(lines).toEqual([
+      ["probe", "probing websocket", { transport: "websocket", from: "polling" }],
+      ["probe", "answered", { transport: "websocket" }],
+      ["upgrade", "pausing", { transport: "polling" }],
+      ["upgrade", "paused", { transport: "polling" }],
+      ["upgrade", "upgraded", { transport: "websocket", from: "polling" }],
     ]);
   });
 });
