@@ -109,7 +109,8 @@ export class BareReconnectingSocket<S extends Session = BareSocket> {
   private readonly _onWake = (event: Event) => {
     const socket = this._socket;
     const trace = this._trace;
-    trace && trace("reconnect", `woke up (${event.type}): checking the heartbeat, retrying now if waiting`, { event: event.type });
+    // the heartbeat is checked, and a retry that waits goes now
+    trace && trace("reconnect", "woke up", { event: event.type });
     if (socket) socket.hasPingExpired();
     this._retryNow();
   };
@@ -235,7 +236,7 @@ export class BareReconnectingSocket<S extends Session = BareSocket> {
     if (wasOpen) events.emit("disconnect", reason, details);
     const attempt = ++this._attempt;
     if (attempt > retry.maxAttempts) {
-      trace && trace("reconnect", `gave up after ${retry.maxAttempts} attempts`, { attempts: retry.maxAttempts, reason });
+      trace && trace("reconnect", "gave up", { attempts: retry.maxAttempts, reason });
       events.emit("reconnectFailed");
       this._stop();
       return this._end("reconnect failed", details.error);
@@ -248,15 +249,13 @@ export class BareReconnectingSocket<S extends Session = BareSocket> {
     const window = this._env.window as { navigator?: { onLine?: boolean } } | undefined;
     const offline = !!window && !!window.navigator && window.navigator.onLine === false;
     trace &&
-      trace(
-        "reconnect",
-        sessionLost
-          ? "session ID unknown to the server: a fresh session at once"
-          : offline
-            ? `${reason}: offline, waiting for the online event`
-            : `${reason}: attempt ${attempt} in ${delay} ms`,
-        { reason, error, attempt, delay, offline },
-      );
+      trace("reconnect", sessionLost ? "session ID unknown: at once" : offline ? "offline: waiting" : "retrying", {
+        reason,
+        error,
+        attempt,
+        delay,
+        offline,
+      });
     events.emit("reconnecting", attempt, delay);
     // no timer while offline: the `online` event starts the next attempt
     if (offline) return;
