@@ -110,9 +110,9 @@ function resolveTransports(entries: unknown, registry: readonly TransportDefinit
     const definition = given || registry.find((candidate) => candidate.name === name);
     if (!definition) {
       throw new UsageError(
-        `unknown transport ${JSON.stringify(name)}: cometa has no ${name} transport${
-          isClass ? " (engine.io-client's classes do not run here)" : ""
-        }; it has ${registry.map((known) => known.name).join(", ")}`,
+        `unknown transport ${JSON.stringify(name)}${isClass ? " (engine.io-client's classes do not run here)" : ""}: cometa has ${registry
+          .map((known) => known.name)
+          .join(", ")}`,
       );
     }
     // XHR, Fetch and NodeXHR all stand for polling: keep the first

@@ -220,7 +220,7 @@ describe("cometa transports through socket.io's transports option, socket.io bou
 describe("bad input is a clear, synchronous error", () => {
   const url = "http://127.0.0.1:9";
   it.each([
-    [{ transports: ["webtransport"] }, /no webtransport transport/],
+    [{ transports: ["webtransport"] }, /unknown transport "webtransport": cometa has polling, websocket, sse/],
     [{ transports: ["carrier-pigeon"] }, /unknown transport "carrier-pigeon"/],
     [{ transports: "websocket" }, /transports must be an array/],
     [{ transports: [] }, /no transports given/],
