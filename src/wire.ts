@@ -25,7 +25,15 @@ export const extensionTransports: readonly ExtensionTransportName[] = ["sse", "x
 export const noopPacket = "6";
 
 /**
- * The packet a JSON-framed line or event carries (xhr-streaming, sse), or undefined when the
+ * What one stream frame carries (an event, a line, an iframe message): every packet of one
+ * write, joined as engine.io joins a long-polling payload. cometa/server refuses U+001E inside
+ * a string message and the client never sends one, so it never occurs inside a packet; binary
+ * packets are `b` + base64. A frame of one packet is that packet as it is.
+ */
+export const payloadSeparator = "\x1e";
+
+/**
+ * The payload a JSON-framed line or event carries (xhr-streaming, sse), or undefined when the
  * frame is not a JSON string. JSON escapes `\r`, `\n` and lone surrogates, so a frame is one
  * line and the page gets the exact string the server sent.
  */
@@ -38,25 +46,25 @@ export function decodeJsonFrame(frame: string): string | undefined {
   }
 }
 
-// --- sse: `text/event-stream`, one `data:` event per packet ---
+// --- sse: `text/event-stream`, one `data:` event per payload ---
 
 export const sseContentType = "text/event-stream; charset=utf-8";
 /** A comment line of padding: flushes browsers and proxies that hold back the first KiB. */
 export const sseStart = (paddingBytes: number): string => `:${" ".repeat(paddingBytes)}\n\n`;
-/** One event for one encoded packet; EventSource hands the client its data, for {@link decodeJsonFrame}. */
-export const encodeSseEvent = (packet: string): string => `data: ${JSON.stringify(packet)}\n\n`;
+/** One event for one payload; EventSource hands the client its data, for {@link decodeJsonFrame}. */
+export const encodeSseEvent = (payload: string): string => `data: ${JSON.stringify(payload)}\n\n`;
 /** A comment: proxies see traffic, EventSource dispatches nothing. */
 export const sseKeepAlive = ":\n\n";
 
-// --- xhr-streaming: `text/plain`, one JSON string per line ---
+// --- xhr-streaming: `text/plain`, one JSON string (a payload) per line ---
 
 export const jsonLineContentType = "text/plain; charset=utf-8";
 /** Ends every line; JSON escapes it inside a frame, so it never occurs in one. */
 export const lineSeparator = "\n";
 /** A padding line of spaces: blank lines are skipped by the reader ({@link isPaddingLine}). */
 export const jsonLineStart = (paddingBytes: number): string => " ".repeat(paddingBytes) + lineSeparator;
-/** One line for one encoded packet. */
-export const encodeJsonLine = (packet: string): string => JSON.stringify(packet) + lineSeparator;
+/** One line for one payload. */
+export const encodeJsonLine = (payload: string): string => JSON.stringify(payload) + lineSeparator;
 /** A noop frame (`encodeJsonLine(noopPacket)`, spelled out: nothing runs at import): the client ignores it, proxies see traffic. */
 export const jsonLineKeepAlive = '"6"\n';
 /** Padding and blank lines carry nothing. */
@@ -69,7 +77,7 @@ export const iframeContentType = "text/html; charset=utf-8";
 export const iframeTag = "cometa";
 /** Body of the bootstrap's message: the document is up and the server has the GET. */
 export const iframeReady = 1;
-/** Body of the last message: every packet of this document was posted. */
+/** Body of the last message: every payload of this document was posted. */
 export const iframeEnd = 0;
 
 /**
@@ -94,15 +102,15 @@ export const iframeStart = (paddingBytes: number, origin: string, frameId: strin
   `<!--${" ".repeat(paddingBytes)}-->\n` +
   `<script>var o=${encodeForScript(origin)},f=${encodeForScript(frameId)};` +
   `function p(d){parent.postMessage([${JSON.stringify(iframeTag)},f,d],o)}p(${iframeReady})</script>\n`;
-/** One script for one encoded packet. */
-export const encodeIframeScript = (packet: string): string => `<script>p(${encodeForScript(packet)})</script>\n`;
+/** One script, one message, for one payload. */
+export const encodeIframeScript = (payload: string): string => `<script>p(${encodeForScript(payload)})</script>\n`;
 /** A noop packet (`encodeIframeScript(noopPacket)`, spelled out): proxies see traffic, the page ignores it. */
 export const iframeKeepAlive = '<script>p("6")</script>\n';
 /** The end marker and the end of the document, written before the response ends. */
 export const iframeDocumentEnd = `<script>p(${iframeEnd})</script></body></html>`;
 
 /**
- * What one message posted by a frame carries: a packet (string), {@link iframeReady} or
+ * What one message posted by a frame carries: a payload (string), {@link iframeReady} or
  * {@link iframeEnd}; undefined for anything not in the shape or from another frame. The
  * caller checks `event.source` and `event.origin` first.
  */

@@ -1,8 +1,9 @@
 /**
  * The forever-frame: a hidden iframe whose document the server streams as `<script>` chunks,
- * each handing packets to this page with postMessage aimed at the page's exact origin; upstream
- * POSTs. Needs the cometa/server extension with the page's origin allowed. The iframe is
- * inserted only once the page has loaded, so the page's own load event is not held back.
+ * each handing a payload of packets to this page with postMessage aimed at the page's exact
+ * origin; upstream POSTs. Needs the cometa/server extension with the page's origin allowed. The
+ * iframe is inserted only once the page has loaded, so the page's own load event is not held
+ * back.
  */
 import { TransportError } from "../errors.js";
 import { decodeIframeMessage, iframeEnd, iframeReady } from "../wire.js";
@@ -39,7 +40,7 @@ const connect: ConnectStream = (context, handlers) => {
     // only this frame's own window, from the server's origin, in the agreed shape
     if (stopped || event.source !== frameWindow || event.origin !== serverOrigin) return;
     const body = decodeIframeMessage(event.data, frameId);
-    if (typeof body === "string") handlers.packet(body);
+    if (typeof body === "string") handlers.payload(body);
     else if (body === iframeReady && !ready) {
       ready = true;
       handlers.opened();

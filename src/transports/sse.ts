@@ -1,7 +1,8 @@
 /**
- * Server-Sent Events: an EventSource carrying one engine.io packet per event (as a JSON string,
- * so line breaks survive); upstream POSTs. Needs the cometa/server extension. EventSource's own
- * reconnect is never used: it would reopen without knowing the session was recycled or lost.
+ * Server-Sent Events: an EventSource carrying a payload of engine.io packets per event (as a JSON
+ * string, so line breaks survive); upstream POSTs. Needs the cometa/server extension.
+ * EventSource's own reconnect is never used: it would reopen without knowing the session was
+ * recycled or lost.
  */
 import { TransportError } from "../errors.js";
 import type { TransportDefinition } from "../transport.js";
@@ -24,7 +25,7 @@ const connect: ConnectStream = (context, handlers) => {
   source.onopen = () => handlers.opened();
   source.onmessage = (event) => {
     try {
-      handlers.packet(parseJsonFrame(event.data));
+      handlers.payload(parseJsonFrame(event.data));
     } catch (error) {
       stop();
       handlers.failed(error as TransportError);

@@ -4,7 +4,7 @@
  * server ends it (recycling) or a proxy cuts it, and the POST writer upstream.
  */
 import { type CometaError, IncomingTooLargeError, ProtocolError, TransportError } from "../errors.js";
-import { decodeFrame } from "../protocol.js";
+import { decodePayload } from "../protocol.js";
 import type { Transport, TransportContext } from "../transport.js";
 import { decodeJsonFrame, type StreamingTransportName } from "../wire.js";
 import type { Abort } from "./http.js";
@@ -14,8 +14,8 @@ import { createHttpWriter, postText } from "./upstream.js";
 export interface StreamHandlers {
   /** The response started: headers arrived, or the stream is otherwise known to be up. */
   opened(): void;
-  /** One engine.io packet, as text. */
-  packet(text: string): void;
+  /** One frame's payload: engine.io packets joined by U+001E (src/wire.ts). */
+  payload(text: string): void;
   /** The response ended: normally (recycled, or ended by a proxy), or `cut` on the way. */
   ended(cut?: boolean): void;
   failed(error: CometaError): void;
@@ -67,20 +67,23 @@ export function createStreamReceiver(
     openedAt = env.now();
     abortStream = connect(context, {
       opened: report.opened,
-      packet(text) {
+      payload(text) {
         carried = true;
         // an EventSource event or a postMessage arrives whole, so it can only be refused after
         // the fact; xhr-streaming bounds its lines while they arrive
         const limit = context.options.maxIncomingBytes;
         if (text.length > limit) return report.end(new IncomingTooLargeError(name, text.length, limit));
-        let packet;
+        let packets;
         try {
-          packet = decodeFrame(text, context.options.binaryType);
+          packets = decodePayload(text, context.options.binaryType);
         } catch (error) {
           return report.end(error as CometaError);
         }
-        report.packet(packet);
-        if (packet.type === "close") report.serverClosed();
+        // a listener may close the transport on any packet: the machine then takes no more
+        for (const packet of packets) {
+          report.packet(packet);
+          if (packet.type === "close") return report.serverClosed();
+        }
       },
       ended(wasCut) {
         abortStream = undefined;
@@ -112,7 +115,7 @@ export function createStreamingTransport(context: TransportContext, name: Stream
   }));
 }
 
-/** The packet a JSON-framed line or event carries (xhr-streaming, sse). */
+/** The payload a JSON-framed line or event carries (xhr-streaming, sse). */
 export function parseJsonFrame(frame: string): string {
   const packet = decodeJsonFrame(frame);
   if (packet === undefined) throw new ProtocolError(`frame is not a JSON string: ${frame.slice(0, 80)}`, frame);

@@ -1,7 +1,7 @@
 /**
  * HTTP streaming: one long GET read as it arrives (a fetch ReadableStream; XMLHttpRequest
- * progress where streams are missing), one JSON string per line; upstream POSTs. Needs the
- * cometa/server extension.
+ * progress where streams are missing), one JSON string (a payload of packets) per line; upstream
+ * POSTs. Needs the cometa/server extension.
  */
 import { type CometaError, IncomingTooLargeError } from "../errors.js";
 import type { TransportDefinition } from "../transport.js";
@@ -22,12 +22,12 @@ const connect: ConnectStream = (context, handlers) => {
     (line) => {
       if (stopped) return;
       try {
-        handlers.packet(parseJsonFrame(line));
+        handlers.payload(parseJsonFrame(line));
       } catch (error) {
         fail(error as CometaError);
       }
     },
-    // a line is one packet, JSON-escaped: what the limit bounds on this transport
+    // a line is one payload, JSON-escaped: what the limit bounds on this transport
     limit,
     (length) => fail(new IncomingTooLargeError(name, length, limit)),
   );

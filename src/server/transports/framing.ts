@@ -18,8 +18,11 @@ export interface StreamFraming {
   validate?(req: EngineRequest): Refusal | null;
   /** Start of the body: padding, then whatever the format needs first. */
   open(req: EngineRequest): string;
-  /** One whole frame for one encoded engine.io packet (a string: binary is `b` + base64). */
-  frame(packet: string): string;
+  /**
+   * One whole frame for one payload: encoded engine.io packets (binary as `b` + base64) joined
+   * by U+001E, as in a long-polling payload (`payloadSeparator`, src/wire.ts).
+   */
+  frame(payload: string): string;
   /** What to write after `keepAliveInterval` of silence. */
   keepAlive(): string;
   /** Written just before the response ends (recycle, replacement, close). */

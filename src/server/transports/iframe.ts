@@ -1,6 +1,6 @@
 /**
- * `iframe`: a "forever frame" HTML document of `<script>` chunks, each handing one packet to
- * the embedding page with postMessage (docs/wire.md, "iframe documents"; src/wire.ts).
+ * `iframe`: a "forever frame" HTML document of `<script>` chunks, each handing one payload of
+ * packets to the embedding page with postMessage (docs/wire.md, "iframe documents"; src/wire.ts).
  */
 import type { IncomingMessage } from "node:http";
 import { type OriginCheck, isIframeOriginAcceptable } from "../origin.js";

@@ -1,4 +1,4 @@
-/** `sse`: an EventSource stream, one event per packet (docs/wire.md, "sse events"; src/wire.ts). */
+/** `sse`: an EventSource stream, one event per payload of packets (docs/wire.md, "sse events"; src/wire.ts). */
 import { encodeSseEvent, sseContentType, sseKeepAlive, sseStart } from "../../wire.js";
 import type { StreamFraming } from "./framing.js";
 

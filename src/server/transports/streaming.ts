@@ -5,7 +5,8 @@
  *
  * - writable while a stream is open (and not backpressured); between streams packets wait in
  *   engine.io's socket buffer, exactly as between two polls.
- * - batched: what one turn of the event loop sends is written as one chunk (see scheduleWrite).
+ * - batched: what one turn of the event loop sends is written as one chunk of as few frames as
+ *   possible, each carrying many packets (see scheduleWrite, writePending).
  * - recycled: after `recycleBytes` the response ends at a frame boundary; the client reopens a
  *   GET with the same sid and gets what waited.
  * - kept alive with the framing's keep-alive after `keepAliveInterval` of silence.
@@ -24,6 +25,7 @@ import {
   createHttpTransport,
 } from "./http-transport.js";
 import { PacketQueue } from "./packet-queue.js";
+import { payloadSeparator } from "../../wire.js";
 
 export interface StreamingSettings extends HttpTransportSettings {
   /** Bytes after which a response is ended (at a frame boundary) and reopened by the client. */
@@ -227,28 +229,28 @@ export class StreamDownstream implements Downstream {
     if (!stream) return false;
     const limit = stream.res.writableHighWaterMark;
     while (this.stream === stream && this.host.writable && this.pending.size > 0) {
-      // Frames are counted in UTF-16 units, a lower bound of their UTF-8 bytes: the exact count
-      // (one pass over the chunk) is taken once the chunk could reach what is left before
-      // `recycleBytes`, and then kept frame by frame, so recycling stays exact.
+      // The payload is counted in UTF-16 units, a lower bound of its UTF-8 bytes and so of its
+      // frame's (framing only escapes and adds): its UTF-8 bytes are counted once it could reach
+      // what is left before `recycleBytes`, and then packet by packet.
       const untilRecycle = this.settings.recycleBytes - this.written;
-      let chunk = "";
+      let payload = "";
       let bytes = -1;
       let finished = 0;
-      let recycle = false;
+      let full = false;
       let packet: Packet | undefined;
-      while (!recycle && chunk.length < limit && (packet = this.pending.shift())) {
-        const frame = this.frameOf(packet);
-        chunk += frame;
+      while (!full && (packet = this.pending.shift())) {
+        const encoded = encodeText(packet);
+        payload = payload ? payload + payloadSeparator + encoded : encoded;
         if (this.pending.endOfBatch()) finished++;
-        if (bytes >= 0) bytes += Buffer.byteLength(frame);
-        else if (chunk.length * 3 >= untilRecycle) bytes = Buffer.byteLength(chunk);
-        // Recycled at a frame boundary; the rest (of the batch too) waits for the reopen GET.
-        recycle = bytes >= untilRecycle;
+        if (bytes >= 0) bytes += Buffer.byteLength(encoded) + 1;
+        else if (payload.length * 3 >= untilRecycle) bytes = Buffer.byteLength(payload);
+        full = payload.length >= limit || bytes >= untilRecycle;
       }
-      if (bytes < 0) bytes = Buffer.byteLength(chunk);
-      const accepted = this.writeChunk(chunk, bytes);
-      // The state is settled before `drain`, whose send callbacks may send again at once.
-      if (recycle) this.endStream(true);
+      const accepted = this.writeChunk(this.framing.frame(payload));
+      // Recycled at a frame boundary, once the frames written reach `recycleBytes`: the rest (of
+      // the batch too) waits for the reopen GET. The state is settled before `drain`, whose
+      // send callbacks may send again at once.
+      if (this.written >= this.settings.recycleBytes) this.endStream(true);
       else if (!accepted) {
         this.host.writable = false;
         stream.res.once("drain", () => {
@@ -263,28 +265,28 @@ export class StreamDownstream implements Downstream {
 
   /**
    * The last frames of a stream (`1`): written after whatever is pending, whatever the
-   * backpressure, since the response ends right after them. False when the response asked to wait.
+   * backpressure, since the response ends right after them; a frame holds at most about the
+   * response's high-water mark, as in {@link writePending}. False when the response asked to wait.
    */
   private writeFrames(packets: readonly Packet[]): boolean {
+    const limit = this.stream?.res.writableHighWaterMark ?? Infinity;
     let chunk = "";
-    for (const packet of [...this.pending.clear(), ...packets]) chunk += this.frameOf(packet);
-    return this.writeChunk(chunk);
+    let payload = "";
+    for (const packet of [...this.pending.clear(), ...packets]) {
+      const encoded = encodeText(packet);
+      if (payload && payload.length + encoded.length >= limit) {
+        chunk += this.framing.frame(payload);
+        payload = "";
+      }
+      payload = payload ? payload + payloadSeparator + encoded : encoded;
+    }
+    return this.writeChunk(chunk + this.framing.frame(payload));
   }
 
-  /** One frame for one packet. */
-  private frameOf(packet: Packet): string {
-    let frame = "";
-    // Never binary: every cometa stream is text, binary goes as `b` + base64.
-    encodePacket(packet, false, (encoded) => {
-      frame = this.framing.frame(encoded as string);
-    });
-    return frame;
-  }
-
-  private writeChunk(chunk: string, bytes = Buffer.byteLength(chunk)): boolean {
+  private writeChunk(chunk: string): boolean {
     const stream = this.stream;
     if (!stream) return false;
-    this.written += bytes;
+    this.written += Buffer.byteLength(chunk);
     const accepted = stream.res.write(chunk);
     this.armKeepAlive();
     return accepted;
@@ -318,6 +320,15 @@ export class StreamDownstream implements Downstream {
     if (gracefully && !stream.res.writableEnded) stream.res.end(this.framing.end());
   }
 
+}
+
+/** A packet as cometa's streams carry it: text, binary as `b` + base64. */
+function encodeText(packet: Packet): string {
+  let text = "";
+  encodePacket(packet, false, (encoded) => {
+    text = encoded as string;
+  });
+  return text;
 }
 
 /** False once the client's side of the connection ended or it was torn down. */

@@ -1,12 +1,19 @@
 /**
  * Incremental parsers for the cometa stream formats (docs/wire.md), written from the doc and
- * not from the server code: each turns response text into engine.io packet strings.
+ * not from the server code: each turns response text into engine.io packet strings. A frame
+ * carries a payload: one or more packets joined by U+001E.
  */
 export interface StreamParser {
   /** Feeds response text; returns the packets completed by it. */
   push(text: string): string[];
   /** Keep-alive comments seen (sse). */
   readonly comments: number;
+}
+
+/** A frame's payload as its packets: U+001E never occurs inside one. */
+export function splitPayload(payload: string): string[] {
+  if (payload === "") throw new Error("empty payload");
+  return payload.split("\x1e");
 }
 
 /** sse: events separated by a blank line; `data:` lines hold JSON; `:` lines are comments. */
@@ -27,13 +34,13 @@ export class SseParser implements StreamParser {
         else throw new Error(`unexpected sse line ${JSON.stringify(line.slice(0, 80))}`);
       }
       if (data.length > 1) throw new Error("one data line per event expected");
-      if (data.length === 1) packets.push(JSON.parse(data[0]!) as string);
+      if (data.length === 1) packets.push(...splitPayload(JSON.parse(data[0]!) as string));
     }
     return packets;
   }
 }
 
-/** xhr-streaming: one JSON string per line; blank (whitespace-only) lines skipped. */
+/** xhr-streaming: one JSON string (a payload) per line; blank (whitespace-only) lines skipped. */
 export class XhrStreamingParser implements StreamParser {
   private buffer = "";
   readonly comments = 0;
@@ -45,7 +52,7 @@ export class XhrStreamingParser implements StreamParser {
       const line = this.buffer.slice(0, end);
       this.buffer = this.buffer.slice(end + 1);
       if (line.trim() === "") continue;
-      packets.push(JSON.parse(line) as string);
+      packets.push(...splitPayload(JSON.parse(line) as string));
     }
     return packets;
   }
@@ -75,7 +82,7 @@ export class IframeParser implements StreamParser {
     const chunk = /^<script>p\(("(?:[^"\\]|\\.)*")\)<\/script>\n/;
     let next: RegExpExecArray | null;
     while ((next = chunk.exec(this.buffer))) {
-      packets.push(JSON.parse(next[1]!) as string);
+      packets.push(...splitPayload(JSON.parse(next[1]!) as string));
       this.buffer = this.buffer.slice(next[0].length);
     }
     return packets;

@@ -34,17 +34,56 @@ describe("createStreamingTransport", () => {
     const { transport, last, events } = setup();
     transport.open();
     last().opened();
-    last().packet("4hello");
-    last().packet("bAQID");
+    last().payload("4hello");
+    last().payload("bAQID");
     expect(transport.state).toBe("open");
     expect(events[1]).toEqual(["packet", { type: "message", data: "hello" }]);
     expect(new Uint8Array((events[2]![1] as { data: ArrayBuffer }).data)).toEqual(new Uint8Array([1, 2, 3]));
   });
 
+  test("a frame of several packets joined by U+001E: each one emitted, in order", () => {
+    const { transport, last, events } = setup();
+    transport.open();
+    last().payload("4a\x1ebAQID\x1e2\x1e4");
+    expect(events.map(([name, value]) => [name, (value as { type?: string })?.type])).toEqual([
+      ["open", undefined],
+      ["packet", "message"],
+      ["packet", "message"],
+      ["packet", "ping"],
+      ["packet", "message"],
+    ]);
+    expect(events[1]![1]).toEqual({ type: "message", data: "a" });
+    expect(new Uint8Array((events[2]![1] as { data: ArrayBuffer }).data)).toEqual(new Uint8Array([1, 2, 3]));
+  });
+
+  test("a close packet inside a frame ends the transport: what follows it is not emitted", () => {
+    const { transport, last, names } = setup();
+    transport.open();
+    last().payload("4a\x1e1\x1e4b");
+    expect(names()).toEqual(["open", "packet", "packet", "close"]);
+  });
+
+  test("a frame with one malformed packet among good ones: the parse error and close, nothing of it emitted", () => {
+    const { transport, last, names, events } = setup();
+    transport.open();
+    last().payload("4a\x1e9nope");
+    expect(names()).toEqual(["error", "close"]);
+    expect(events[0]![1]).toBeInstanceOf(ProtocolError);
+  });
+
+  test("maxIncomingBytes bounds a whole frame, separators included", () => {
+    const { transport, last, events } = setup({ sid: "s1" }, { maxIncomingBytes: 5 });
+    transport.open();
+    last().payload("4a\x1e4b");
+    last().payload("4a\x1e4bc");
+    expect(events.map(([name]) => name)).toEqual(["open", "packet", "packet", "error", "close"]);
+    expect(events[3]![1]).toBeInstanceOf(IncomingTooLargeError);
+  });
+
   test("a stream that ends after carrying packets reopens at once, traced with what it carried", () => {
     const { transport, streams, last, trace, advance, names } = setup();
     transport.open();
-    last().packet("4a");
+    last().payload("4a");
     advance(20);
     last().ended();
     expect(streams).toHaveLength(2);
@@ -83,7 +122,7 @@ describe("createStreamingTransport", () => {
   test("a stream that ends before the handshake fails: there is no sid to reopen with", () => {
     const { transport, last, events } = setup({});
     transport.open();
-    last().packet("4x");
+    last().payload("4x");
     last().ended();
     expect((events[2]![1] as Error).message).toBe("sse stream ended before the handshake");
   });
@@ -91,7 +130,7 @@ describe("createStreamingTransport", () => {
   test("the server's close packet ends the transport; nothing is reopened", () => {
     const { transport, streams, last, names } = setup();
     transport.open();
-    last().packet("1");
+    last().payload("1");
     expect(names()).toEqual(["open", "packet", "close"]);
     expect(streams[0]!.aborted).toBe(true);
     expect(streams).toHaveLength(1);
@@ -100,8 +139,8 @@ describe("createStreamingTransport", () => {
   test("a packet longer than maxIncomingBytes: IncomingTooLargeError and close", () => {
     const { transport, last, events } = setup({ sid: "s1" }, { maxIncomingBytes: 5 });
     transport.open();
-    last().packet("4abcd");
-    last().packet("4abcde");
+    last().payload("4abcd");
+    last().payload("4abcde");
     expect(events.map(([name]) => name)).toEqual(["open", "packet", "error", "close"]);
     expect(events[2]![1]).toBeInstanceOf(IncomingTooLargeError);
   });
@@ -109,7 +148,7 @@ describe("createStreamingTransport", () => {
   test("a packet that is not engine.io's: the parse error and close", () => {
     const { transport, last, names } = setup();
     transport.open();
-    last().packet("9nope");
+    last().payload("9nope");
     expect(names()).toEqual(["error", "close"]);
   });
 
@@ -119,7 +158,7 @@ describe("createStreamingTransport", () => {
     const handlers = last();
     transport.close();
     expect(streams[0]!.aborted).toBe(true);
-    handlers.packet("4late");
+    handlers.payload("4late");
     handlers.ended();
     expect(names()).toEqual(["close"]);
     expect(streams).toHaveLength(1);
