@@ -109,3 +109,27 @@ describe.runIf(clusterAvailable())("haproxy in front of three processes", () => 
     });
   });
 });
+
+describe.runIf(clusterAvailable())("haproxy's cookie for pages on another site", () => {
+  test("with secureCookie the affinity cookie is Secure, HttpOnly and SameSite=None, set on the handshake only", async () => {
+    const cluster = await startCluster("haproxy", "engine", { affinity: "cookie", secureCookie: true });
+    try {
+      const handshake = await fetch(`${cluster.balancer.url}/engine.io/?EIO=4&transport=polling`);
+      const sid = (JSON.parse((await handshake.text()).slice(1)) as { sid: string }).sid;
+      const [cookie] = handshake.headers.getSetCookie();
+      const node = cluster.nodeOf(sid)!.id;
+      expect(cookie).toMatch(new RegExp(`^SERVERID=${node};`));
+      expect(cookie!.split(/;\s*/).slice(1).map((part) => part.toLowerCase()).sort()).toEqual(["httponly", "path=/", "samesite=none", "secure"]);
+      // a request that sends it back reaches that node and sets nothing
+      const poll = await fetch(`${cluster.balancer.url}/engine.io/?EIO=4&transport=polling&sid=${sid}`, {
+        method: "POST",
+        body: "6",
+        headers: { cookie: `SERVERID=${node}` },
+      });
+      expect(await poll.text()).toBe("ok");
+      expect(poll.headers.getSetCookie()).toEqual([]);
+    } finally {
+      await cluster.stop();
+    }
+  });
+});

@@ -114,7 +114,7 @@ export type BalancerKind = "haproxy" | "nginx";
 export async function startBalancer(
   kind: BalancerKind,
   nodes: readonly { id: string; port: number }[],
-  options: { affinity?: "both" | "sid" | "cookie" } = {},
+  options: { affinity?: "both" | "sid" | "cookie"; secureCookie?: boolean } = {},
 ): Promise<Balancer> {
   const dir = mkdtempSync(join(tmpdir(), `cometa-${kind}-`));
   const port = await freePort();
@@ -122,7 +122,7 @@ export async function startBalancer(
   let config: string;
   let child: Child;
   if (kind === "haproxy") {
-    config = haproxyConfig({ bind, nodes, affinity: options.affinity });
+    config = haproxyConfig({ bind, nodes, affinity: options.affinity, secureCookie: options.secureCookie });
     writeFileSync(join(dir, "haproxy.cfg"), config);
     child = start(binaries.haproxy!, ["-db", "-f", join(dir, "haproxy.cfg")]);
   } else {
@@ -175,9 +175,9 @@ export interface Cluster {
 export async function startCluster(
   kind: BalancerKind,
   mode: Mode,
-  options: { ids?: string[]; affinity?: "both" | "sid" | "cookie" } & NodeSettings = {},
+  options: { ids?: string[]; affinity?: "both" | "sid" | "cookie"; secureCookie?: boolean } & NodeSettings = {},
 ): Promise<Cluster> {
-  const { ids = ["a", "b", "c"], affinity, ...settings } = options;
+  const { ids = ["a", "b", "c"], affinity, secureCookie, ...settings } = options;
   const redis = await startRedis();
   const started: ClusterNode[] = [];
   let balancer: Balancer | undefined;
@@ -188,7 +188,7 @@ export async function startCluster(
   };
   try {
     started.push(...(await Promise.all(ids.map((id) => startNode(id, mode, redis, settings)))));
-    balancer = await startBalancer(kind, started, { affinity });
+    balancer = await startBalancer(kind, started, { affinity, secureCookie });
   } catch (error) {
     await stop();
     throw error;
