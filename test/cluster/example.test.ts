@@ -10,7 +10,9 @@ import { describe, expect, onTestFinished, test } from "vitest";
 import { ReconnectingSocket } from "../../src/index.js";
 import { nodeEnv } from "../support/node-env.js";
 import { collect, within } from "../support/events.js";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { chromium } from "playwright-core";
+import { chromiumArgs, chromiumAvailable, chromiumPath, distDir } from "../browser/support/browser.js";
 import { shipped } from "../../examples/cluster/balancers.mjs";
 import { clusterAvailable, cometaServerModule } from "./support/cluster.js";
 import { start } from "./support/processes.js";
@@ -64,6 +66,33 @@ describe.runIf(clusterAvailable())("examples/cluster", () => {
     clients[1]!.socket.send(JSON.stringify({ type: "say", name: "", text: "x" }));
     await within(clients[1]!.received.until(3), 10_000, "no error");
     expect(JSON.parse(clients[1]!.received.received[2] as string)).toEqual({ type: "error", message: "name: 1 to 24 characters" });
+
+    if (chromiumAvailable && existsSync(`${distDir}/cometa.min.js`)) {
+      // the page itself, in two browsers (haproxy's cookie pins each to one process)
+      const browser = await chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs], headless: true });
+      try {
+        const pages = await Promise.all(
+          [0, 1].map(async () => {
+            const page = await (await browser.newContext()).newPage();
+            await page.goto(url, { waitUntil: "domcontentloaded" });
+            await page.waitForFunction(() => /You are on process [abc] \(sid [abc]\./.test(document.getElementById("where")!.textContent!), undefined, { timeout: 10_000 });
+            return page;
+          }),
+        );
+        const shown = await Promise.all(pages.map((page) => page.textContent("#where")));
+        const nodes = shown.map((text) => /process ([abc])/.exec(text!)![1]);
+        expect(nodes[0]).not.toBe(nodes[1]);
+        await pages[0]!.fill("input[name=name]", "grace");
+        await pages[0]!.fill("input[name=text]", "across processes");
+        await pages[0]!.click("button");
+        for (const page of pages) {
+          await page.waitForFunction(() => document.querySelector("#messages li")?.textContent?.includes("grace: across processes"), undefined, { timeout: 10_000 });
+          expect(await page.textContent("#messages li .node")).toBe(nodes[0]);
+        }
+      } finally {
+        await browser.close();
+      }
+    }
 
     await demo.stop("SIGINT");
     for (const port of ports) expect(await portOpen(port), `port ${port} still open`).toBe(false);
