@@ -2,7 +2,8 @@
  * Fan-out across processes behind haproxy and behind nginx: a broadcast from any of three
  * processes reaches the clients of all three, on every transport a Node client has. A plain
  * engine.io app through Redis pub/sub (examples/cluster/fan-out.mjs), and socket.io 4.8 bound
- * to cometa/server with @socket.io/redis-adapter, on a real redis-server.
+ * to cometa/server with @socket.io/redis-adapter, on a real redis-server. The Node clients keep
+ * no cookie, so haproxy (configured with both) and nginx route them on the sid alone.
  */
 import { io as ioClient, type Socket as IoClientSocket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";

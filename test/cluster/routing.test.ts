@@ -1,7 +1,8 @@
 /**
  * Routing every request of a session to the process that holds it: sids that name their node
- * (cometa/server's `nodeId`), and haproxy routing by that sid alone or by its cookie alone,
- * on every transport a Node client has (the browser-only ones: browser.test.ts).
+ * (cometa/server's `nodeId`), and haproxy routing by its cookie alone, on every transport a
+ * Node client has (the browser-only ones: browser.test.ts). Routing by the sid: fan-out.test.ts,
+ * whose Node clients send no cookie, so haproxy and nginx route them on the sid only.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { nodeIdOf, Server } from "../../src/server/index.js";
@@ -58,24 +59,6 @@ describe("sids naming their node", () => {
 describe.runIf(clusterAvailable())("haproxy in front of three processes", () => {
   const sockets: BaseSocket[] = [];
   const closeAll = () => Promise.all(sockets.splice(0).map(closeSocket));
-
-  describe("routing on the sid alone (no cookie sent)", () => {
-    let cluster: Cluster;
-    beforeAll(async () => void (cluster = await startCluster("haproxy", "engine", { affinity: "sid" })));
-    afterAll(() => cluster?.stop());
-
-    test.each(nodeTransportSets)("$name: every request reaches the session's node, and the handshakes spread over all three", async ({ transports, final }) => {
-      try {
-        // three handshakes at once, balanced round-robin: one session on each node
-        const opened = Array.from({ length: 3 }, () => connect(cluster.balancer.url, transports));
-        sockets.push(...opened);
-        const nodes = await Promise.all(opened.map((socket) => settledOnItsNode(socket, cluster, final)));
-        expect(nodes.map((node) => node.id).sort()).toEqual(["a", "b", "c"]);
-      } finally {
-        await closeAll();
-      }
-    });
-  });
 
   describe("routing on haproxy's cookie alone (sids carry a node id, haproxy ignores it)", () => {
     let cluster: Cluster;
