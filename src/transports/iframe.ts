@@ -49,16 +49,16 @@ const connect: ConnectStream = (context, handlers) => {
   const onFrameLoad = () => {
     // A frame's messages can trail its load event: a cross-site frame's, and a short document
     // that came whole (a stream reopened on a backlog larger than the recycle size, in WebKit
-    // and Firefox) whose bootstrap is still queued. So the load is judged a moment later: no
-    // bootstrap by then means an error page (an iframe cannot read its response's status); a
-    // bootstrap but no end marker means the stream was cut on the way, and it reopens.
-    loadTimer = env.setTimeout(
-      () =>
-        finish(() =>
-          ready ? handlers.ended(true) : handlers.failed(new TransportError("iframe document refused, or not a cometa stream", name)),
-        ),
-      straggleDelay,
-    );
+    // and Firefox) whose bootstrap is still queued. So the load is judged a moment later.
+    const loadedAfterReady = ready;
+    loadTimer = env.setTimeout(() => {
+      // no bootstrap by then: an error page (an iframe cannot read its response's status)
+      if (!ready) return finish(() => handlers.failed(new TransportError("iframe document refused, or not a cometa stream", name)));
+      // a bootstrap, then the load, and no end marker: the stream was cut on the way, and it
+      // reopens. A bootstrap that came after the load leaves the stream as it is: its document
+      // is alive (or ends with its end marker), and its own load comes when it ends.
+      if (loadedAfterReady) finish(() => handlers.ended(true));
+    }, straggleDelay);
   };
   const insert = () => {
     if (stopped) return;

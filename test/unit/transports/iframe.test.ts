@@ -192,6 +192,25 @@ test("a short document whose messages trail its load event is read whole, then t
   }
 });
 
+test("a load before the bootstrap, then the bootstrap: the stream is kept, not reopened", () => {
+  vi.useFakeTimers();
+  try {
+    const { transport, packets, errors } = setup();
+    transport.open();
+    const frame = frames()[0]!;
+    frame.dispatchEvent(new Event("load"));
+    deliver(frame, ["cometa", frameIdOf(frame), 1]);
+    vi.runAllTimers();
+    expect(frames()).toEqual([frame]);
+    deliver(frame, ["cometa", frameIdOf(frame), "4still streaming"]);
+    expect(packets.map((packet) => packet.data)).toEqual(["still streaming"]);
+    expect(errors).toEqual([]);
+    transport.close();
+  } finally {
+    vi.useRealTimers();
+  }
+});
+
 test("a cut document (load without an end marker) waits for stragglers, then reopens; three empty ones fail", () => {
   vi.useFakeTimers();
   try {
