@@ -223,11 +223,13 @@ async function open(base, transport) {
             const frame = rest.slice(0, at);
             rest = rest.slice(at + separator.length);
             if (frame.trim() === "" || frame.startsWith(":")) continue;
-            const packet = decode(frame);
-            if (sid === undefined && packet.startsWith("0")) {
-              sid = JSON.parse(packet.slice(1)).sid;
-              onOpen();
-            } else onPacket(packet);
+            // a frame carries the packets of one write, joined by U+001E (docs/wire.md)
+            for (const packet of decode(frame).split("\x1e")) {
+              if (sid === undefined && packet.startsWith("0")) {
+                sid = JSON.parse(packet.slice(1)).sid;
+                onOpen();
+              } else onPacket(packet);
+            }
           }
         });
         res.on("end", () => {
