@@ -390,14 +390,26 @@ export function watchUpgrades(socket: EngineSocket, listener: (candidate: StockT
 /**
  * engine.io answers a probe (`3probe`) and then ends the held poll with a noop from a 100 ms
  * interval (`Socket#_maybeUpgrade`'s `check`), so every upgrade waits up to 100 ms for a client
- * that is paused with a poll in flight. On `upgrading` (emitted right after the probe's answer)
- * this writes that noop at once, by the same rule as `check`: only to a `polling` transport
- * that holds a GET (`writable`). The interval still runs and finds nothing left to end.
+ * that is paused with a poll in flight. From `upgrading` (emitted right after the probe's
+ * answer) this writes that noop at once, by the same rule as `check` (only to a `polling`
+ * transport that holds a GET: `writable`), and again for each GET that arrives while the
+ * session is still upgrading (polling's `ready`, after the socket's own flush): a client that
+ * re-polled on the first noop before it read the probe's answer is not held either. The
+ * interval still runs and finds nothing left to end.
  */
 export function releaseHeldPollOnProbe(socket: EngineSocket): void {
+  const watched = new WeakSet<object>();
   socket.on("upgrading", () => {
     const current = socket.transport;
-    if (current.name === "polling" && current.writable) current.send([{ type: "noop" }]);
+    if (current.name !== "polling") return;
+    const release = () => {
+      if (socketPrivates(socket).upgrading && current.writable) current.send([{ type: "noop" }]);
+    };
+    release();
+    if (!watched.has(current)) {
+      watched.add(current);
+      current.on("ready", release);
+    }
   });
 }
 

@@ -173,4 +173,27 @@ describe("a poll held during a probe", () => {
     await upgrading;
     expect((await held).body).toBe("6");
   });
+
+  it("a poll that arrives after the probe's answer, before the upgrade completes, is answered with a noop too", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    const connection = server.nextConnection();
+    const sid = sidOf((await httpRequest(server.endpoint("transport=polling"))).body);
+    const socket = await connection;
+    withoutEngineUpgradeCheck();
+    const upgrading = once(socket, "upgrading");
+    const ws = new WebSocket(server.endpoint(`transport=websocket&sid=${sid}`).replace(/^http/, "ws"));
+    onTestFinished(() => ws.terminate());
+    await once(ws, "open");
+    const pong = once(ws, "message");
+    ws.send("2probe");
+    expect(String((await pong)[0])).toBe("3probe");
+    await upgrading;
+    // the client re-polled before it read the probe's answer: two such polls, both released
+    expect((await httpRequest(server.endpoint(`transport=polling&sid=${sid}`))).body).toBe("6");
+    expect((await httpRequest(server.endpoint(`transport=polling&sid=${sid}`))).body).toBe("6");
+    const upgraded = once(socket, "upgrade");
+    ws.send("5");
+    await upgraded;
+    expect(socket.transport.name).toBe("websocket");
+  });
 });
