@@ -61,7 +61,23 @@ export interface Parts {
 
 export function createTransport(name: string, context: TransportContext, build: (report: Report) => Parts): Transport {
   const events = new Emitter<TransportEvents>();
-  const trace = context.trace;
+  const { env, trace } = context;
+  /**
+   * Emits to the socket, and through it to the application's listeners. A listener that throws
+   * is the application's error, not the transport's: it must not end the transport nor cut short
+   * the payload or stream being read, nor the next poll. As a browser does for an event listener,
+   * it is reported as uncaught (rethrown on a timer of its own, where window.onerror or Node's
+   * uncaughtException sees it) and delivery goes on.
+   */
+  const emit: typeof events.emit = (event, ...args) => {
+    try {
+      events.emit(event, ...args);
+    } catch (error) {
+      env.setTimeout(() => {
+        throw error;
+      }, 0);
+    }
+  };
   let state: TransportState = "opening";
   let writable = false;
   /** A close packet went up or came down: the session is ending, start no new request. */
@@ -80,9 +96,9 @@ export function createTransport(name: string, context: TransportContext, build: 
     if (error) {
       // a request timeout, a refusal, a cut: the reason is the error's message
       trace && trace("transport", "failed", { transport: name, reason: error.message });
-      events.emit("error", error);
+      emit("error", error);
     }
-    events.emit("close");
+    emit("close");
   };
 
   const checkPaused = () => {
@@ -98,7 +114,7 @@ export function createTransport(name: string, context: TransportContext, build: 
     if (state !== "opening") return;
     state = "open";
     if (!up.busy) writable = true;
-    events.emit("open");
+    emit("open");
   };
 
   const report: Report = {
@@ -109,7 +125,7 @@ export function createTransport(name: string, context: TransportContext, build: 
     packet(packet) {
       if (state === "closed") return;
       opened();
-      events.emit("packet", packet);
+      emit("packet", packet);
     },
     serverClosed() {
       closing = serverClosed = true;
@@ -128,7 +144,7 @@ export function createTransport(name: string, context: TransportContext, build: 
     sent() {
       if (state === "closed") return;
       writable = true;
-      events.emit("drain");
+      emit("drain");
       if (serverClosed) end();
       else checkPaused();
     },

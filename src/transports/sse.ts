@@ -4,6 +4,7 @@
  * EventSource's own reconnect is never used: it would reopen without knowing the session was
  * recycled or lost.
  */
+import type { EventSourceLike } from "../env.js";
 import { TransportError } from "../errors.js";
 import type { TransportDefinition } from "../transport.js";
 import { canRequest } from "./http.js";
@@ -15,21 +16,35 @@ const CLOSED = 2;
 
 const connect: ConnectStream = (context, handlers) => {
   const { env, options } = context;
-  const source = new env.EventSource!(context.url("http", name, timestamp(context)), {
-    withCredentials: options.withCredentials,
-  });
+  let source: EventSourceLike;
+  try {
+    source = new env.EventSource!(context.url("http", name, timestamp(context)), {
+      withCredentials: options.withCredentials,
+    });
+  } catch (cause) {
+    // a synchronous throw (a blocked or malformed URL) is reported a turn later, as a failed
+    // request is: the caller has not taken the returned stop function yet
+    let stopped = false;
+    Promise.resolve().then(() => stopped || handlers.failed(new TransportError("sse stream could not be created", name, undefined, { cause })));
+    return () => {
+      stopped = true;
+    };
+  }
   const stop = () => {
     source.onopen = source.onmessage = source.onerror = null;
     source.close();
   };
   source.onopen = () => handlers.opened();
   source.onmessage = (event) => {
+    // only the frame's decoding fails the stream: a listener's exception is not the stream's
+    let payload: string;
     try {
-      handlers.payload(parseJsonFrame(event.data));
+      payload = parseJsonFrame(event.data);
     } catch (error) {
       stop();
-      handlers.failed(error as TransportError);
+      return handlers.failed(error as TransportError);
     }
+    handlers.payload(payload);
   };
   source.onerror = () => {
     // CLOSED: the response was refused (HTTP error, wrong type); otherwise the stream ended and

@@ -21,11 +21,14 @@ const connect: ConnectStream = (context, handlers) => {
   const read = createLineReader(
     (line) => {
       if (stopped) return;
+      // only the line's decoding fails the stream: a listener's exception is not the stream's
+      let payload: string;
       try {
-        handlers.payload(parseJsonFrame(line));
+        payload = parseJsonFrame(line);
       } catch (error) {
-        fail(error as CometaError);
+        return fail(error as CometaError);
       }
+      handlers.payload(payload);
     },
     // a line is one payload, JSON-escaped: what the limit bounds on this transport
     limit,

@@ -50,6 +50,26 @@ describe("createPollingTransport", () => {
     expect(events).toEqual([["open"], ["packet", { type: "message", data: "a" }], ["packet", { type: "message", data: "b" }]]);
   });
 
+  test("a listener that throws: the payload's other packets still delivered, the next poll made, the error rethrown on a timer", () => {
+    const { transport, gets, answer, events, timers } = setup();
+    const failure = new Error("application bug");
+    transport.on("packet", (packet) => {
+      if (packet.data === "a") throw failure;
+    });
+    transport.open();
+    answer("4a\x1e4b\x1e4c");
+    expect(events).toEqual([
+      ["open"],
+      ["packet", { type: "message", data: "a" }],
+      ["packet", { type: "message", data: "b" }],
+      ["packet", { type: "message", data: "c" }],
+    ]);
+    expect(gets).toHaveLength(2);
+    expect(transport.state).toBe("open");
+    expect(timers).toHaveLength(1);
+    expect(timers[0]!).toThrow(failure);
+  });
+
   test("the poll delay (short polling) waits on a timer between answer and poll; the first poll does not", () => {
     const { transport, gets, answer, timers } = setup({ pollDelay: 1000 });
     transport.open();

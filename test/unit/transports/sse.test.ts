@@ -49,16 +49,22 @@ class FakeEventSource implements EventSourceLike {
   }
 }
 
-function setup(options = {}) {
+function setup(options = {}, EventSource: typeof FakeEventSource = FakeEventSource) {
   FakeEventSource.instances = [];
   const trace = vi.fn<Trace>();
-  const env = resolveEnvironment({ EventSource: FakeEventSource, XMLHttpRequest: undefined, fetch: vi.fn() as unknown as typeof fetch });
+  const timers: (() => void)[] = [];
+  const env = resolveEnvironment({
+    EventSource,
+    XMLHttpRequest: undefined,
+    fetch: vi.fn() as unknown as typeof fetch,
+    setTimeout: (callback) => timers.push(callback),
+  });
   const context = { ...makeContext(env, options, { sid: "s1" }), trace };
   const transport = sse.create(context);
   const events = record(transport, ["open", "packet", "error", "close"]);
   transport.open();
   const source = () => FakeEventSource.instances[FakeEventSource.instances.length - 1]!;
-  return { transport, events, names: () => events.map(([name]) => name), source, trace };
+  return { transport, events, names: () => events.map(([name]) => name), source, trace, timers };
 }
 
 test("supported with an EventSource and a way to POST", () => {
@@ -94,6 +100,42 @@ describe("sse", () => {
     expect(events.map(([name]) => name)).toEqual(["open", "error", "close"]);
     expect(events[1]![1]).toBeInstanceOf(ProtocolError);
     expect(source().closed).toBe(true);
+  });
+
+  test("a listener that throws: the event's other packets still delivered, the stream kept, the error rethrown on a timer", () => {
+    const { source, events, transport, timers } = setup();
+    const failure = new Error("application bug");
+    transport.on("packet", (packet) => {
+      if (packet.data === "a") throw failure;
+    });
+    source().open();
+    source().event(JSON.stringify("4a\x1e4b\x1e4c"));
+    expect(events).toEqual([
+      ["open"],
+      ["packet", { type: "message", data: "a" }],
+      ["packet", { type: "message", data: "b" }],
+      ["packet", { type: "message", data: "c" }],
+    ]);
+    expect(transport.state).toBe("open");
+    expect(source().closed).toBe(false);
+    expect(timers).toHaveLength(1);
+    expect(timers[0]!).toThrow(failure);
+  });
+
+  test("an EventSource constructor that throws: a TransportError with it as cause, a turn later", async () => {
+    const failure = new SyntaxError("blocked URL");
+    class ThrowingEventSource extends FakeEventSource {
+      constructor(url: string) {
+        super(url);
+        throw failure;
+      }
+    }
+    const { events } = setup({}, ThrowingEventSource);
+    expect(events).toEqual([]);
+    await Promise.resolve();
+    expect(events.map(([name]) => name)).toEqual(["error", "close"]);
+    expect(events[0]![1]).toBeInstanceOf(TransportError);
+    expect((events[0]![1] as Error).cause).toBe(failure);
   });
 
   test("the stream ends: EventSource's own reconnect is stopped and ours opens a new one, traced", () => {

@@ -52,9 +52,9 @@ function setup(env: Partial<Environment>, options = {}) {
 }
 
 describe("xhr-streaming over fetch", () => {
-  const start = (options = {}) => {
+  const start = (options = {}, env: Partial<Environment> = {}) => {
     const { fetch, calls } = controlledFetch();
-    return { ...setup({ XMLHttpRequest: undefined, fetch }, options), calls };
+    return { ...setup({ XMLHttpRequest: undefined, fetch, ...env }, options), calls };
   };
 
   test("one GET of the session's stream, uncompressed, with the extra headers and credentials asked for", () => {
@@ -77,6 +77,23 @@ describe("xhr-streaming over fetch", () => {
     calls[0]!.write('"\n');
     await until(() => events.length === 4);
     expect(events[3]).toEqual(["packet", { type: "message", data: "b" }]);
+  });
+
+  test("a listener that throws: the line's other packets and the next lines still delivered, the stream kept, the error rethrown on a timer", async () => {
+    const timers: (() => void)[] = [];
+    const { calls, events, transport } = start({}, { setTimeout: (callback: () => void) => timers.push(callback) });
+    const failure = new Error("application bug");
+    transport.on("packet", (packet) => {
+      if (packet.data === "a") throw failure;
+    });
+    calls[0]!.write(JSON.stringify("4a\x1e4b\x1e4c") + "\n");
+    calls[0]!.write('"4d"\n');
+    await until(() => events.length === 5);
+    expect(events.slice(1).map(([, packet]) => (packet as { data: string }).data)).toEqual(["a", "b", "c", "d"]);
+    expect(transport.state).toBe("open");
+    expect(calls).toHaveLength(1);
+    expect(timers).toHaveLength(1);
+    expect(timers[0]!).toThrow(failure);
   });
 
   test("the stream ends: a new GET with the same sid, traced", async () => {
