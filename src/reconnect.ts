@@ -42,7 +42,12 @@ export type ReconnectingSocketEvents = {
    * (a message that did not fit in `buffer`) ends nothing.
    */
   error: [error: CometaError];
-  /** An open session was lost; a reconnection follows unless `close()` was called. */
+  /**
+   * An open session was lost; a reconnection follows unless `close()` was called.
+   * `details.unsent`: messages that can never be sent (a Blob that could not be read, a message
+   * the server refused as too large), taken out of the queue and not sent again; what else was
+   * written is kept for the next session.
+   */
   disconnect: [reason: CloseReason, details: CloseDetails];
   reconnecting: [attempt: number, delay: number];
   /** A session opened again after `attempt` attempts. */
@@ -231,15 +236,17 @@ export class BareReconnectingSocket<S extends Session = BareSocket> {
     this._unsubscribe = [];
     const wasOpen = this._state === "open";
     this._socket = undefined;
-    // what the lost session never handed to the network is still in the queue, in order
-    if (this._state === "closing") return this._end(reason, details.error);
+    // what the lost session never handed to the network is still in the queue, in order, but
+    // for what can never be sent (`details.unsent`): that went back to the application with
+    // `disconnect`, or goes in the final `close`
+    if (this._state === "closing") return this._end(reason, details.error, details.unsent);
     if (wasOpen) events.emit("disconnect", reason, details);
     const attempt = ++this._attempt;
     if (attempt > retry.maxAttempts) {
       trace && trace("reconnect", "gave up", { attempts: retry.maxAttempts, reason });
       events.emit("reconnectFailed");
       this._stop();
-      return this._end("reconnect failed", details.error);
+      return this._end("reconnect failed", details.error, wasOpen ? [] : details.unsent);
     }
     this._state = "reconnecting";
     // a lost session id (server restart, another node behind the balancer) needs no backoff
@@ -288,9 +295,9 @@ export class BareReconnectingSocket<S extends Session = BareSocket> {
     this._listenWake(false);
   }
 
-  private _end(reason: CloseReason | "reconnect failed", error?: CometaError) {
+  private _end(reason: CloseReason | "reconnect failed", error?: CometaError, refused: MessageData[] = []) {
     this._state = "closed";
-    this._events.emit("close", reason, { error, unsent: this._queue.clear() });
+    this._events.emit("close", reason, { error, unsent: [...refused, ...this._queue.clear()] });
   }
 }
 

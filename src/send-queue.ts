@@ -24,6 +24,12 @@ interface Entry {
   reading?: boolean;
   /** Why the Blob could not be read. */
   unreadable?: unknown;
+  /**
+   * It can never be sent (a Blob that could not be read, a message the server refused as too
+   * large): when its session ends it leaves the queue and goes back to the application, rather
+   * than fail every session after it.
+   */
+  refused?: boolean;
 }
 
 function isBlob(data: unknown): data is Blob {
@@ -40,6 +46,11 @@ function check(data: MessageData): void {
     // string would arrive cut in two, so it is refused rather than corrupted
     throw new UsageError("a message cannot contain U+001E (engine.io's payload separator)");
   }
+}
+
+/** Bytes of a message before encoding: what it takes at least on any transport. */
+function size(data: MessageData): number {
+  return typeof data === "string" ? utf8Length(data) : isBlob(data) ? data.size : data.byteLength;
 }
 
 export class SendQueue {
@@ -91,7 +102,7 @@ export class SendQueue {
   /**
    * Takes what can go now, in order, and marks it in flight: nothing while a write is in flight,
    * and nothing past a Blob still being read. Throws UsageError when the next message is a Blob
-   * that could not be read.
+   * that could not be read; that Blob is refused (see `release`).
    */
   take(): Packet[] {
     if (this._inFlight.length > 0) return [];
@@ -99,6 +110,7 @@ export class SendQueue {
     while (count < this._waiting.length && !this._waiting[count]!.reading) count++;
     const stuck = this._waiting[count];
     if (count === 0 && stuck && stuck.unreadable !== undefined) {
+      stuck.refused = true;
       throw new UsageError("could not read the Blob being sent", { cause: stuck.unreadable });
     }
     this._inFlight = this._waiting.splice(0, count);
@@ -115,22 +127,38 @@ export class SendQueue {
   }
 
   /**
-   * The session that held the queue ended: the write in flight never reached the network, so
-   * it goes back to the front, and its control packets are dropped. Returns the messages held,
-   * oldest first.
+   * The server refused the write in flight as too large (HTTP 413, over its maxPayload): its
+   * messages larger than `maxPayload` on their own are refused (see `release`). When none is,
+   * the server's limit is not the one it announced, and every message of the write is refused:
+   * handed back, which is better than refused again by every session.
    */
-  release(): MessageData[] {
-    this._waiting = [...this._inFlight, ...this._waiting].filter((entry) => entry.data !== undefined);
-    this._inFlight = [];
-    return this._waiting.map((entry) => entry.data!);
+  refuseTooLarge(maxPayload: number): void {
+    const messages = this._inFlight.filter((entry) => entry.data !== undefined);
+    const over = messages.filter((entry) => size(entry.data!) > maxPayload);
+    for (const entry of over.length > 0 ? over : messages) entry.refused = true;
   }
 
-  /** Empties the queue; returns the messages it held, oldest first. */
+  /**
+   * The session that held the queue ended: the write in flight never reached the network, so
+   * it goes back to the front, and its control packets are dropped. The messages refused leave
+   * the queue, so the next session sends what follows them; returns those, oldest first.
+   */
+  release(): MessageData[] {
+    const held = [...this._inFlight, ...this._waiting].filter((entry) => entry.data !== undefined);
+    const refused = held.filter((entry) => entry.refused);
+    this._waiting = held.filter((entry) => !entry.refused);
+    this._inFlight = [];
+    this._left(refused);
+    return refused.map((entry) => entry.data!);
+  }
+
+  /** Empties the queue; returns the messages it held, refused or not, oldest first. */
   clear(): MessageData[] {
-    const unsent = this.release();
-    this._left(this._waiting);
+    const held = [...this._inFlight, ...this._waiting].filter((entry) => entry.data !== undefined);
     this._waiting = [];
-    return unsent;
+    this._inFlight = [];
+    this._left(held);
+    return held.map((entry) => entry.data!);
   }
 
   /** Entries that left the queue. */
@@ -152,7 +180,7 @@ export class BoundedSendQueue extends SendQueue {
   /** What `data` counts against `maxBytes`. Throws UsageError for what is not a message. */
   measure(data: MessageData): number {
     check(data);
-    return typeof data === "string" ? utf8Length(data) : isBlob(data) ? data.size : data.byteLength;
+    return size(data);
   }
 
   /** Whether one more message of `bytes` stays within the bounds. */

@@ -9,6 +9,8 @@ import {
   HandshakeError,
   HeartbeatError,
   ProtocolError,
+  ServerError,
+  TransportError,
   UpgradeError,
   UsageError,
 } from "./errors.js";
@@ -79,6 +81,15 @@ export type SocketEvents = {
 };
 
 export type { SocketOptions } from "./options.js";
+
+/**
+ * The server refused a write as too large: a POST answered 413, or a JSONP message over the
+ * server's maxPayload (refused before it is sent, as a no-cors request cannot see the 413).
+ */
+function refusedAsTooLarge(error: CometaError): boolean {
+  if (error instanceof ServerError) return error.status === 413;
+  return error instanceof TransportError && (error.status === 413 || /over the server's maxPayload/.test(error.message));
+}
 
 
 /**
@@ -273,6 +284,9 @@ export class BareSocket {
       this._transport.open();
       return;
     }
+    // a message the server refuses as too large would be refused again by every session that
+    // sends it: it leaves the queue with this session, in its close event's `unsent`
+    if (refusedAsTooLarge(error)) this._queue.refuseTooLarge(this._session.maxPayload);
     const reason = error instanceof ProtocolError ? "parse error" : "transport error";
     this._fail(error, reason);
   }

@@ -12,6 +12,7 @@ import { backoffDelay, BareReconnectingSocket, type Session } from "../../src/re
 import type { SendQueue } from "../../src/send-queue.js";
 import type { CloseReason, SocketEvents, SocketState, TransportInfo } from "../../src/socket.js";
 import type { TraceTopic } from "../../src/trace.js";
+import { type FakeTransport, fakeDefinition } from "./support/fake-transport.js";
 
 /** A session the test drives. Its network takes what the queue holds when `flush` is asked. */
 class FakeSession implements Session {
@@ -400,5 +401,100 @@ describe("backoffDelay", () => {
     // an attempt whose upper spread would cross the cap is cut there, its lower spread kept
     expect(backoffDelay(options, 4, () => 0)).toBe(400);
     expect(backoffDelay(options, 4, () => 1)).toBe(1000);
+  });
+});
+
+describe("a message that can never be sent (BareSocket sessions on a fake transport)", () => {
+  function onFake(options: ReconnectingSocketOptions = {}) {
+    const fake = fakeDefinition("fake");
+    const socket = new BareReconnectingSocket(url, { transports: [fake.definition], reconnect: { initialDelay: 10, jitter: 0 }, ...options });
+    const events: unknown[][] = [];
+    for (const name of ["open", "disconnect", "reconnecting", "reconnect", "error", "close"] as const) {
+      socket.on(name, (...args: unknown[]) => events.push([name, ...args]));
+    }
+    /** Every message that reached the network, over every session. */
+    const delivered = () =>
+      fake.instances.flatMap((transport) => transport.sent.flat()).filter((packet) => packet.type === "message").map((packet) => packet.data);
+    return { socket, fake, events, delivered, names: () => events.map((event) => event[0]) };
+  }
+
+  /** Opens the session, and lets the writes that follow drain: returns when the queue is idle. */
+  function openAndDrain(transport: FakeTransport) {
+    transport.receiveOpen();
+    while (transport.busy) transport.drain();
+  }
+
+  test("an unreadable Blob between two messages: both messages go, the Blob is handed back once, one reconnection", async () => {
+    const { socket, fake, events, delivered, names } = onFake();
+    const cause = new Error("gone");
+    const blob = new Blob(["x"]);
+    blob.arrayBuffer = () => Promise.reject(cause);
+    socket.send("ok").send(blob).send("ok2");
+    await vi.advanceTimersByTimeAsync(0);
+    openAndDrain(fake.last);
+    expect(names()).toEqual(["open", "error", "disconnect", "reconnecting"]);
+    expect(events[1]![1]).toBeInstanceOf(UsageError);
+    expect((events[2]![2] as { unsent: unknown[] }).unsent).toEqual([blob]);
+    vi.advanceTimersByTime(10);
+    openAndDrain(fake.last);
+    expect(delivered()).toEqual(["ok", "ok2"]);
+    // no loop: the second session stays open (a reconnection would come every 10 ms; the
+    // heartbeat allows 45 s)
+    vi.advanceTimersByTime(30_000);
+    expect(fake.instances).toHaveLength(2);
+    expect(socket.state).toBe("open");
+    expect(names()).toEqual(["open", "error", "disconnect", "reconnecting", "reconnect", "open"]);
+  });
+
+  test("a message refused with HTTP 413: handed back in disconnect's unsent, the others go in order, one reconnection", () => {
+    const { socket, fake, events, delivered, names } = onFake();
+    const big = "x".repeat(200);
+    socket.send("ok").send(big).send("ok2");
+    fake.last.receiveOpen({ maxPayload: 100 });
+    expect(fake.last.sent).toHaveLength(1);
+    fake.last.fail(new TransportError("fake request failed with HTTP 413", "fake", 413));
+    expect(names()).toEqual(["open", "error", "disconnect", "reconnecting"]);
+    expect((events[2]![2] as { unsent: unknown[] }).unsent).toEqual([big]);
+    vi.advanceTimersByTime(10);
+    fake.last.receiveOpen({ maxPayload: 100 });
+    while (fake.last.busy) fake.last.drain();
+    expect(fake.last.sent.flat().map((packet) => packet.data)).toEqual(["ok", "ok2"]);
+    vi.advanceTimersByTime(30_000);
+    expect(fake.instances).toHaveLength(2);
+    expect(socket.state).toBe("open");
+    expect(delivered()).toEqual(["ok", big, "ok2", "ok", "ok2"]);
+  });
+
+  test("a JSONP message over maxPayload (refused before it is sent) is handed back the same way", () => {
+    const { socket, fake, events } = onFake();
+    const big = "x".repeat(200);
+    socket.send(big).send("ok2");
+    fake.last.receiveOpen({ maxPayload: 100 });
+    fake.last.fail(new TransportError("jsonp: a message of 202 encoded bytes is over the server's maxPayload", "jsonp"));
+    expect((events.find((event) => event[0] === "disconnect")![2] as { unsent: unknown[] }).unsent).toEqual([big]);
+    vi.advanceTimersByTime(10);
+    fake.last.receiveOpen({ maxPayload: 100 });
+    expect(fake.last.sent.flat().map((packet) => packet.data)).toEqual(["ok2"]);
+  });
+
+  test("a transport failure that is not a refusal keeps every message for the next session", () => {
+    const { socket, fake, events } = onFake();
+    socket.send("a").send("x".repeat(200));
+    fake.last.receiveOpen({ maxPayload: 100 });
+    fake.last.fail(new TransportError("fake request failed with HTTP 500", "fake", 500));
+    expect((events.find((event) => event[0] === "disconnect")![2] as { unsent: unknown[] }).unsent).toEqual([]);
+    vi.advanceTimersByTime(10);
+    fake.last.receiveOpen({ maxPayload: 100 });
+    expect(fake.last.sent.flat().map((packet) => packet.data)).toEqual(["a", "x".repeat(200)]);
+  });
+
+  test("close() while the refused session ends: the final close holds the refused message first", () => {
+    const { socket, fake, events } = onFake();
+    socket.send("big".repeat(50)).send("after");
+    fake.last.receiveOpen({ maxPayload: 100 });
+    socket.close();
+    fake.last.fail(new TransportError("fake request failed with HTTP 413", "fake", 413));
+    expect(events.at(-1)!.slice(0, 2)).toEqual(["close", "transport error"]);
+    expect((events.at(-1)![2] as { unsent: unknown[] }).unsent).toEqual(["big".repeat(50), "after"]);
   });
 });

@@ -43,7 +43,8 @@ describe("order and flight", () => {
     queue.take();
     queue.add("b");
     queue.control({ type: "close" });
-    expect(queue.release()).toEqual(["a", "b"]);
+    // nothing was refused: nothing leaves the queue
+    expect(queue.release()).toEqual([]);
     // still held, for the next session
     expect(queue.take()).toEqual([
       { type: "message", data: "a" },
@@ -137,7 +138,7 @@ describe("Blobs", () => {
     const [bytes, after] = queue.take();
     expect(new Uint8Array(bytes!.data as ArrayBuffer)).toEqual(new Uint8Array([7, 8]));
     expect(after).toEqual({ type: "message", data: "after" });
-    expect(queue.release()).toEqual([blob, "after"]);
+    expect(queue.clear()).toEqual([blob, "after"]);
   });
 
   test("a Blob that cannot be read: take throws UsageError with the cause, and the Blob stays unsent", async () => {
@@ -156,5 +157,63 @@ describe("Blobs", () => {
     expect(thrown).toBeInstanceOf(UsageError);
     expect((thrown as UsageError).cause).toBe(cause);
     expect(queue.clear()).toEqual([blob]);
+  });
+
+  test("release takes an unreadable Blob out of the queue and hands it back; what follows goes to the next session", async () => {
+    const queue = bounded(3, Infinity);
+    const blob = new Blob(["x"]);
+    blob.arrayBuffer = () => Promise.reject(new Error("gone"));
+    queue.add("ok");
+    queue.add(blob);
+    queue.add("ok2");
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(queue.take()).toEqual([{ type: "message", data: "ok" }]);
+    queue.sent();
+    expect(() => queue.take()).toThrow(UsageError);
+    expect(queue.release()).toEqual([blob]);
+    expect(queue.take()).toEqual([{ type: "message", data: "ok2" }]);
+    queue.sent();
+    // the Blob no longer counts against the bounds
+    expect(queue.fits(0)).toBe(true);
+    queue.add("a");
+    queue.add("b");
+    queue.add("c");
+    expect(queue.fits(0)).toBe(false);
+  });
+});
+
+describe("messages refused as too large", () => {
+  test("refuseTooLarge: the messages in flight over maxPayload leave with release, the rest stays in order", () => {
+    const queue = bounded(10, Infinity);
+    const big = "x".repeat(11);
+    queue.add("ok");
+    queue.add(big);
+    queue.add("ok2");
+    queue.take();
+    queue.refuseTooLarge(10);
+    expect(queue.release()).toEqual([big]);
+    expect(queue.take()).toEqual([
+      { type: "message", data: "ok" },
+      { type: "message", data: "ok2" },
+    ]);
+  });
+
+  test("refuseTooLarge with no message over the announced limit refuses the whole write, not what waits", () => {
+    const queue = new SendQueue();
+    queue.add("a");
+    queue.take();
+    queue.add("b");
+    queue.refuseTooLarge(10);
+    expect(queue.release()).toEqual(["a"]);
+    expect(queue.take()).toEqual([{ type: "message", data: "b" }]);
+  });
+
+  test("clear hands back refused messages with the rest, in order", () => {
+    const queue = new SendQueue();
+    queue.add("a");
+    queue.add("bbbbbbbbbbbb");
+    queue.take();
+    queue.refuseTooLarge(10);
+    expect(queue.clear()).toEqual(["a", "bbbbbbbbbbbb"]);
   });
 });
