@@ -134,6 +134,13 @@ export function withoutCredentials(url: string): string {
 }
 
 /**
+ * Free text (an error's message, a trace line) as a report may show it: every absolute URL in it
+ * cleaned as {@link withoutCredentials} cleans the report's own, since a transport may name the
+ * URL it failed on, query tokens and all.
+ */
+const cleaned = (text: string): string => text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>()]+/gi, (found) => withoutCredentials(found));
+
+/**
  * A trace detail's facts as text (short trace messages leave them to it): plain values, lists
  * of them, and errors as `Name: message` where no reason is given; the session id is left out.
  */
@@ -143,17 +150,18 @@ function facts(detail: Readonly<Record<string, unknown>> | undefined): string {
     const value = detail[key];
     const type = typeof value;
     if (key === "sid" || value === undefined) continue;
-    if (type === "string" || type === "number" || type === "boolean") parts.push(`${key}: ${value}`);
+    if (type === "string") parts.push(`${key}: ${cleaned(value as string)}`);
+    else if (type === "number" || type === "boolean") parts.push(`${key}: ${value}`);
     else if (Array.isArray(value)) parts.push(`${key}: [${value.join(", ")}]`);
     // beside a reason, an error repeats it, or the attempt's own error the report shows anyway
-    else if (value && typeof (value as Error).message === "string" && !detail!.reason) parts.push(`${key}: ${failure(value).name}: ${(value as Error).message}`);
+    else if (value && typeof (value as Error).message === "string" && !detail!.reason) parts.push(`${key}: ${failure(value).name}: ${failure(value).message}`);
   }
   return parts.join(", ");
 }
 
 function failure(error: unknown): Failure {
   const { name, message } = (error || {}) as { name?: unknown; message?: unknown };
-  return { name: typeof name === "string" ? name : "Error", message: typeof message === "string" ? message : String(error) };
+  return { name: typeof name === "string" ? name : "Error", message: cleaned(typeof message === "string" ? message : String(error)) };
 }
 
 /**
@@ -211,7 +219,7 @@ async function attempt(url: string, name: string, definitions: readonly Transpor
   // the trace of the session's close carries it
   let closedWith: unknown;
   const trace: Trace = (topic, message, detail) => {
-    const line: TraceLine = { at: env.now() - start, topic, message };
+    const line: TraceLine = { at: env.now() - start, topic, message: cleaned(message) };
     const plain = facts(detail);
     if (plain) line.facts = plain;
     result.trace.push(line);

@@ -25,7 +25,8 @@ function frames(context: TransportContext, report: Report): Parts {
       // the third argument is how the `ws` package takes headers; browsers ignore it
       socket = ws = Object.keys(headers).length > 0 ? new env.WebSocket!(url, undefined, { headers }) : new env.WebSocket!(url);
     } catch (cause) {
-      Promise.resolve().then(() => failed(`websocket could not be created for ${url}`, cause));
+      // the URL without its query, which carries the sid and the application's tokens
+      Promise.resolve().then(() => failed(`websocket could not be created for ${url.split("?")[0]}`, cause));
       return;
     }
     socket.binaryType = "arraybuffer";

@@ -6,6 +6,7 @@ import { type Attempt, type Diagnosis, diagnose, formatDiagnosis, withoutCredent
 import { TransportError } from "../../src/errors.js";
 import type { Packet } from "../../src/protocol.js";
 import type { TransportDefinition } from "../../src/transport.js";
+import { websocket as websocketTransport } from "../../src/transports/websocket.js";
 import { type FakeTransport, fakeDefinition } from "./support/fake-transport.js";
 
 const url = "http://user:secret@localhost:3000/";
@@ -207,6 +208,44 @@ describe("diagnose", () => {
     for (const attempt of diagnosis.attempts) {
       expect(attempt.error).toEqual({ name: "TransportError", message: expect.stringMatching(/^websocket: the URL is not valid here/) });
     }
+  });
+
+  test("a WebSocket that cannot be made: the report names its URL without the query's tokens", async () => {
+    const attempted: string[] = [];
+    class BlockedWebSocket {
+      constructor(address: string) {
+        attempted.push(address);
+        throw new SyntaxError("blocked");
+      }
+    }
+    const diagnosis = await drive(
+      diagnose("http://localhost:3000/?token=secret", {
+        transports: [websocketTransport],
+        socket: { env: { WebSocket: BlockedWebSocket as never } },
+      }),
+    );
+    expect(attempted[0]).toContain("token=secret");
+    const alone = byName(diagnosis, "websocket");
+    expect(alone.error).toEqual({ name: "TransportError", message: expect.stringMatching(/^websocket could not be created for ws:\/\/localhost:3000\/engine\.io\//) });
+    const report = formatDiagnosis(diagnosis);
+    expect(report).toMatch(/could not be created/);
+    expect(report).not.toContain("secret");
+  });
+
+  test("a failure whose message names a URL: its query's values left out of the error and the trace", async () => {
+    const polling = scripted("polling", { handshake: "fail-at-once" });
+    const fail = polling.definition.create;
+    polling.definition.create = (context) => {
+      const transport = fail(context) as FakeTransport;
+      transport.open = () => transport.fail(new TransportError("polling GET https://localhost:3000/engine.io/?token=secret&EIO=4 failed", "polling"));
+      return transport;
+    };
+    const diagnosis = await drive(diagnose(url, { transports: [polling.definition] }));
+    const attempt = byName(diagnosis, "polling");
+    expect(attempt.error!.message).toMatch(/^polling GET https:\/\/localhost:3000\/engine\.io\/\?token=…&EIO=… failed/);
+    expect(attempt.trace.some((line) => (line.facts || "").includes("token=…"))).toBe(true);
+    expect(JSON.stringify(diagnosis)).not.toContain("secret");
+    expect(formatDiagnosis(diagnosis)).not.toContain("secret");
   });
 
   test("a transport this environment cannot run is reported as such and never made", async () => {
