@@ -176,8 +176,9 @@ export function resolveReconnectOptions(options: ReconnectingSocketOptions): {
   limits: Required<BufferOptions>;
 } {
   checkOptionsObject(options);
-  const retry = { ...reconnectDefaults, ...options.reconnect };
-  const limits = { ...bufferDefaults, ...options.buffer };
+  // the rule of the socket's own options: a key set to undefined takes its default
+  const retry = pick(reconnectDefaults, options.reconnect || {});
+  const limits = pick(bufferDefaults, options.buffer || {});
   for (const [key, value] of Object.entries({ ...retry, ...limits })) {
     if (typeof value !== "number" || !(value >= 0)) throw new UsageError(`${key} must be a non-negative number`);
   }

@@ -101,6 +101,20 @@ describe("reconnect options", () => {
     });
   });
 
+  test("a key set to undefined takes its default, as the socket's own options do", () => {
+    expect(
+      resolveReconnectOptions({
+        connectTimeout: undefined,
+        reconnect: { maxDelay: undefined, initialDelay: 100, jitter: undefined },
+        buffer: { maxBytes: undefined, maxMessages: 5 },
+      }),
+    ).toEqual({
+      retry: { initialDelay: 100, maxDelay: 10000, factor: 2, jitter: 0.5, maxAttempts: Infinity },
+      limits: { maxMessages: 5, maxBytes: 1e6 },
+    });
+    expect(resolveReconnectOptions({ reconnect: undefined, buffer: undefined })).toEqual(resolveReconnectOptions({}));
+  });
+
   test.each([
     ["negative maxDelay", { reconnect: { maxDelay: -1 } }, /maxDelay must be a non-negative number/],
     ["jitter above 1", { reconnect: { jitter: 2 } }, /jitter must be between 0 and 1/],
