@@ -5,10 +5,11 @@
  * after `b` as base64.
  */
 import { HandshakeError, ProtocolError, ServerError } from "./errors.js";
+import { payloadSeparator } from "./wire.js";
 
 export const protocolVersion = 4;
-/** The record separator that joins packets in a polling payload. */
-export const separator = "\x1e";
+/** The record separator that joins packets in a polling payload: src/wire.ts spells it for both sides. */
+export const separator = payloadSeparator;
 
 export type BinaryData = ArrayBuffer | ArrayBufferView;
 export type MessageData = string | BinaryData | Blob;

@@ -134,7 +134,6 @@ export const pollTokenPacket = (token: string): { type: "noop"; data: string } =
 export function decodePollToken(payload: string): [token: string | undefined, payload: string] {
   const prefix = noopPacket + pollTokenParam;
   if (!payload.startsWith(prefix)) return [undefined, payload];
-  // the separator of polling payloads (protocol.ts), spelled out to keep this module standalone
-  const end = payload.indexOf("\x1e");
+  const end = payload.indexOf(payloadSeparator);
   return end < 0 ? [payload.slice(prefix.length), noopPacket] : [payload.slice(prefix.length, end), payload.slice(end + 1)];
 }

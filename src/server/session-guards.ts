@@ -3,6 +3,7 @@
  * a bound on the bytes it may hold for its client.
  */
 import type { Packet } from "engine.io-parser";
+import { payloadSeparator } from "../wire.js";
 import {
   type EngineSocket,
   type EngineTransport,
@@ -29,7 +30,7 @@ export function guardSession(socket: EngineSocket, maxBufferedBytes: number): vo
  * client refuses to send one). socket.io is unaffected: its encoder escapes U+001E.
  */
 function refuseRecordSeparator(data: unknown): void {
-  if (typeof data === "string" && data.includes("\u001e")) {
+  if (typeof data === "string" && data.includes(payloadSeparator)) {
     throw new TypeError(
       "cometa/server: send() refuses a string containing U+001E: engine.io v4 separates packets with it " +
         "on long-polling and JSONP, where the client would receive two messages. Escape it (JSON.stringify " +
