@@ -6,6 +6,13 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { type Packet, decodePayload } from "engine.io-parser";
+import { withNosniff } from "./http.js";
+
+/**
+ * Polling's own answer to a broken POST: a bare status, no engine.io `{code, message}` body
+ * (that is for refused handshakes and sessions, src/server/refusal.ts).
+ */
+const answerBare = (res: ServerResponse, status: 400 | 413): void => void res.writeHead(status, withNosniff({})).end();
 
 export interface UpstreamHost {
   /** Largest accepted body in bytes (the server's `maxHttpBufferSize`). */
@@ -27,12 +34,12 @@ export class UpstreamReceiver {
     if (this.active) {
       // Same as polling: two POSTs in flight means a broken or hostile client.
       this.host.onError("data request overlap from client");
-      res.writeHead(400, { "X-Content-Type-Options": "nosniff" }).end();
+      answerBare(res, 400);
       return;
     }
     if (req.headers["content-type"] === "application/octet-stream") {
       this.host.onError("invalid content");
-      res.writeHead(400, { "X-Content-Type-Options": "nosniff" }).end();
+      answerBare(res, 400);
       return;
     }
     this.active = req;
@@ -49,7 +56,7 @@ export class UpstreamReceiver {
       length += Buffer.byteLength(chunk);
       if (length > this.host.maxBytes) {
         tooLarge = true;
-        res.writeHead(413, { "X-Content-Type-Options": "nosniff" }).end();
+        answerBare(res, 413);
         cleanup();
         return;
       }
