@@ -79,12 +79,11 @@ export function startUpgrades(host: UpgradeHost, candidates: readonly TransportD
         }
         paused = true;
         trace && trace("probe", "answered", { transport: name });
-        trace && trace("upgrade", "pausing", { transport: current.name });
+        // the pause itself ("pausing", "paused") is traced by the transport, whose states they are
         host.upgrading(name);
         const pausing = current.pause ? current.pause() : Promise.resolve();
         pausing.then(() => {
           if (settled || cancelled) return;
-          trace && trace("upgrade", "paused", { transport: current.name });
           if (candidate.state !== "open" || !candidate.writable) {
             // an HTTP candidate may still be POSTing the probe; its drain resumes the swap
             const off = candidate.on("drain", () => {

@@ -472,7 +472,7 @@ describe("trace", () => {
     ]);
   });
 
-  test("a probe that succeeds: answered, pausing, paused, upgraded", async () => {
+  test("a probe that succeeds: answered, upgraded (the pause is the transport's to trace)", async () => {
     const { candidates, start, lines } = traced();
     start();
     const ws = candidates[0]!.last;
@@ -483,8 +483,6 @@ describe("trace", () => {
     expect(lines).toEqual([
       ["probe", "probing websocket", { transport: "websocket", from: "polling" }],
       ["probe", "answered", { transport: "websocket" }],
-      ["upgrade", "pausing", { transport: "polling" }],
-      ["upgrade", "paused", { transport: "polling" }],
       ["upgrade", "upgraded", { transport: "websocket", from: "polling" }],
     ]);
   });
