@@ -252,3 +252,22 @@ test("garbage from the server: a typed error, a clean close, then a fresh sessio
     await raw.close();
   }
 });
+
+test("a message over the server's maxPayload (polling POST answered 413) comes back in disconnect's unsent once; the rest arrives in order, no reconnection loop", async () => {
+  server = await new RestartableServer().start({ maxHttpBufferSize: 1000 });
+  const socket = reconnecting(server.url, { transports: ["polling"], upgrade: false });
+  await next(socket, "open");
+  const big = "x".repeat(5000);
+  const disconnected = next(socket, "disconnect");
+  socket.send(big).send("after");
+  const [reason, details] = await disconnected;
+  expect(reason).toBe("transport error");
+  expect(details.error!.message).toMatch(/HTTP 413/);
+  expect(details.unsent).toEqual([big]);
+  await next(socket, "reconnect");
+  const echoed = await next(socket, "message");
+  expect(echoed).toEqual(["echo after"]);
+  expect(server.received).toEqual(["after"]);
+  expect(server.sessions).toHaveLength(2);
+  expect(socket.state).toBe("open");
+});
