@@ -6,8 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
+import { freePort } from "../../support/processes.js";
 
 /** Debian's paths (packages webkit2gtk-driver, libwebkit2gtk-4.1-0 and xvfb). */
 export const webkitDriverPath = process.env.WEBKIT_DRIVER_PATH || "/usr/bin/WebKitWebDriver";
@@ -47,14 +46,6 @@ export function withProblemRecorder(html: string): string {
     if (match) return html.slice(0, match.index + match[0].length) + problemRecorderScript + html.slice(match.index + match[0].length);
   }
   return problemRecorderScript + html;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((done) => server.close(done));
-  return port;
 }
 
 /** A W3C WebDriver error answer, with the driver's own words. */

@@ -5,17 +5,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort, killOnExit } from "../../support/processes.js";
 
-const running = new Set<ChildProcess>();
-let exitHook = false;
-function track(child: ChildProcess) {
-  running.add(child);
-  child.once("exit", () => running.delete(child));
-  if (exitHook) return;
-  exitHook = true;
-  process.once("exit", () => running.forEach((each) => each.kill("SIGKILL")));
-}
+export { freePort };
 
 export interface Child {
   readonly pid: number;
@@ -34,7 +26,7 @@ export interface Child {
 
 export function start(command: string, args: string[], env: Record<string, string | undefined> = {}): Child {
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
-  track(child);
+  killOnExit(child);
   let output = "";
   let alive = true;
   const listeners = new Set<() => void>();
@@ -86,19 +78,6 @@ export function start(command: string, args: string[], env: Record<string, strin
   };
 }
 
-/** A port nothing listens on right now (the caller binds it next). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** The first of `candidates` that exists. */
 export function findBinary(candidates: (string | undefined)[]): string | undefined {
   return candidates.find((path): path is string => Boolean(path && existsSync(path)));
 }

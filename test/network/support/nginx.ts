@@ -7,9 +7,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, killOnExit } from "../../support/processes.js";
 
 const candidates = [process.env.NGINX, "/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"];
 
@@ -98,17 +99,6 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function config(dir: string, port: number, upstreamPort: number, location: string): string {
   return `
 daemon off;
@@ -158,17 +148,6 @@ export function waitForPort(port: number, timeoutMs: number, alive: () => boolea
   });
 }
 
-/** nginx processes still running, killed if the test process exits without stopping them. */
-const running = new Set<ChildProcess>();
-let exitHook = false;
-function track(child: ChildProcess) {
-  running.add(child);
-  child.once("exit", () => running.delete(child));
-  if (exitHook) return;
-  exitHook = true;
-  process.once("exit", () => running.forEach((child) => child.kill("SIGKILL")));
-}
-
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once("exit", () => resolve()));
@@ -189,7 +168,7 @@ export async function startNginx(upstreamPort: number, location: string): Promis
     const child = spawn(binary, ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], {
       stdio: ["ignore", "ignore", "pipe"],
     });
-    track(child);
+    killOnExit(child);
     let stderr = "";
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     let alive = true;
