@@ -53,8 +53,13 @@ export interface TransportOptions {
 
 export interface TransportContext {
   env: Environment;
-  /** The engine.io URL for this transport, `sid` included once known, plus `extra` parameters. */
-  url(scheme: "http" | "ws", transport: string, extra?: Record<string, string>): string;
+  /**
+   * The engine.io URL for this transport, `sid` included once known, plus `extra` parameters.
+   * `receives`: the URL of a GET that opens a downstream response (a poll, a JSONP script, a
+   * stream's open or reopen), which on a resumable session carries the count of the server's
+   * messages received so far (docs/wire.md, "Resumable sessions").
+   */
+  url(scheme: "http" | "ws", transport: string, extra?: Record<string, string>, receives?: boolean): string;
   session: SessionInfo;
   options: TransportOptions;
   /** Why a transport did what it did (a gateway re-poll, a pause, a stream reopened); unset: silent. */
@@ -69,6 +74,12 @@ export interface Transport extends Pick<Emitter<TransportEvents>, "on" | "once">
   readonly state: TransportState;
   /** True when `send` may be called: nothing of an earlier `send` is still in flight. */
   readonly writable: boolean;
+  /**
+   * True when `drain` means the server took the write (an HTTP upstream: its answer comes after
+   * the server handled the packets); false or absent when it means only that the write left
+   * (WebSocket), so a resumable session waits for the server's acknowledgement.
+   */
+  readonly confirmsDelivery?: boolean;
   open(): void;
   /** Sends packets in order; `drain` follows once they are on the network. */
   send(packets: readonly Packet[]): void;

@@ -137,3 +137,58 @@ export function decodePollToken(payload: string): [token: string | undefined, pa
   const end = payload.indexOf(payloadSeparator);
   return end < 0 ? [payload.slice(prefix.length), noopPacket] : [payload.slice(prefix.length, end), payload.slice(end + 1)];
 }
+
+// --- resumable sessions (docs/wire.md, "Resumable sessions") ---
+
+/**
+ * The handshake's query parameter by which a client offers resumption (value `1`). A stock
+ * server ignores it; cometa/server accepts by adding {@link ResumeTerms} to the open packet.
+ */
+export const resumeOfferParam = "resume";
+/**
+ * The query parameter of a request that reattaches a session to a new transport (with `sid`
+ * and `transport`): the count of the server's messages the client has received.
+ */
+export const reattachParam = "reattach";
+/**
+ * The query parameter of every GET that receives on the transport in use (polls, stream opens):
+ * the count of the server's messages the client has received, after which the server resends
+ * what that count does not cover.
+ */
+export const ackParam = "ack";
+/** The open packet's field that carries the {@link ResumeTerms}. */
+export const resumeTermsField = "resume";
+
+/** What cometa/server grants in the open packet. */
+export interface ResumeTerms {
+  /** Milliseconds the server keeps a session whose transport broke, waiting for a reattach. */
+  window: number;
+  /** Bytes of messages the server holds sent but not acknowledged before it ends the session. */
+  maxBytes: number;
+}
+
+/** The terms in an open packet's data (already JSON-parsed), or undefined when there are none. */
+export function readResumeTerms(open: unknown): ResumeTerms | undefined {
+  const terms = open !== null && typeof open === "object" ? (open as Record<string, unknown>)[resumeTermsField] : undefined;
+  if (terms === null || typeof terms !== "object") return;
+  const { window, maxBytes } = terms as Record<string, unknown>;
+  if (typeof window !== "number" || !(window > 0) || typeof maxBytes !== "number" || !(maxBytes > 0)) return;
+  return { window, maxBytes };
+}
+
+/**
+ * A resumption control: the data of a noop packet (`6`), which stock peers ignore.
+ * - `ack`: the sender has received the peer's messages 1 to `count` of this session.
+ * - `next`: the sender's next message is its message number `seq` (1-based).
+ */
+export type ResumeControl = { kind: "ack"; count: number } | { kind: "next"; seq: number };
+
+export const encodeAck = (count: number): string => "a" + count;
+export const encodeNext = (seq: number): string => "s" + seq;
+
+/** The control a noop's data carries, or undefined when it is not one (a keep-alive, a poll token). */
+export function decodeResumeControl(data: unknown): ResumeControl | undefined {
+  if (typeof data !== "string" || !/^[as](0|[1-9]\d{0,15})$/.test(data)) return;
+  const value = Number(data.slice(1));
+  return data[0] === "a" ? { kind: "ack", count: value } : { kind: "next", seq: value };
+}
