@@ -2,18 +2,19 @@
 /**
  * `npm run bench`: cometa against engine.io-client (and raw `ws`) on loopback, in Node and in
  * Chromium, socket.io-client on cometa against socket.io-client on engine.io-client, plus the
- * server's cost per idle session and the bundle sizes. Writes
+ * server's cost per idle session, the cost of resumable sessions and the bundle sizes. Writes
  * bench/RESULTS.md and bench/chart.png and prints each target as met or not. A benchmark, not a
  * test: the exit code is 0 whatever the numbers (1 only if the bench itself broke).
  *
- *   node bench/run.mjs [--quick] [--node-only] [--only=sizes,node,browser,socketio,idle]
+ *   node bench/run.mjs [--quick] [--node-only] [--only=sizes,node,browser,socketio,idle,resume]
  *                      [--rounds=N] [--browser-rounds=N] [--sessions=N] [--dist] [--no-chart] [--out=FILE]
  *
  * --quick           smoke run: one round, fewer messages and sessions (about 2 minutes)
  * --node-only       no Chromium measurements (the chart is still drawn if Chromium exists)
  * --only=LIST       run only these phases (socketio runs in Node and, unless --node-only, Chromium)
  * --rounds=N        Node rounds (default 5); --browser-rounds=N Chromium rounds (default 2)
- * --sessions=N      idle sessions per transport for the server's memory (default 2000)
+ * --sessions=N      idle sessions per transport for the server's memory (default 2000; the
+ *                   resume phase holds as many per transport and mode)
  * --dist            measure dist/ as built (default: build src/ in memory, like rollup.config.mjs)
  * --no-chart        skip bench/chart.png
  * --out=FILE        write the results there instead of bench/RESULTS.md (for runs of some phases)
@@ -26,6 +27,7 @@ import { CHROMIUM, launchBrowser, probeClock, runInBrowser, screenshot } from ".
 import { prepareBuilds } from "./lib/build.mjs";
 import { chartHtml } from "./lib/chart.mjs";
 import { measureIdle } from "./lib/idle.mjs";
+import { measureResume } from "./lib/resume.mjs";
 import { aggregate, evaluateTargets, label, renderMarkdown, targetLines } from "./lib/report.mjs";
 import { measureSizes } from "./lib/sizes.mjs";
 import { aggregateIo, ioConfigs, ioPlan, runIoBrowser, runIoNode, startIoServer } from "./lib/socket-io.mjs";
@@ -50,7 +52,7 @@ if (flag("help")) {
   process.exit(0);
 }
 const quick = flag("quick");
-const phases = new Set(value("only", "sizes,node,browser,socketio,idle").split(","));
+const phases = new Set(value("only", "sizes,node,browser,socketio,idle,resume").split(","));
 const chromiumWanted = !flag("node-only");
 if (!chromiumWanted) phases.delete("browser");
 const integer = (name, fallback) => {
@@ -76,11 +78,16 @@ const settings = {
   throughputRepeats: quick ? 1 : 3,
   browserThroughputRepeats: quick ? 1 : 2,
   stepMs: 30_000,
+  resumeMemoryRounds: quick ? 1 : 2,
+  resumeThroughputRounds: quick ? 1 : 3,
+  recoveryRuns: quick ? 3 : 7,
   // soft budgets: a phase starts no new round after its budget; the idle phase no new transport
   nodeBudgetMs: 5 * 60_000,
   browserBudgetMs: 4 * 60_000,
   ioBudgetMs: 3 * 60_000,
   totalBudgetMs: 13 * 60_000,
+  // the resume phase: memory (2 transports × 2 modes × rounds), throughput and recovery
+  resumeBudgetMs: 8 * 60_000,
 };
 
 const started = Date.now();
@@ -366,6 +373,30 @@ async function main() {
     });
   }
 
+  if (phases.has("resume")) {
+    log(`resumable sessions: ${settings.sessions} idle sessions per transport and mode, throughput with resume on and off, recovery from a reset WebSocket`);
+    const phaseStart = Date.now();
+    try {
+      data.resume = await measureResume(
+        builds,
+        {
+          sessions: settings.sessions,
+          pingInterval: settings.pingInterval,
+          memoryRounds: settings.resumeMemoryRounds,
+          throughputRounds: settings.resumeThroughputRounds,
+          throughput: settings.throughput,
+          throughputRepeats: settings.throughputRepeats,
+          recoveryRuns: settings.recoveryRuns,
+          stepMs: settings.stepMs,
+        },
+        { log, deadline: phaseStart + settings.resumeBudgetMs },
+      );
+    } catch (error) {
+      meta.errors.push(`resume: ${error.message}`);
+      log(`resume FAILED: ${error.message}`);
+    }
+  }
+
   meta.chromium ??= chromiumVersion();
   meta.seconds = (Date.now() - started) / 1000;
   data.targets = evaluateTargets(data);
@@ -424,6 +455,16 @@ function describe(data) {
     `divided by the sessions (a warm-up of 50 sessions opened and closed first). CPU: the server's process.cpuUsage() over ${s.cpuWindowMs / 1000} s of idle heartbeats, ` +
     "in ms of CPU per second per 1,000 sessions (short-polling polls every second by default, so it is never idle)." +
     (s.sessions < 1000 ? ` With only ${s.sessions} sessions, fixed costs weigh more: per-session RSS reads higher than with 2,000.` : "");
+  s.resumeNote =
+    `cometa/server with its defaults (resume on: window 60 s, maxBytes 1 MB), a fresh process (\`--expose-gc\`) per measurement. ` +
+    `Memory: ${s.sessions} sessions per transport and mode held by minimal raw clients (bench/lib/resume-swarm.mjs) that offer \`resume=1\` or not; ` +
+    "each sends one message and reads its echo (acknowledged both ways when resumable), then sits idle answering pings " +
+    `(every ${s.pingInterval / 1000} s); growth of the V8 heap (and RSS) after full GCs over a baseline taken after 50 sessions opened and closed, ` +
+    `divided by the sessions; median of ${s.resumeMemoryRounds} round(s), modes alternating. ` +
+    `Throughput: cometa's Node client forced onto one transport, \`resume\` on and off, ${s.throughput.count.toLocaleString("en")} messages of ${s.throughput.size} B each way ` +
+    `as in the Node table, median burst of ${s.throughputRepeats}, median of ${s.resumeThroughputRounds} round(s) in alternating order. ` +
+    `Recovery: ${s.recoveryRuns} sessions on the default ladder through a TCP proxy in the client's process; once on WebSocket, its TCP connection is reset ` +
+    "at the proxy (both ways); time to `resumed` (the session reattached) and to `upgrade` to WebSocket again, then an echo.";
   s.method = [
     "Server: a stock engine.io 6.6 `Server` extended by cometa/server (`Server` from the build measured), in its own process on 127.0.0.1 and an ephemeral port, default options; it echoes, or counts (`!sink:N`) or sends (`!source:N:SIZE`) on request.",
     `Rounds: ${s.nodeRounds} in Node, ${s.browserRounds} in Chromium; in each round every configuration runs once, in alternating order (reversed on odd rounds). Tables show the median over rounds of each round's figure.`,

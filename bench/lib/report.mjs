@@ -1,4 +1,5 @@
 /** Medians over rounds, ratios against engine.io-client, the targets, and RESULTS.md. */
+import { resumeSection, resumeTarget } from "./resume.mjs";
 import { ioSection, ioTarget } from "./socket-io.mjs";
 import { median } from "./util.mjs";
 
@@ -143,7 +144,7 @@ const within = (value, limit) => (value === undefined || limit === undefined ? u
 const allOf = (...checks) => (checks.some((c) => c === undefined) ? undefined : checks.every(Boolean));
 
 /** Each target, per environment: { name, node: {met, detail}, chromium: {met, detail} }. */
-export function evaluateTargets({ node, browser, sizes, idle, io }) {
+export function evaluateTargets({ node, browser, sizes, idle, io, resume }) {
   const targets = [];
   const env = (agg) => {
     if (!agg) return undefined;
@@ -244,6 +245,9 @@ export function evaluateTargets({ node, browser, sizes, idle, io }) {
       any: { met: allOf(...parts.map((p) => within(p.r, 1.5))), detail: parts.map((p) => `${p.t} ${x(p.r)}`).join(", ") + " (RSS)" },
     });
   }
+  if (resume) {
+    targets.push({ name: "server memory per idle resumable session ≤ 1.2× a plain one", any: resumeTarget(resume) });
+  }
   return targets;
 }
 
@@ -266,7 +270,7 @@ export function targetLines(targets) {
 // ---------------------------------------------------------------- RESULTS.md
 
 export function renderMarkdown(data) {
-  const { meta, node, browser, idle, sizes, targets, settings, io } = data;
+  const { meta, node, browser, idle, sizes, targets, settings, io, resume } = data;
   const out = [];
   out.push("# cometa benchmarks", "");
   out.push(
@@ -351,6 +355,8 @@ export function renderMarkdown(data) {
       "",
     );
   }
+
+  out.push(...resumeSection(resume, settings.resumeNote));
 
   if (sizes) {
     out.push("## Bundle sizes", "");
