@@ -21,7 +21,7 @@ const connect: ConnectStream = (context, handlers) => {
   const win = env.window!;
   const doc = env.document!;
   const frameId = randomId(context);
-  const url = context.url("http", name, { ...timestamp(context), origin: win.location.origin, f: frameId });
+  const url = context.url("http", name, { ...timestamp(context), origin: win.location.origin, f: frameId }, true);
   const serverOrigin = new URL(url).origin;
   const iframe = doc.createElement("iframe");
   let frameWindow: Window | null = null;

@@ -56,7 +56,9 @@ export const jsonp: TransportDefinition = {
     const index = registry.length;
     let deliver: (payload: string) => void = noop;
     registry.push((payload) => deliver(payload));
-    const url = (ctx: TransportContext) => ctx.url("http", "polling", { ...timestamp(ctx), j: String(index) });
+    // the script of a poll receives (its URL says so); the form POST does not
+    const url = (ctx: TransportContext, receives?: boolean) =>
+      ctx.url("http", "polling", { ...timestamp(ctx), j: String(index) }, receives);
 
     const get = (ctx: TransportContext, callback: HttpCallback): Abort => {
       const script = ctx.env.document!.createElement("script");
@@ -80,7 +82,7 @@ export const jsonp: TransportDefinition = {
         finish(text.length > limit ? new IncomingTooLargeError("jsonp", text.length, limit) : undefined, text);
       };
       script.async = true;
-      script.src = url(ctx);
+      script.src = url(ctx, true);
       // the load event follows the script's execution: no callback by then means no engine.io
       script.onload = () => finish(new ProtocolError("jsonp response did not call back"), "");
       script.onerror = () => finish(new TransportError("jsonp poll failed to load (network error or refused)", "jsonp"), "");

@@ -29,6 +29,8 @@ export interface Downstream extends Part {
 export interface Upstream extends Part {
   /** Sends packets in order; reports `sent` once all are on the network, or `failed`. */
   send(packets: readonly Packet[]): void;
+  /** `sent` comes with the server's answer, after it handled the packets: the transport's `confirmsDelivery`. */
+  readonly confirms?: boolean;
 }
 
 /** What the parts report to the machine; nothing else changes the transport's state. */
@@ -163,6 +165,7 @@ export function createTransport(name: string, context: TransportContext, build: 
 
   const transport: Transport = {
     name,
+    confirmsDelivery: Boolean(up.confirms),
     get state() {
       return state;
     },

@@ -28,11 +28,11 @@ export interface PollingVariant {
   postBody?: BodySize;
 }
 
-/** The usual downstream: a GET answered with a text payload. */
+/** The usual downstream: a GET answered with a text payload, a receiving GET (its URL says so). */
 export const getText =
   (wireName: string): PollingVariant["get"] =>
   (context, callback) =>
-    httpRequest(context, wireName, { method: "GET", url: context.url("http", wireName, timestamp(context)) }, callback);
+    httpRequest(context, wireName, { method: "GET", url: context.url("http", wireName, timestamp(context), true) }, callback);
 
 /**
  * The downstream part: one GET at a time, its payload's packets reported in order. A proxy's

@@ -26,7 +26,7 @@ export const shortPolling: TransportDefinition = {
         const k = token;
         // the same GET as any poll's, with the token among its URL's parameters
         const tokenCtx: TransportContext = k
-          ? { ...ctx, url: (scheme, transport, extra) => ctx.url(scheme, transport, { ...extra, [pollTokenParam]: k }) }
+          ? { ...ctx, url: (scheme, transport, extra, receives) => ctx.url(scheme, transport, { ...extra, [pollTokenParam]: k }, receives) }
           : ctx;
         return get(tokenCtx, (error, body) => {
           if (!error) {

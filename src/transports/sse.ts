@@ -18,7 +18,7 @@ const connect: ConnectStream = (context, handlers) => {
   const { env, options } = context;
   let source: EventSourceLike;
   try {
-    source = new env.EventSource!(context.url("http", name, timestamp(context)), {
+    source = new env.EventSource!(context.url("http", name, timestamp(context), true), {
       withCredentials: options.withCredentials,
     });
   } catch (cause) {

@@ -104,6 +104,7 @@ export function createHttpWriter(
     get busy() {
       return busy;
     },
+    confirms: true,
     send(packets) {
       busy = true;
       let payloads;

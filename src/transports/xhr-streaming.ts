@@ -37,7 +37,7 @@ const connect: ConnectStream = (context, handlers) => {
   const stop = httpRequest(
     context,
     name,
-    { method: "GET", url: context.url("http", name, timestamp(context)) },
+    { method: "GET", url: context.url("http", name, timestamp(context), true) },
     (error) => {
       if (stopped) return;
       // a proxy's read timeout cuts a stream it already let through: reopen it, as when it ends

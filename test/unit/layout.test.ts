@@ -90,6 +90,7 @@ test("every unit test file mirrors a src module or tests across modules by name"
     "test/unit/heartbeat-limits.test.ts",
     "test/unit/transports/encoding.test.ts",
     "test/unit/transports/receive-limit.test.ts",
+    "test/unit/transports/receives.test.ts",
   ]);
   const testFiles = sourceFiles("test/unit").filter((file) => file.endsWith(".test.ts"));
   const orphans = testFiles.filter((file) => !acrossModules.has(file) && !modules.includes(file.replace(/^test\/unit\//, "src/").replace(/\.test\.ts$/, ".ts")));
