@@ -1,7 +1,8 @@
 /**
  * WebSocket: one engine.io packet per frame, binary frames for binary data. The browser's
  * WebSocket, or in Node whatever `env.WebSocket` is given (the `ws` package, or Node's own).
- * The socket's events are the downstream part, its `send` the upstream part.
+ * The socket's events are the downstream part, its `send` the upstream part, which drains once
+ * the socket's `bufferedAmount` is back to 0: only then is a write handed to the network.
  */
 import type { WebSocketLike } from "../env.js";
 import { IncomingTooLargeError, TransportError } from "../errors.js";
@@ -11,10 +12,26 @@ import { createTransport, type Parts, type Report } from "./machine.js";
 
 const name = "websocket";
 const OPEN = 1;
+/** Milliseconds between checks of `bufferedAmount` while it is above 0: from 4, doubling up to this. */
+const maxDrainDelay = 50;
 
 function frames(context: TransportContext, report: Report): Parts {
   const { env, options } = context;
   let ws: WebSocketLike | undefined;
+  /** The next check of `bufferedAmount`, while a write waits for it to reach 0. */
+  let drainTimer: unknown;
+  let drainDelay = 0;
+  const drained = () => {
+    drainTimer = undefined;
+    // closed meanwhile: nothing drains
+    if (!ws) return;
+    if (!ws.bufferedAmount) {
+      drainDelay = 0;
+      return report.sent();
+    }
+    drainDelay = Math.min(maxDrainDelay, drainDelay * 2 || 4);
+    drainTimer = env.setTimeout(drained, drainDelay);
+  };
   const failed = (message: string, cause?: unknown) => report.end(new TransportError(message, name, undefined, { cause }));
 
   const open = () => {
@@ -78,10 +95,12 @@ function frames(context: TransportContext, report: Report): Parts {
         } catch (cause) {
           return failed("websocket send failed", cause);
         }
-        // drain asynchronously, so a socket flushing in a `drain` listener never recurses
-        Promise.resolve().then(report.sent);
+        // checked asynchronously, so a socket flushing in a `drain` listener never recurses
+        Promise.resolve().then(drained);
       },
-      stop() {},
+      stop() {
+        env.clearTimeout(drainTimer);
+      },
     },
   };
 }

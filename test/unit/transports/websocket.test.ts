@@ -1,4 +1,4 @@
-import { describe, expect, test, vi } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import { resolveEnvironment } from "../../../src/env.js";
 import { ProtocolError, TransportError } from "../../../src/errors.js";
 import { BaseSocket } from "../../../src/socket.js";
@@ -85,6 +85,67 @@ describe("websocket transport", () => {
     await settle();
     expect(names(events)).toEqual(["open", "drain"]);
     expect(transport.writable).toBe(true);
+  });
+
+  describe("drain waits until the socket's bufferedAmount is back to 0", () => {
+    /** A websocket transport under fake timers, with the delay of every timer it sets. */
+    function buffered() {
+      vi.useFakeTimers();
+      const { WebSocket, instances } = fakeWebSocketClass();
+      const delays: number[] = [];
+      const env = resolveEnvironment({
+        WebSocket,
+        setTimeout: (callback, ms) => (delays.push(ms), setTimeout(callback, ms)),
+      });
+      const transport = websocket.create(makeContext(env));
+      const events = record(transport, ["drain", "close"]);
+      transport.open();
+      const ws = instances[0]!;
+      ws.serverOpen();
+      return { transport, events, ws, delays };
+    }
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    test("checked on a timer backing off from 4 to 50 ms; writable meanwhile stays false", async () => {
+      const { transport, events, ws, delays } = buffered();
+      transport.send([{ type: "message", data: "a" }]);
+      ws.bufferedAmount = 2;
+      await settle();
+      expect(names(events)).toEqual([]);
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(4 + 8 + 16 + 32 + 50 + 50);
+      expect(delays).toEqual([4, 8, 16, 32, 50, 50, 50]);
+      expect(transport.writable).toBe(false);
+      expect(names(events)).toEqual([]);
+      ws.bufferedAmount = 0;
+      await vi.advanceTimersByTimeAsync(50);
+      expect(names(events)).toEqual(["drain"]);
+      expect(transport.writable).toBe(true);
+      expect(vi.getTimerCount()).toBe(0);
+      // the next write that leaves at once drains on the next microtask, the backoff started over
+      transport.send([{ type: "message", data: "b" }]);
+      await settle();
+      expect(names(events)).toEqual(["drain", "drain"]);
+      ws.bufferedAmount = 1;
+      transport.send([{ type: "message", data: "c" }]);
+      await settle();
+      expect(delays.slice(7)).toEqual([4]);
+    });
+
+    test("closing stops the checks: no timer is left and no drain comes", async () => {
+      const { transport, events, ws } = buffered();
+      transport.send([{ type: "message", data: "a" }]);
+      ws.bufferedAmount = 2;
+      await vi.advanceTimersByTimeAsync(4);
+      expect(vi.getTimerCount()).toBe(1);
+      transport.close();
+      expect(vi.getTimerCount()).toBe(0);
+      ws.bufferedAmount = 0;
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(names(events)).toEqual(["close"]);
+    });
   });
 
   test("a socket flushing from a drain listener does not recurse", async () => {
