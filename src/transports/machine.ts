@@ -165,7 +165,7 @@ export function createTransport(name: string, context: TransportContext, build: 
 
   const transport: Transport = {
     name,
-    confirmsDelivery: Boolean(up.confirms),
+    confirmsDelivery: !!up.confirms,
     get state() {
       return state;
     },

@@ -20,17 +20,11 @@ function frames(context: TransportContext, report: Report): Parts {
   let ws: WebSocketLike | undefined;
   /** The next check of `bufferedAmount`, while a write waits for it to reach 0. */
   let drainTimer: unknown;
-  let drainDelay = 0;
-  const drained = () => {
-    drainTimer = undefined;
-    // closed meanwhile: nothing drains
+  /** Drains once nothing is buffered, checking again `delay` ms later until then; closed meanwhile, never. */
+  const drain = (delay: number) => {
     if (!ws) return;
-    if (!ws.bufferedAmount) {
-      drainDelay = 0;
-      return report.sent();
-    }
-    drainDelay = Math.min(maxDrainDelay, drainDelay * 2 || 4);
-    drainTimer = env.setTimeout(drained, drainDelay);
+    if (!ws.bufferedAmount) return report.sent();
+    drainTimer = env.setTimeout(() => drain(Math.min(delay * 2, maxDrainDelay)), delay);
   };
   const failed = (message: string, cause?: unknown) => report.end(new TransportError(message, name, undefined, { cause }));
 
@@ -96,7 +90,7 @@ function frames(context: TransportContext, report: Report): Parts {
           return failed("websocket send failed", cause);
         }
         // checked asynchronously, so a socket flushing in a `drain` listener never recurses
-        Promise.resolve().then(drained);
+        Promise.resolve().then(() => drain(4));
       },
       stop() {
         env.clearTimeout(drainTimer);
