@@ -35,6 +35,11 @@
  *   `error`, `close`, `headers` (handshake forwards it to the server's `headers` events).
  * - Polling's `onPollRequest` names "poll connection closed prematurely" and keeps the held
  *   GET in `req` (with `cleanup`); `transports.polling.upgradesTo` is polling's upgrade list.
+ * - Resumable sessions: `Socket#setTransport` (binds `onClose` per transport, keeps the unbinding
+ *   in `cleanupFn`), `flush` (emits the server's `flush` before `transport.send`), `sendPacket`,
+ *   `schedulePing` / `resetPingTimeout` and their `pingIntervalTimer` / `pingTimeoutTimer`,
+ *   `close(discard)`; `Server#onWebSocket(req, socket, websocket)`; polling and websocket
+ *   inherit `Transport#onPacket`.
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -153,7 +158,41 @@ const CHECKS: readonly Check[] = [
       return source.includes(CUT_POLL_MESSAGE) && source.includes("this.req = req");
     },
   ],
+  // resumable sessions (resume.ts)
+  ["Server.prototype.onWebSocket(req, socket, websocket)", () => isFunction(StockServer.prototype, "onWebSocket", 3)],
+  [
+    "Socket.prototype.setTransport(transport) binds the socket's onClose and keeps its cleanup in cleanupFn",
+    () => sourceHas(StockSocket.prototype, "setTransport", "this.onClose.bind(this", "this.cleanupFn.push"),
+  ],
+  ["Socket.prototype.flush() emits flush before handing writeBuffer over", () => sourceHas(StockSocket.prototype, "flush", '"flush", this, this.writeBuffer', "this.transport.send(wbuf)")],
+  ["Socket.prototype.sendPacket(type, data) joins writeBuffer", () => sourceHas(StockSocket.prototype, "sendPacket", "this.writeBuffer.push(packet)")],
+  ["Socket.prototype.schedulePing() sets pingIntervalTimer", () => sourceHas(StockSocket.prototype, "schedulePing", "this.pingIntervalTimer =")],
+  ["Socket.prototype.resetPingTimeout() sets pingTimeoutTimer", () => sourceHas(StockSocket.prototype, "resetPingTimeout", "this.pingTimeoutTimer =")],
+  ["Socket.prototype.close(discard)", () => isFunction(StockSocket.prototype, "close", 1)],
+  [
+    "transports.polling (and JSONP) and websocket use Transport.prototype.onPacket",
+    () => {
+      const base = (StockTransport.prototype as unknown as { onPacket: unknown }).onPacket;
+      const all = stockTransports as unknown as {
+        polling: (req: object) => { onPacket: unknown };
+        websocket?: { prototype: { onPacket: unknown } };
+      };
+      return (
+        all.polling({ _query: { EIO: "4" } }).onPacket === base &&
+        all.polling({ _query: { EIO: "4", j: "0" } }).onPacket === base &&
+        all.websocket?.prototype.onPacket === base
+      );
+    },
+  ],
 ];
+
+/** Whether the source of `proto[name]` contains every one of `parts` (for fields no prototype shows). */
+function sourceHas(proto: object, name: string, ...parts: string[]): boolean {
+  const value = (proto as Record<string, unknown>)[name];
+  if (typeof value !== "function") return false;
+  const source = String(value);
+  return parts.every((part) => source.includes(part));
+}
 
 /** The internals (by name) that the installed engine.io lacks; empty when all is well. */
 export function missingEngineInternals(): string[] {
@@ -259,6 +298,16 @@ interface SocketPrivates {
   upgraded: boolean;
   writeBuffer: unknown;
   onClose(reason: string, description?: unknown): void;
+  close(discard?: boolean): unknown;
+  setTransport(transport: StockTransport): void;
+  cleanupFn: (() => void)[];
+  flush(): void;
+  sendPacket(type: string, data?: string): void;
+  schedulePing(): void;
+  resetPingTimeout(): void;
+  pingIntervalTimer: ReturnType<typeof setTimeout> | null;
+  pingTimeoutTimer: ReturnType<typeof setTimeout> | null;
+  protocol: number;
 }
 
 const socketPrivates = (socket: EngineSocket) => socket as unknown as SocketPrivates;
@@ -301,6 +350,139 @@ export function closeSession(socket: EngineSocket, reason: string, description?:
   socketPrivates(socket).onClose(reason, description);
 }
 
+// --- resumable sessions (resume.ts) ---
+
+/** Puts `packets` in front of the socket's buffer, in order (they go out before what waits). */
+export function prependPackets(socket: EngineSocket, packets: readonly Packet[]): void {
+  if (packets.length === 0) return;
+  const privates = socketPrivates(socket);
+  privates.writeBuffer = [...packets, ...bufferedPackets(socket)];
+}
+
+/** Writes a packet through the socket's buffer (engine.io's `sendPacket`): `drain` stays one per flush. */
+export function sendControlPacket(socket: EngineSocket, data: string): void {
+  socketPrivates(socket).sendPacket("noop", data);
+}
+
+/** Hands the socket's buffer to its transport if it is writable (engine.io's `flush`). */
+export function flushSession(socket: EngineSocket): void {
+  socketPrivates(socket).flush();
+}
+
+/** Ends the session with engine.io's own `onClose`, whatever override the socket carries. */
+export function endSession(socket: EngineSocket, reason: string, description?: unknown): void {
+  (StockSocket.prototype as unknown as SocketPrivates).onClose.call(socket, reason, description);
+}
+
+/** engine.io's own `close(discard)`, whatever override the socket carries. */
+export function stockClose(socket: EngineSocket, discard?: boolean): void {
+  (StockSocket.prototype as unknown as SocketPrivates).close.call(socket, discard);
+}
+
+/** Hands a packet to engine.io's own `Transport#onPacket` (emits `packet` to the socket). */
+export function passPacket(transport: StockTransport, packet: Packet): void {
+  (StockTransport.prototype as unknown as { onPacket(packet: Packet): void }).onPacket.call(transport, packet);
+}
+
+/** No heartbeat while a session has no transport: neither a ping written nor a pong awaited. */
+export function stopHeartbeat(socket: EngineSocket): void {
+  const privates = socketPrivates(socket);
+  clearTimeout(privates.pingIntervalTimer ?? undefined);
+  clearTimeout(privates.pingTimeoutTimer ?? undefined);
+  privates.pingIntervalTimer = null;
+  privates.pingTimeoutTimer = null;
+}
+
+/** The heartbeat from the start, as `onOpen` begins it (v4: next ping after `pingInterval`). */
+export function restartHeartbeat(socket: EngineSocket): void {
+  stopHeartbeat(socket);
+  const privates = socketPrivates(socket);
+  if (privates.protocol === 3) privates.resetPingTimeout();
+  else privates.schedulePing();
+}
+
+/**
+ * Takes the session's transport away without ending the session: engine.io's `clearTransport`
+ * (its listeners removed, errors silenced, closed), except that a held poll is answered with a
+ * noop rather than `1` (the client is to reattach, not to close), and a discarded transport
+ * closes at once instead of waiting for a GET to carry `1`.
+ */
+export function dropTransport(socket: EngineSocket): void {
+  const privates = socketPrivates(socket);
+  const transport = socket.transport;
+  for (const cleanup of privates.cleanupFn.splice(0)) cleanup();
+  transport.on("error", ignoreError);
+  if (transport.name === "polling" && transport.writable && transport.readyState === "open") transport.send([{ type: "noop" }]);
+  transport.discard();
+  transport.close();
+  // a WebSocket's write callback may set it again: nothing more goes to a dropped transport
+  transport.writable = false;
+}
+
+function ignoreError(): void {
+  // a dropped transport's late errors are of no concern to the session
+}
+
+/** Makes `transport` the session's (engine.io's `setTransport`), with upgrades allowed again. */
+export function attachTransport(socket: EngineSocket, transport: StockTransport): void {
+  const privates = socketPrivates(socket);
+  privates.setTransport(transport);
+  privates.upgraded = false;
+}
+
+/** Transport settings engine.io's `handshake` applies to a transport it creates. */
+export function configureTransport(server: StockServer, transport: StockTransport): void {
+  const opts = privatesOf(server).opts;
+  const settable = transport as unknown as Record<string, unknown>;
+  if (transport.name === "polling") {
+    settable.maxHttpBufferSize = opts.maxHttpBufferSize;
+    settable.httpCompression = opts.httpCompression;
+  } else if (transport.name === "websocket") {
+    settable.perMessageDeflate = opts.perMessageDeflate;
+  }
+}
+
+/** What a resumable session puts in front of engine.io's own methods (shared functions, not closures). */
+export interface SessionOverrides {
+  onClose(this: EngineSocket, reason: string, description?: unknown): void;
+  close(this: EngineSocket, discard?: boolean): unknown;
+}
+
+/**
+ * PATCH `Socket#onClose` (private) and `close` (public) on one socket, and rebinds its
+ * transport's listeners: `setTransport` bound the transport's `close` listener to the `onClose`
+ * the socket had then (in its constructor), so its `cleanupFn` entry is run and `setTransport`
+ * called again to bind the override.
+ */
+export function overrideSession(socket: EngineSocket, overrides: SessionOverrides): void {
+  const privates = socketPrivates(socket);
+  privates.onClose = overrides.onClose;
+  privates.close = overrides.close;
+  for (const cleanup of privates.cleanupFn.splice(0)) cleanup();
+  privates.setTransport(socket.transport);
+}
+
+/** PATCH `Transport#onPacket` on one transport: every transport calls `this.onPacket` per packet. */
+export function overridePacketHandler(transport: StockTransport, onPacket: (this: StockTransport, packet: Packet) => void): void {
+  (transport as unknown as { onPacket: typeof onPacket }).onPacket = onPacket;
+}
+
+/**
+ * PATCH `Server#onWebSocket` (private: what engine.io runs once `ws` accepted an upgrade) on one
+ * server: `intercept` takes the WebSockets it handles (returns true), engine.io the rest.
+ */
+export function interceptWebSockets(
+  server: StockServer,
+  intercept: (req: EngineRequest, websocket: { close(): void; on(event: string, listener: () => void): unknown }) => boolean,
+): void {
+  const privates = server as unknown as { onWebSocket(req: EngineRequest, socket: unknown, websocket: unknown): void };
+  const stock = privates.onWebSocket;
+  privates.onWebSocket = function (this: StockServer, req: EngineRequest, socket: unknown, websocket: unknown) {
+    if (intercept(req, websocket as Parameters<typeof intercept>[1])) return;
+    stock.call(this, req, socket, websocket);
+  };
+}
+
 /** The `ws` connection under engine.io's websocket transport: what it holds unsent, how to drop it. */
 export interface HeldWebSocket {
   readonly bufferedAmount: number;
@@ -321,19 +503,22 @@ export function webSocketOf(transport: StockTransport): HeldWebSocket | undefine
 /**
  * PATCH `Server#createTransport` (protected; engine.io's `handshake` and `onWebSocket` build
  * every transport through it): `create` answers for the names it knows, engine.io for the rest,
- * and each stock polling transport gets {@link tolerateCutPolls}.
+ * and each stock polling transport gets {@link tolerateCutPolls}; `created` sees every one.
  */
 export function routeTransportCreation(
   server: StockServer,
   create: (name: string, req: EngineRequest) => StockTransport | undefined,
+  created?: (transport: StockTransport, req: EngineRequest) => void,
 ): void {
   const privates = privatesOf(server);
   const stock = privates.createTransport;
   privates.createTransport = function (this: StockServer, name: string, req: IncomingMessage): StockTransport {
-    const ours = create(name, req as EngineRequest);
-    if (ours) return ours;
-    const transport = stock.call(this, name, req);
-    if (name === "polling") tolerateCutPolls(transport);
+    let transport = create(name, req as EngineRequest);
+    if (!transport) {
+      transport = stock.call(this, name, req);
+      if (name === "polling") tolerateCutPolls(transport);
+    }
+    created?.(transport, req as EngineRequest);
     return transport;
   };
 }

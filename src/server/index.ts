@@ -19,6 +19,7 @@ import { Server } from "./server.js";
 export { Server };
 export { SUPPORTED_ENGINE_IO } from "./engine-internals.js";
 export { nodeIdOf } from "./affinity.js";
+export { ResumeBufferFullError, ResumeWindowError, type UndeliveredMessage } from "./resume-errors.js";
 export type { AllowedOrigins } from "./origin.js";
 export type {
   ExtensionTransportName,

@@ -98,7 +98,28 @@ export interface ServerOptions extends Omit<StockServerOptions, "transports"> {
    * @defaultValue undefined (engine.io's sids, unprefixed)
    */
   nodeId?: string;
+  /**
+   * Resumable sessions (docs/wire.md, "Resumable sessions"), granted to clients that offer them
+   * in the handshake (cometa's client does; engine.io-client does not, and sees stock engine.io).
+   * A resumable session whose transport breaks is kept, detached, for `window` ms, waiting for
+   * its client to reattach it to a new transport: no `close` meanwhile (its engine.io socket
+   * emits `detached` and `reattached`), and every message goes through exactly once, in order,
+   * both ways. `maxBytes`: bytes of messages handed to a transport and not yet acknowledged by
+   * the client that a session may hold; past it the session ends ("resume buffer full").
+   * `false` grants none.
+   * @defaultValue `{ window: 60000, maxBytes: 1000000 }`
+   */
+  resume?: false | { window?: number; maxBytes?: number };
 }
+
+/** What the server grants a session that offers resumption (the open packet's `resume` field). */
+export interface ResolvedResume {
+  readonly window: number;
+  readonly maxBytes: number;
+}
+
+export const DEFAULT_RESUME_WINDOW = 60_000;
+export const DEFAULT_RESUME_MAX_BYTES = 1_000_000;
 
 export interface ResolvedOptions {
   /** What engine.io's constructor gets. */
@@ -111,6 +132,8 @@ export interface ResolvedOptions {
   readonly maxBufferedBytes: number;
   readonly path: string | undefined;
   readonly nodeId: string | undefined;
+  /** undefined: resumption off. */
+  readonly resume: ResolvedResume | undefined;
 }
 
 function nonNegativeInteger(name: string, value: number | undefined, fallback: number, min = 0): number {
@@ -122,8 +145,18 @@ function nonNegativeInteger(name: string, value: number | undefined, fallback: n
 }
 
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
-  const { transports, allowedOrigins, recycleBytes, paddingBytes, keepAliveInterval, maxBufferedBytes, path, nodeId, ...engineOptions } =
-    options;
+  const {
+    transports,
+    allowedOrigins,
+    recycleBytes,
+    paddingBytes,
+    keepAliveInterval,
+    maxBufferedBytes,
+    path,
+    nodeId,
+    resume,
+    ...engineOptions
+  } = options;
   if (path !== undefined && (typeof path !== "string" || !path.startsWith("/"))) {
     throw new TypeError(`cometa/server: path must be a string starting with "/", got ${JSON.stringify(path)}`);
   }
@@ -152,5 +185,17 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
         : nonNegativeInteger("maxBufferedBytes", maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, 1),
     path,
     nodeId: nodeId === undefined ? undefined : checkNodeId(nodeId),
+    resume: resolveResume(resume),
+  };
+}
+
+function resolveResume(resume: ServerOptions["resume"]): ResolvedResume | undefined {
+  if (resume === false) return undefined;
+  if (resume !== undefined && (resume === null || typeof resume !== "object")) {
+    throw new TypeError(`cometa/server: resume must be false or an object, got ${String(resume)}`);
+  }
+  return {
+    window: nonNegativeInteger("resume.window", resume?.window, DEFAULT_RESUME_WINDOW, 1),
+    maxBytes: nonNegativeInteger("resume.maxBytes", resume?.maxBytes, DEFAULT_RESUME_MAX_BYTES, 1),
   };
 }

@@ -3,6 +3,7 @@
  * origin, JSONP's callback index, the forever-frame's parameters, and which transports a
  * WebSocket may upgrade (docs/wire.md, "Cross-site refusal").
  */
+import { reattachParam } from "../wire.js";
 import { ENGINE_ERRORS, type EngineRequest, type EngineSocket } from "./engine-internals.js";
 import { type ResolvedOptions, isExtensionTransport } from "./options.js";
 import { isRequestFromAllowedSite } from "./origin.js";
@@ -58,6 +59,8 @@ export function createRequestCheck(
     }
     // engine.io would build any transport named in the query around the WebSocket: only its own.
     if (isExtensionTransport(transport)) return refusal(ENGINE_ERRORS.BAD_REQUEST, "TRANSPORT_HANDSHAKE_ERROR");
+    // A reattach replaces whatever transport the session had (resume.ts judges it).
+    if (sid && req._query[reattachParam] !== undefined) return null;
     // A stream does not upgrade (see Upgrades.offers); sessions on engine.io's own transports
     // are engine.io's to answer, as stock engine.io does (an upgraded one: accepted, then closed).
     const session = host.session(sid);

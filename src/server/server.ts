@@ -9,13 +9,17 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { AttachOptions } from "engine.io";
+import type { Packet } from "engine.io-parser";
 import {
   EngineServer,
   type EngineRequest,
   type EngineSocket,
+  type VerifyCallback,
   applyMiddlewares,
   assertEngineInternals,
+  configureTransport,
   engineOptions,
+  interceptWebSockets,
   maxHttpBufferSize,
   prepareRequest,
   releaseHeldPollOnProbe,
@@ -30,6 +34,7 @@ import { NOSNIFF, answerOtherPaths, relabelJsonp } from "./http.js";
 import { type ResolvedOptions, type ServerOptions, isStreamingTransport, resolveOptions } from "./options.js";
 import { ENGINE_ERRORS, type Refusal, connectionError, refuseUpgrade, sendRefusal } from "./refusal.js";
 import { type RequestCheck, createRequestCheck } from "./request-check.js";
+import { Resumption } from "./resume.js";
 import { guardSession } from "./session-guards.js";
 import { extensionTransports } from "./transports/factory.js";
 import { Upgrades } from "./upgrades.js";
@@ -38,6 +43,8 @@ export class Server extends EngineServer {
   private readonly settings: ResolvedOptions;
   private readonly check: RequestCheck;
   private readonly upgradeRegistry: Upgrades;
+  /** undefined when resumption is off (`resume: false`). */
+  private readonly resumption: Resumption | undefined;
   /** Sessions opened on JSONP: their polls answer with script, so every request needs proof. */
   private readonly jsonpSessions = new WeakSet<EngineSocket>();
 
@@ -48,21 +55,40 @@ export class Server extends EngineServer {
     super(engineOptions(settings.engine));
     this.settings = settings;
     const createExtension = extensionTransports(settings, () => maxHttpBufferSize(this));
-    routeTransportCreation(this, createExtension);
+    routeTransportCreation(this, createExtension, (transport, req) => this.resumption?.onTransportCreated(transport, req));
     this.upgradeRegistry = new Upgrades({
       enabled: settings.enabled,
       stockUpgrades: (name) => stockUpgrades(this, name),
       allowsUpgrades: () => Boolean(this.opts.allowUpgrades),
       session: (sid) => sessionOf(this, sid),
-      verify: (req, res, callback) =>
-        applyMiddlewares(this, req, res, (err) => {
-          if (err) callback(ENGINE_ERRORS.BAD_REQUEST, { name: "MIDDLEWARE_FAILURE" });
-          else verifyAsUpgrade(this, req, callback);
-        }),
+      verify: (req, res, callback) => verify(req, res, callback),
       createTransport: (name, req) => this.createTransport(name as "polling", req),
       refuse: (req, res, refused) => this.refuse(req, res, refused),
       forwardHeaders: (transport) => transport.on("headers", (headers, request) => this.emit("headers", headers, request)),
     });
+    const verify = (req: EngineRequest, res: ServerResponse, callback: VerifyCallback) =>
+      applyMiddlewares(this, req, res, (err) => {
+        if (err) callback(ENGINE_ERRORS.BAD_REQUEST, { name: "MIDDLEWARE_FAILURE" });
+        else verifyAsUpgrade(this, req, callback);
+      });
+    this.resumption = settings.resume && new Resumption({
+      terms: settings.resume,
+      session: (sid) => sessionOf(this, sid),
+      cancelUpgrade: (socket) => this.upgradeRegistry.cancel(socket),
+      verify,
+      createTransport: (name, req) => {
+        const transport = this.createTransport(name as "polling", req);
+        configureTransport(this, transport);
+        return transport;
+      },
+      forwardHeaders: (transport) => transport.on("headers", (headers, request) => this.emit("headers", headers, request)),
+      refuse: (req, res, refused) => this.refuse(req, res, refused),
+    });
+    if (this.resumption) {
+      const resumption = this.resumption;
+      this.on("flush", (socket: EngineSocket, buffer: Packet[]) => resumption.onFlush(socket, buffer));
+      interceptWebSockets(this, (req, websocket) => resumption.takeWebSocket(req, websocket));
+    }
     this.check = createRequestCheck(settings, {
       session: (sid) => sessionOf(this, sid),
       isJsonpSession: (socket) => this.jsonpSessions.has(socket),
@@ -107,6 +133,18 @@ export class Server extends EngineServer {
       return;
     }
     const { sid, transport } = request._query;
+    const resumption = this.resumption;
+    if (resumption && sid) {
+      const refusedHere = resumption.isReattach(request) ? resumption.refusal(request, "http") : resumption.admit(request);
+      if (refusedHere) {
+        this.refuse(request, res, refusedHere);
+        return;
+      }
+      if (resumption.isReattach(request) && sessionOf(this, sid)) {
+        resumption.reattachOverHttp(request, res);
+        return;
+      }
+    }
     if (sid && isStreamingTransport(transport)) {
       const socket = sessionOf(this, sid);
       if (socket && socket.transport.name !== transport) {
@@ -119,7 +157,11 @@ export class Server extends EngineServer {
 
   override handleUpgrade(req: IncomingMessage, socket: Duplex, upgradeHead: Buffer): void {
     const request = prepareRequest(this, req);
-    const refused = this.check(request, "websocket");
+    let refused = this.check(request, "websocket");
+    const resumption = this.resumption;
+    if (!refused && resumption && request._query.sid) {
+      refused = resumption.isReattach(request) ? resumption.refusal(request, "websocket") : resumption.admit(request);
+    }
     if (refused) {
       this.emit("connection_error", connectionError(request, refused));
       refuseUpgrade(socket, refused);

@@ -127,6 +127,11 @@ export class Upgrades {
     });
   }
 
+  /** Gives up the candidate `socket` is probing, if any (a resumable session changes transport). */
+  cancel(socket: EngineSocket): void {
+    this.giveUp(socket, this.candidates.get(socket));
+  }
+
   /**
    * A client probes one candidate at a time: a GET for another stream means it gave the current
    * one up (its probe timed out), possibly before the dropped connection reached us. Ending it
