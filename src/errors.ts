@@ -59,6 +59,14 @@ export class HeartbeatError extends CometaError {
   override name = "HeartbeatError";
 }
 
+/**
+ * A resumable session could not be reattached after its transport broke: the resume window
+ * passed, or the server no longer knows the session. `cause` is the break's error.
+ */
+export class ResumeError extends CometaError {
+  override name = "ResumeError";
+}
+
 /** A probe of a better transport failed; the session stays on the transport it had. */
 export class UpgradeError extends CometaError {
   override name = "UpgradeError";

@@ -66,6 +66,7 @@ export {
   HeartbeatError,
   IncomingTooLargeError,
   ProtocolError,
+  ResumeError,
   ServerError,
   TransportError,
   UpgradeError,

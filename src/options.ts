@@ -46,6 +46,14 @@ export interface SocketOptions {
    * instead of buffering without bound. Default 1e8 (100 MB); `Infinity` for no limit.
    */
   maxIncomingBytes?: number;
+  /**
+   * Offer resumable sessions in the handshake (docs/wire.md, "Resumable sessions"). With
+   * cometa/server the session then survives a broken transport: no `close`, messages kept
+   * until the server acknowledges them and sent again on the next transport. `maxBytes`: bytes
+   * of written, unacknowledged messages after which writing waits for acknowledgements
+   * (default 1e6). A stock server ignores the offer. Default true.
+   */
+  resume?: boolean | { maxBytes?: number };
   /** Called with a line for each decision on the way to a working connection. Default none. */
   trace?: Trace;
   /** The globals cometa uses; each defaults to `globalThis`'s. */
@@ -89,6 +97,8 @@ export interface SessionSettings {
   rememberUpgrade: boolean;
   connectTimeout: number;
   probeTimeout: number;
+  /** Bytes of unacknowledged messages a resumable session holds before it stops writing; 0: resumption not offered. */
+  resume: number;
   trace: Trace | undefined;
 }
 
@@ -155,9 +165,12 @@ export function resolveSocketOptions(
     return definition;
   });
   if (definitions.length === 0) throw new UsageError("no transports given");
+  const offer = options.resume;
+  const resume = offer === false ? 0 : offer && typeof offer === "object" && offer.maxBytes !== undefined ? offer.maxBytes : 1e6;
+  if (offer !== false && !(resume > 0)) throw new UsageError("resume.maxBytes must be a positive number of bytes");
   // a copy: the caller's object may change after the socket is made
   transport.extraHeaders = { ...options.extraHeaders };
-  return { ...all, env, endpoint, definitions, transport, trace: options.trace };
+  return { ...all, env, endpoint, definitions, transport, resume, trace: options.trace };
 }
 
 const reconnectDefaults: Required<ReconnectOptions> = {

@@ -36,6 +36,10 @@ export type ReconnectingSocketEvents = {
   upgrading: [transport: string];
   upgrade: [transport: string];
   upgradeError: [error: UpgradeError];
+  /** The session's transport broke and the session is being reattached: no `disconnect` meanwhile. */
+  resuming: [error: CometaError];
+  /** The session goes on over this transport, nothing lost. */
+  resumed: [transport: string];
   /**
    * Something failed, typed: as on `Socket`, not final by itself (`close` is). A session's
    * failure is followed by `disconnect` (if it was open) and a retry; a BufferOverflowError
@@ -53,7 +57,7 @@ export type ReconnectingSocketEvents = {
   /** A session opened again after `attempt` attempts. */
   reconnect: [attempt: number];
   reconnectFailed: [];
-  /** Final, once. `details.unsent`: messages never handed to the network. */
+  /** Final, once. `details.unsent`: messages not known to be delivered, in order. */
   close: [reason: CloseReason | "reconnect failed", details: CloseDetails];
 };
 
@@ -73,7 +77,7 @@ export interface Session {
 export type SessionFactory<S extends Session> = (options: SocketOptions, queue: SendQueue) => S;
 
 /** Session events a ReconnectingSocket passes on as they are. */
-const forwarded = ["message", "upgrading", "upgrade", "upgradeError", "error"] as const;
+const forwarded = ["message", "upgrading", "upgrade", "upgradeError", "error", "resuming", "resumed"] as const;
 
 /** Window events after which the heartbeat is checked against the clock and a retry is due. */
 const wakeEvents = ["online", "focus", "pageshow"];
@@ -173,7 +177,8 @@ export class BareReconnectingSocket<S extends Session = BareSocket> {
 
   /**
    * Sends now if a session is open, otherwise keeps the message (within the buffer's bounds)
-   * for the next session. `callback` runs once it is handed to the network.
+   * for the next session. `callback` runs once it is handed to the network (on a resumable
+   * session: once the server acknowledged it).
    */
   send(data: MessageData, callback?: () => void): this {
     const socket = this._socket;
@@ -215,6 +220,8 @@ export class BareReconnectingSocket<S extends Session = BareSocket> {
     this._unsubscribe = [
       socket.on("open", () => this._onOpen()),
       socket.on("close", (reason, details) => this._onClose(reason, details)),
+      socket.on("resuming", () => (this._state = "resuming")),
+      socket.on("resumed", () => (this._state = "open")),
       ...forwarded.map((event) => socket.on(event, (...args: unknown[]) => events.emit(event, ...args))),
     ];
   }
@@ -234,9 +241,9 @@ export class BareReconnectingSocket<S extends Session = BareSocket> {
     const retry = this._retry;
     for (const off of this._unsubscribe) off();
     this._unsubscribe = [];
-    const wasOpen = this._state === "open";
+    const wasOpen = this._state === "open" || this._state === "resuming";
     this._socket = undefined;
-    // what the lost session never handed to the network is still in the queue, in order, but
+    // what the lost session did not deliver is still in the queue, in order, but
     // for what can never be sent (`details.unsent`): that went back to the application with
     // `disconnect`, or goes in the final `close`
     if (this._state === "closing") return this._end(reason, details.error, details.unsent);

@@ -1,9 +1,10 @@
 /**
- * What a socket holds that is not yet on the network: the messages written and the control
- * packets (pong, close) among them, in order, with the write in flight. A plain Socket holds
+ * What a socket holds that is not known to be delivered: the messages written and the control
+ * packets (pong, close) among them, in order, with the write in flight and, on a resumable
+ * session, the messages written but not yet acknowledged, each numbered. A plain Socket holds
  * what it is given (`SendQueue`); a ReconnectingSocket makes one `BoundedSendQueue`, bounded in
  * messages and bytes by a running count, and hands it to each of its sessions: what a lost
- * session did not send is still there, in order, for the next one.
+ * session did not deliver is still there, in order, for the next one.
  */
 import { UsageError } from "./errors.js";
 import { isBinary, type MessageData, type Packet, separator, utf8Length } from "./protocol.js";
@@ -30,6 +31,8 @@ interface Entry {
    * than fail every session after it.
    */
   refused?: boolean;
+  /** Its number in the session (docs/wire.md, "Resumable sessions"), from its first write; 0 before. */
+  seq?: number;
 }
 
 function isBlob(data: unknown): data is Blob {
@@ -49,7 +52,7 @@ function check(data: MessageData): void {
 }
 
 /** Bytes of a message before encoding: what it takes at least on any transport. */
-function size(data: MessageData): number {
+export function size(data: MessageData): number {
   return typeof data === "string" ? utf8Length(data) : isBlob(data) ? data.size : data.byteLength;
 }
 
@@ -59,8 +62,16 @@ export class SendQueue {
    * (or could not be), and by a ReconnectingSocket after it added a message.
    */
   flush: () => void = () => {};
+  /** The number of the first message of the last `take`; 0 when it took none. */
+  first = 0;
   protected _waiting: Entry[] = [];
   protected _inFlight: Entry[] = [];
+  /** Messages written and not acknowledged, in order (only ever some on a resumable session). */
+  private _unacked: Entry[] = [];
+  private _unackedBytes = 0;
+  /** The last number given to a message in this session, and the highest acknowledged. */
+  private _seq = 0;
+  private _acked = 0;
 
   /** Entries waiting, not counting the write in flight. */
   get waiting(): number {
@@ -100,30 +111,73 @@ export class SendQueue {
   }
 
   /**
-   * Takes what can go now, in order, and marks it in flight: nothing while a write is in flight,
-   * and nothing past a Blob still being read. Throws UsageError when the next message is a Blob
-   * that could not be read; that Blob is refused (see `release`).
+   * Takes what can go now, in order, numbers its messages and marks it in flight: nothing while
+   * a write is in flight, nothing past a Blob still being read, and no message once `maxBytes`
+   * are unacknowledged (counting those taken). Throws UsageError when the next message is a
+   * Blob that could not be read; that Blob is refused (see `release`).
    */
-  take(): Packet[] {
+  take(maxBytes = Infinity): Packet[] {
+    this.first = 0;
     if (this._inFlight.length > 0) return [];
+    const waiting = this._waiting;
+    let bytes = this._unackedBytes;
     let count = 0;
-    while (count < this._waiting.length && !this._waiting[count]!.reading) count++;
-    const stuck = this._waiting[count];
+    for (let entry; (entry = waiting[count]) && !entry.reading; count++) {
+      if (entry.data === undefined) continue;
+      if (bytes >= maxBytes) break;
+      // measured only when bounded: a plain session never pays for it
+      if (maxBytes < Infinity) bytes += entry.bytes || (entry.bytes = size(entry.data));
+    }
+    const stuck = waiting[count];
     if (count === 0 && stuck && stuck.unreadable !== undefined) {
       stuck.refused = true;
       throw new UsageError("could not read the Blob being sent", { cause: stuck.unreadable });
     }
-    this._inFlight = this._waiting.splice(0, count);
+    this._inFlight = waiting.splice(0, count);
+    for (const entry of this._inFlight) {
+      if (entry.data === undefined) continue;
+      // a message sent again keeps its number
+      if (!entry.seq) entry.seq = ++this._seq;
+      if (!this.first) this.first = entry.seq;
+    }
     return this._inFlight.map((entry) => entry.packet);
   }
 
-  /** The write in flight reached the network: its packets leave the queue, callbacks run. Returns them. */
-  sent(): Packet[] {
+  /**
+   * The write in flight reached the network. `delivered`: the server took it (an HTTP answer,
+   * or a session that is not resumable); its messages leave the queue and their callbacks run.
+   * Otherwise they wait for `ack`. Returns the packets of the write.
+   */
+  sent(delivered = true): Packet[] {
     const sent = this._inFlight;
     this._inFlight = [];
-    this._left(sent);
-    for (const entry of sent) if (entry.callback) entry.callback();
+    for (const entry of sent) {
+      if (entry.data === undefined) continue;
+      this._unacked.push(entry);
+      this._unackedBytes += entry.bytes;
+      if (delivered && entry.seq! > this._acked) this._acked = entry.seq!;
+    }
+    this._trim();
     return sent.map((entry) => entry.packet);
+  }
+
+  /** The server delivered this session's messages 1 to `count`: they leave the queue, callbacks run. */
+  ack(count: number): void {
+    if (count > this._acked) this._acked = count;
+    this._trim();
+  }
+
+  /**
+   * The session goes on over another transport, which the server delivered `count` of its
+   * messages by: what is not acknowledged goes out again first, in order, with its numbers.
+   */
+  requeue(count: number): void {
+    this._unacked.push(...this._inFlight.filter((entry) => entry.data !== undefined));
+    this._inFlight = [];
+    this.ack(count);
+    this._waiting = this._unacked.concat(this._waiting);
+    this._unacked = [];
+    this._unackedBytes = 0;
   }
 
   /**
@@ -139,30 +193,48 @@ export class SendQueue {
   }
 
   /**
-   * The session that held the queue ended: the write in flight never reached the network, so
-   * it goes back to the front, and its control packets are dropped. The messages refused leave
-   * the queue, so the next session sends what follows them; returns those, oldest first.
+   * The session that held the queue ended: what it did not deliver (unacknowledged, in flight,
+   * waiting) is kept in order for the next session, unnumbered; control packets are dropped.
+   * The messages refused leave the queue, so the next session sends what follows them; returns
+   * those, oldest first.
    */
   release(): MessageData[] {
-    const held = [...this._inFlight, ...this._waiting].filter((entry) => entry.data !== undefined);
+    const held = this._end();
     const refused = held.filter((entry) => entry.refused);
     this._waiting = held.filter((entry) => !entry.refused);
-    this._inFlight = [];
     this._left(refused);
     return refused.map((entry) => entry.data!);
   }
 
   /** Empties the queue; returns the messages it held, refused or not, oldest first. */
   clear(): MessageData[] {
-    const held = [...this._inFlight, ...this._waiting].filter((entry) => entry.data !== undefined);
-    this._waiting = [];
-    this._inFlight = [];
+    const held = this._end();
     this._left(held);
     return held.map((entry) => entry.data!);
   }
 
   /** Entries that left the queue. */
   protected _left(_entries: Entry[]): void {}
+
+  /** The acknowledged messages leave, in order, their callbacks run. */
+  private _trim() {
+    let count = 0;
+    while (count < this._unacked.length && this._unacked[count]!.seq! <= this._acked) this._unackedBytes -= this._unacked[count++]!.bytes;
+    const done = this._unacked.splice(0, count);
+    this._left(done);
+    for (const entry of done) if (entry.callback) entry.callback();
+  }
+
+  /** Every message held, in order, taken out of the session: numbering starts again. */
+  private _end(): Entry[] {
+    const held = [...this._unacked, ...this._inFlight, ...this._waiting].filter((entry) => entry.data !== undefined);
+    for (const entry of held) entry.seq = 0;
+    this._unacked = [];
+    this._inFlight = [];
+    this._waiting = [];
+    this._seq = this._acked = this._unackedBytes = 0;
+    return held;
+  }
 }
 
 /**

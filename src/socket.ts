@@ -1,7 +1,9 @@
 /**
  * The session: handshake, heartbeat, the write and close. It talks to exactly one transport at
- * a time; the upgrade manager owns candidates until they are handed over. Its options, its send
- * queue and the transport memory of `rememberUpgrade` live in files of their own.
+ * a time; the upgrade manager owns candidates until they are handed over, and on a resumable
+ * session the reattach loop owns the transports tried after a break. Its options, its send
+ * queue, its resumption counts and the transport memory of `rememberUpgrade` live in files of
+ * their own.
  */
 import { Emitter, type Listener } from "./emitter.js";
 import {
@@ -9,6 +11,7 @@ import {
   HandshakeError,
   HeartbeatError,
   ProtocolError,
+  ResumeError,
   ServerError,
   TransportError,
   UpgradeError,
@@ -18,18 +21,23 @@ import { explain, unavailable } from "./explain.js";
 import { createHeartbeat, type Heartbeat } from "./heartbeat.js";
 import { resolveSocketOptions, type SessionSettings, type SocketOptions } from "./options.js";
 import { type MessageData, type OpenData, type Packet, parseOpenData, type ReceivedPacket } from "./protocol.js";
+import { startReattach } from "./reattach.js";
+import { createResumption, type Resumption } from "./resume.js";
 import { SendQueue } from "./send-queue.js";
 import type { Trace } from "./trace.js";
 import type { SessionInfo, Transport, TransportDefinition, TransportState } from "./transport.js";
 import { type TransportMemory, transportMemory } from "./transport-memory.js";
 import { startUpgrades, type Upgrader } from "./upgrade.js";
 import { endpointKey, endpointUrl } from "./url.js";
+import { ackParam, decodeResumeControl, reattachParam, readResumeTerms, resumeOfferParam } from "./wire.js";
 
 /**
- * - `opening`: the handshake is under way; `open`: messages flow; `closing`: `close()` was
- *   called and what was queued is going out before the close packet; `closed`: final.
+ * - `opening`: the handshake is under way; `open`: messages flow; `resuming`: the transport of a
+ *   resumable session broke and the session is being reattached to another (`send` queues);
+ *   `closing`: `close()` was called and what was queued is going out before the close packet;
+ *   `closed`: final.
  */
-export type SocketState = "opening" | "open" | "closing" | "closed";
+export type SocketState = "opening" | "open" | "resuming" | "closing" | "closed";
 
 /** The transport in use, read-only: what it is called and whether it can take a write now. */
 export interface TransportInfo {
@@ -54,7 +62,10 @@ export type CloseReason =
 
 export interface CloseDetails {
   error?: CometaError;
-  /** Messages written but never handed to the network, in order, for the caller to resend. */
+  /**
+   * Messages not known to be delivered, in order, for the caller to resend: never handed to the
+   * network or, on a resumable session, not acknowledged by the server.
+   */
   unsent: MessageData[];
 }
 
@@ -78,6 +89,10 @@ export type SocketEvents = {
   upgrading: [transport: string];
   upgrade: [transport: string];
   upgradeError: [error: UpgradeError];
+  /** The transport of a resumable session broke (how: the error); no `close` while it resumes. */
+  resuming: [error: CometaError];
+  /** The session goes on over this transport; nothing written or received was lost. */
+  resumed: [transport: string];
 };
 
 export type { SocketOptions } from "./options.js";
@@ -91,6 +106,18 @@ function refusedAsTooLarge(error: CometaError): boolean {
   return error instanceof TransportError && (error.status === 413 || /over the server's maxPayload/.test(error.message));
 }
 
+
+/**
+ * A failure a resumable session survives by reattaching: the network's (a transport's error or
+ * close, a missed heartbeat), not a refusal of the session or of a message, nor bad data.
+ */
+function survivable(error: CometaError | undefined): boolean {
+  return (
+    !error ||
+    error instanceof HeartbeatError ||
+    ((error instanceof TransportError || (error instanceof ServerError && error.code !== 1)) && !refusedAsTooLarge(error))
+  );
+}
 
 /**
  * An engine.io v4 session over only the transports it is given as values, so a bundler keeps
@@ -111,7 +138,12 @@ export class BareSocket {
   private readonly _memory: TransportMemory;
   private _unsubscribe: (() => void)[] = [];
   private _heartbeat: Heartbeat | undefined;
-  private _upgrader: Upgrader = { cancel() {} };
+  /** The upgrade, or on a resumable session the reattach, under way (never both). */
+  private _switching: Upgrader = { cancel() {} };
+  /** Set when the open packet granted resumption. */
+  private _resume: Resumption | undefined;
+  /** Breaks per transport name in this session: one that broke twice is not used again. */
+  private readonly _broken: Record<string, number> = {};
   private _connectTimer: unknown;
   private _closeTimer: unknown;
   private _remembered: string | undefined;
@@ -168,6 +200,11 @@ export class BareSocket {
     return this._handshake;
   }
 
+  /** Whether the server granted resumption in the handshake (cometa/server does, stock servers do not). */
+  get resumable(): boolean {
+    return !!this._resume;
+  }
+
   /** Subscribes; returns the function that unsubscribes. */
   on<E extends keyof SocketEvents>(event: E, listener: Listener<SocketEvents[E]>): () => void {
     return this._events.on(event, listener);
@@ -183,7 +220,10 @@ export class BareSocket {
     return this;
   }
 
-  /** Queues a message; `callback` runs once it is handed to the network. */
+  /**
+   * Queues a message. `callback` runs once the server acknowledged it on a resumable session,
+   * otherwise once it is handed to the network.
+   */
   send(data: MessageData, callback?: () => void): this {
     if (this._state === "closing" || this._state === "closed") {
       throw new UsageError(`cannot send on a ${this._state} socket`);
@@ -209,12 +249,12 @@ export class BareSocket {
   /** Sends what is queued, then a close packet, then closes. */
   close(): this {
     if (this._state === "closing" || this._state === "closed") return this;
-    if (this._state === "opening") {
+    if (this._state === "opening" || this._state === "resuming") {
       this._finish("forced close");
       return this;
     }
     this._state = "closing";
-    this._upgrader.cancel();
+    this._switching.cancel();
     // bounded, so a server that stopped answering cannot hold the close forever
     this._closeTimer = this._settings.env.setTimeout(
       () => this._finish("forced close"),
@@ -242,14 +282,29 @@ export class BareSocket {
   }
 
   private _create(definition: TransportDefinition): Transport {
-    const { env, endpoint, transport } = this._settings;
-    return definition.create({
+    const { env, endpoint, transport, resume } = this._settings;
+    const session = this._session;
+    let created: Transport | undefined;
+    return (created = definition.create({
       env,
-      session: this._session,
+      session,
       options: transport,
-      url: (scheme, name, extra) => endpointUrl(endpoint, scheme, { ...extra, transport: name, sid: this._session.sid }),
+      url: (scheme, name, extra, receives) => {
+        const sid = session.sid;
+        const counts = this._resume;
+        // the handshake offers resumption; then a reattach says what it received, and so does
+        // every receiving GET of the transport in use (not an upgrade candidate's)
+        const count = counts && (this._state === "resuming" || (receives && created === this._transport)) ? String(counts.tell()) : undefined;
+        return endpointUrl(endpoint, scheme, {
+          ...extra,
+          transport: name,
+          sid,
+          [resumeOfferParam]: sid || !resume ? undefined : "1",
+          [this._state === "resuming" ? reattachParam : ackParam]: count,
+        });
+      },
       trace: this._trace,
-    });
+    }));
   }
 
   private _use(transport: Transport) {
@@ -292,7 +347,10 @@ export class BareSocket {
   }
 
   private _onPacket(packet: ReceivedPacket) {
+    const counts = this._resume;
     if (this._state === "closed") return;
+    // a message the server sends again after a switch of transport, already delivered
+    if (counts && packet.type === "message" && !counts.receive(packet.data)) return;
     const events = this._events;
     events.emit("packet", packet);
     switch (packet.type) {
@@ -313,8 +371,20 @@ export class BareSocket {
         if (!this._queue.busy) return this._finish("transport close");
         this._serverClosed = true;
         return;
+      case "noop": {
+        const control = counts && decodeResumeControl(packet.data);
+        if (!control) return;
+        if (control.kind === "ack") {
+          this._queue.ack(control.count);
+          return this._flush();
+        }
+        if (!counts!.next(control.seq)) {
+          this._fail(new ProtocolError(`the server's message ${control.seq} came after its message ${counts!.received}`), "parse error");
+        }
+        return;
+      }
       default:
-        // noop, and pong/upgrade which a server does not send on a current transport
+        // pong/upgrade, which a server does not send on a current transport
         return;
     }
   }
@@ -327,10 +397,12 @@ export class BareSocket {
     } catch (error) {
       return this._fail(error as CometaError, "parse error");
     }
-    const { env } = this._settings;
+    const { env, resume } = this._settings;
     const trace = this._trace;
+    const terms = resume ? readResumeTerms(open) : undefined;
     env.clearTimeout(this._connectTimer);
     this._handshake = open;
+    if (terms) this._resume = createResumption(env, terms, () => this._flush());
     this._session.sid = open.sid;
     this._session.maxPayload = open.maxPayload;
     this._state = "open";
@@ -339,8 +411,13 @@ export class BareSocket {
     this._heartbeat.beat();
     this._events.emit("handshake", open);
     this._events.emit("open");
+    this._ready();
+  }
+
+  /** Messages flow on the transport in use: what waits goes out, and better transports are probed. */
+  private _ready() {
     this._flush();
-    if (this._state === "open" && this._settings.upgrade && this._transport.pause) this._startUpgrades(open.upgrades);
+    if (this._state === "open" && this._settings.upgrade && this._transport.pause) this._startUpgrades(this._handshake!.upgrades);
   }
 
   private _pingTimedOut() {
@@ -356,14 +433,15 @@ export class BareSocket {
     const events = this._events;
     const current = this._transport.name;
     const candidates = definitions.filter(
-      (definition) => definition.name !== current && advertised.includes(definition.name) && definition.supported(env),
+      (definition) =>
+        definition.name !== current && advertised.includes(definition.name) && !(this._broken[definition.name]! > 1) && definition.supported(env),
     );
     // said once per session: the best transport on offer lacks a global the app can supply
     const best = definitions.find((definition) => definition.name !== current && advertised.includes(definition.name));
     const hint = best && !best.supported(env) ? unavailable(best.name) : undefined;
     if (hint) events.emit("upgradeError", new UpgradeError(hint, best!.name));
     if (candidates.length === 0) return;
-    this._upgrader = startUpgrades(
+    this._switching = startUpgrades(
       {
         env,
         probeTimeout,
@@ -371,6 +449,7 @@ export class BareSocket {
         current: () => this._transport,
         create: (definition) => this._create(definition),
         upgrading: (name) => events.emit("upgrading", name),
+        before: () => (this._resume ? [this._resume.ack()] : []),
         failed: (error) => {
           events.emit("upgradeError", this._explain(error) as UpgradeError);
           // the current transport resumed: what was written during the attempt goes out now
@@ -378,6 +457,7 @@ export class BareSocket {
         },
         upgraded: (candidate, early) => {
           const old = this._transport;
+          this._queue.requeue(0);
           this._use(candidate);
           old.close();
           if (rememberUpgrade) this._memory.remember(candidate.name);
@@ -397,19 +477,26 @@ export class BareSocket {
 
   private _flush() {
     const transport = this._transport;
-    if (this._state === "opening" || this._state === "closed" || this._serverClosed) return;
+    const state = this._state;
+    const counts = this._resume;
+    const queue = this._queue;
+    if (state === "opening" || state === "resuming" || state === "closed" || this._serverClosed) return;
     if (transport.state !== "open" || !transport.writable) return;
     let packets: Packet[];
     try {
-      packets = this._queue.take();
+      packets = queue.take(counts ? this._settings.resume : Infinity);
     } catch (error) {
       return this._fail(error as CometaError, "transport error");
     }
+    // a resumable session's write says the number of its first message, and acknowledges
+    if (counts) packets = counts.prefix(queue.first).concat(packets);
     if (packets.length > 0) transport.send(packets);
   }
 
   private _onDrain() {
-    const sent = this._queue.sent();
+    // on a resumable session the messages of the write wait for the server's acknowledgement,
+    // unless the transport's drain is it (an HTTP answer)
+    const sent = this._queue.sent(!this._resume || !!this._transport.confirmsDelivery);
     if (this._state === "closing" && sent.some((packet) => packet.type === "close")) {
       return this._finish("forced close");
     }
@@ -421,8 +508,56 @@ export class BareSocket {
   private _fail(error: CometaError | undefined, reason: CloseReason) {
     if (this._state === "closed") return;
     if (this._state === "closing" && reason === "transport close") return this._finish("forced close");
+    if (this._state === "open" && this._resume && !this._serverClosed && survivable(error)) return this._break(error, reason);
     if (error) this._events.emit("error", this._explain(error));
     this._finish(reason, error);
+  }
+
+  /**
+   * The transport of a resumable session broke: the session stays, and transports are tried
+   * with `reattach` (long-polling first) until one takes it or the resume window passes.
+   */
+  private _break(error: CometaError | undefined, reason: CloseReason) {
+    const { env, definitions, probeTimeout, rememberUpgrade } = this._settings;
+    const trace = this._trace;
+    const broken = this._broken;
+    const old = this._transport;
+    const name = old.name;
+    const cause = error || new TransportError(`${name} closed`, name);
+    broken[name] = (broken[name] || 0) + 1;
+    // a transport that broke twice is not remembered: the next session starts the usual way
+    if (broken[name]! > 1 && rememberUpgrade && this._memory.recall() === name) this._memory.forget();
+    this._state = "resuming";
+    this._heartbeat!.stop();
+    this._switching.cancel();
+    for (const off of this._unsubscribe) off();
+    this._unsubscribe = [];
+    old.close();
+    trace && trace("session", `resuming: ${cause.message}`, { transport: name, reason, breaks: broken[name] });
+    this._events.emit("resuming", cause);
+    if (this._state !== "resuming") return;
+    this._switching = startReattach({
+      env,
+      timeout: probeTimeout,
+      window: this._resume!.terms.window,
+      trace,
+      next: () => {
+        const usable = definitions.filter((definition) => !(broken[definition.name]! > 1) && definition.supported(env));
+        return usable.find((definition) => definition.name === "polling") || usable[0];
+      },
+      create: (definition) => this._create(definition),
+      resumed: (transport, acked) => {
+        this._resume!.restart();
+        this._queue.requeue(acked);
+        this._use(transport);
+        this._state = "open";
+        this._heartbeat!.beat();
+        trace && trace("session", `resumed on ${transport.name}`, { transport: transport.name, acked });
+        this._events.emit("resumed", transport.name);
+        this._ready();
+      },
+      failed: (message) => this._fail(new ResumeError(message, { cause }), reason),
+    });
   }
 
   /** The error with the endpoint, its first useful cause and, for usual mistakes, what to do. */
@@ -439,7 +574,8 @@ export class BareSocket {
     env.clearTimeout(this._connectTimer);
     env.clearTimeout(this._closeTimer);
     if (this._heartbeat) this._heartbeat.stop();
-    this._upgrader.cancel();
+    if (this._resume) this._resume.stop();
+    this._switching.cancel();
     for (const off of this._unsubscribe) off();
     this._unsubscribe = [];
     this._transport.close();

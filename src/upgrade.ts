@@ -6,7 +6,7 @@
  */
 import type { Environment } from "./env.js";
 import { type CometaError, UpgradeError } from "./errors.js";
-import type { ReceivedPacket } from "./protocol.js";
+import type { Packet, ReceivedPacket } from "./protocol.js";
 import type { Trace } from "./trace.js";
 import type { Transport, TransportDefinition } from "./transport.js";
 
@@ -19,6 +19,8 @@ export interface UpgradeHost {
   current(): Transport;
   create(definition: TransportDefinition): Transport;
   upgrading(name: string): void;
+  /** Packets that go before `5` in the same write (a resumable session's `6a<N>`). */
+  before?(): Packet[];
   /** Swaps transports; `early` are packets the candidate received before the swap. */
   upgraded(candidate: Transport, early: ReceivedPacket[]): void;
   failed(error: UpgradeError): void;
@@ -101,7 +103,7 @@ export function startUpgrades(host: UpgradeHost, candidates: readonly TransportD
     const swap = () => {
       settled = true;
       cleanup();
-      candidate.send([{ type: "upgrade" }]);
+      candidate.send((host.before ? host.before() : []).concat({ type: "upgrade" }));
       trace && trace("upgrade", "upgraded", { transport: name, from: current.name });
       host.upgraded(candidate, early);
     };

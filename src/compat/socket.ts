@@ -185,7 +185,9 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
   }
 
   get readyState(): string {
-    return this.session.state;
+    const state = this.session.state;
+    // engine.io-client has no such state: a session that resumes is open, and takes writes
+    return state === "resuming" ? "open" : state;
   }
 
   /** Queues a message; `callback` runs once it is on the network. Dropped once closing, as engine.io-client does. */

@@ -88,6 +88,7 @@ test("every unit test file mirrors a src module or tests across modules by name"
     "test/unit/layout.test.ts",
     "test/unit/types.test.ts",
     "test/unit/heartbeat-limits.test.ts",
+    "test/unit/resume-session.test.ts",
     "test/unit/transports/encoding.test.ts",
     "test/unit/transports/receive-limit.test.ts",
     "test/unit/transports/receives.test.ts",

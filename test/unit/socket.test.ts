@@ -129,7 +129,7 @@ describe("construction", () => {
     const { context } = transport;
     const before = new URL(context.url("http", "fake"));
     expect(before.pathname).toBe("/rt/");
-    expect(Object.fromEntries(before.searchParams)).toEqual({ token: "t", EIO: "4", transport: "fake" });
+    expect(Object.fromEntries(before.searchParams)).toEqual({ token: "t", EIO: "4", transport: "fake", resume: "1" });
     expect(context.options).toMatchObject({ withCredentials: true, extraHeaders: { "X-A": "1" }, binaryType: "blob" });
     transport.receiveOpen({ sid: "abc", maxPayload: 5000 });
     expect(new URL(context.url("ws", "fake", { j: "1" })).searchParams.get("sid")).toBe("abc");

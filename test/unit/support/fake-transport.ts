@@ -19,6 +19,8 @@ export interface FakeTransportOptions {
   /** Drain each send on its own in a microtask; otherwise the test calls drain(). */
   autoDrain?: boolean;
   supported?: boolean;
+  /** Its drain means the server took the write (an HTTP upstream). */
+  confirmsDelivery?: boolean;
 }
 
 export const defaultOpenData: OpenData = {
@@ -40,6 +42,7 @@ export class FakeTransport implements Transport {
   openCalls = 0;
   closeCalls = 0;
   busy = false;
+  readonly confirmsDelivery?: boolean;
   pause?: () => Promise<void>;
   resume?: () => void;
   #pauseResolve: (() => void) | undefined;
@@ -52,6 +55,7 @@ export class FakeTransport implements Transport {
     readonly options: FakeTransportOptions,
     readonly journal: string[],
   ) {
+    this.confirmsDelivery = options.confirmsDelivery;
     if (options.pausable) {
       this.pause = () =>
         new Promise<void>((resolve) => {
