@@ -1,0 +1,320 @@
+/**
+ * Resumable sessions on cometa/server (docs/wire.md, "Resumable sessions"), driven by hand over
+ * raw polling requests and WebSocket frames: negotiation, numbering and de-duplication, acks,
+ * replay after a cut poll and on an upgrade, detach and reattach, the window and the bound.
+ */
+import { Socket as ClientSocket } from "engine.io-client";
+import { request } from "node:http";
+import type { Socket as EngineSocket } from "engine.io";
+import { describe, expect, it } from "vitest";
+import { ResumeBufferFullError, ResumeWindowError } from "../../src/server/index.js";
+import { httpRequest, post, splitPayload } from "./support/http-client.js";
+import { WsPeer, messagesIn, openSession } from "./support/resume-peer.js";
+import { startIoServer, startServer } from "../support/server.js";
+import { collect, once } from "../support/events.js";
+
+const BAD_REQUEST = { code: 3, message: "Bad request" };
+const UNKNOWN_SID = { code: 1, message: "Session ID unknown" };
+
+describe("negotiation", () => {
+  it("grants the terms in the open packet to a handshake that offers resumption", async () => {
+    const server = await startServer();
+    const session = await openSession(server);
+    expect(session.open.resume).toEqual({ window: 60000, maxBytes: 1000000 });
+    const custom = await startServer({ resume: { window: 5000, maxBytes: 4096 } });
+    expect((await openSession(custom)).open.resume).toEqual({ window: 5000, maxBytes: 4096 });
+    // over a WebSocket handshake too (the open packet leaves inside engine.io's constructor)
+    const peer = new WsPeer(server.endpoint("transport=websocket&resume=1").replace(/^http/, "ws"));
+    const [open] = await peer.take(1);
+    expect(JSON.parse(open!.slice(1)).resume).toEqual({ window: 60000, maxBytes: 1000000 });
+  });
+
+  it("grants nothing without the offer, nor with resume: false", async () => {
+    const server = await startServer();
+    const plain = await openSession(server, "");
+    expect(Object.keys(plain.open).sort()).toEqual(["maxPayload", "pingInterval", "pingTimeout", "sid", "upgrades"]);
+    const off = await startServer({ resume: false });
+    const offered = await openSession(off);
+    expect(offered.open.resume).toBeUndefined();
+  });
+
+  it("a stock engine.io-client sees stock engine.io: no terms, no controls, a broken WebSocket closes", async () => {
+    const server = await startServer();
+    server.engine.on("connection", (socket) => socket.on("message", (data: unknown) => socket.send(data as string)));
+    const connection = server.nextConnection();
+    const client = new ClientSocket(`http://127.0.0.1:${server.port}`);
+    const packets: { type: string; data?: unknown }[] = [];
+    client.on("packet", (packet) => packets.push(packet));
+    const opened = once(client, "open");
+    const socket = await connection;
+    await opened;
+    await Promise.all([once(client, "upgrade"), once(socket, "upgrade")]);
+    const echoed = collect<string>(client);
+    for (const text of ["a", "b", "c"]) client.send(text);
+    await echoed.until(3);
+    expect(echoed.received).toEqual(["a", "b", "c"]);
+    expect(JSON.parse(packets[0]!.data as string)).not.toHaveProperty("resume");
+    // only the probe's answer and engine.io's own data-less noops, no ack
+    expect(packets.filter((p) => p.type === "noop" && p.data !== undefined)).toEqual([]);
+    const events: string[] = [];
+    socket.on("detached", () => events.push("detached"));
+    const closed = once<[string]>(socket, "close");
+    (socket.transport as unknown as { socket: { terminate(): void } }).socket.terminate();
+    expect((await closed)[0]).toBe("transport close");
+    expect(events).toEqual([]);
+    client.close();
+  });
+});
+
+describe("numbering and acknowledgements", () => {
+  it("delivers a replayed POST's messages once (6s markers), and ends the session on a gap", async () => {
+    const server = await startServer();
+    const session = await openSession(server);
+    const received = collect<string>(session.socket);
+    expect((await session.send("6s1", "4a", "4b")).body).toBe("ok");
+    // the same POST again (its answer was lost), with one more message
+    expect((await session.send("6s1", "4a", "4b", "4c")).body).toBe("ok");
+    expect(received.received).toEqual(["a", "b", "c"]);
+    const closed = once<[string, Error]>(session.socket, "close");
+    await session.send("6s9", "4x");
+    const [reason, error] = await closed;
+    expect(reason).toBe("parse error");
+    expect(error.message).toMatch(/message 9 arrived after message 3/);
+    expect(received.received).toEqual(["a", "b", "c"]);
+  });
+
+  it("an ack drops what it covers: a GET with an older ack gets only what is not acknowledged", async () => {
+    const server = await startServer();
+    const session = await openSession(server);
+    for (const text of ["m1", "m2", "m3"]) session.socket.send(text);
+    expect(messagesIn(await session.poll("&ack=0"))).toEqual(["m1", "m2", "m3"]);
+    await session.send("6a2");
+    // this poll's ack covers less than the POST did: m1 and m2 stay dropped, m3 comes again
+    expect(messagesIn(await session.poll("&ack=0"))).toEqual(["m3"]);
+    expect(messagesIn(await session.poll("&ack=1"))).toEqual(["m3"]);
+  });
+
+  it("a cut poll loses nothing: the next GET's ack=N gets back what N does not cover, then what follows", async () => {
+    const server = await startServer();
+    const session = await openSession(server);
+    session.socket.send("m1");
+    session.socket.send("m2");
+    await session.poll("&ack=0"); // answered, and lost on the way
+    session.socket.send("m3");
+    expect(messagesIn(await session.poll("&ack=0"))).toEqual(["m1", "m2", "m3"]);
+    // this one covers everything: nothing comes twice
+    const held = session.poll("&ack=3");
+    session.socket.send("m4");
+    expect(messagesIn(await held)).toEqual(["m4"]);
+  });
+
+  it("an upgrade with 6a<N> before 5 replays on the WebSocket what N does not cover; the server acks WebSocket messages", async () => {
+    const server = await startServer();
+    const session = await openSession(server);
+    for (const text of ["m1", "m2", "m3"]) session.socket.send(text);
+    expect(messagesIn(await session.poll("&ack=0"))).toEqual(["m1", "m2", "m3"]);
+    const peer = await session.upgrade(1);
+    expect(await peer.take(2)).toEqual(["4m2", "4m3"]);
+    session.socket.send("m4");
+    expect(await peer.take(1)).toEqual(["4m4"]);
+    const received = collect<string>(session.socket);
+    peer.send("6s1", "4c1", "4c2");
+    // one ack for the turn that delivered both
+    expect(await peer.take(1)).toEqual(["6a2"]);
+    expect(received.received).toEqual(["c1", "c2"]);
+    peer.send("6s2", "4c2", "4c3");
+    expect(await peer.take(1)).toEqual(["6a3"]);
+    expect(received.received).toEqual(["c1", "c2", "c3"]);
+  });
+});
+
+/** A POST whose connection drops mid-body: engine.io's "data request connection closed prematurely". */
+async function abortedPost(url: string): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const req = request(url, { method: "POST", agent: false, headers: { "Content-Type": "text/plain;charset=UTF-8", "Content-Length": "100" } });
+    req.on("error", () => resolve());
+    req.write("4par", () => setImmediate(() => req.destroy()));
+    req.on("close", () => resolve());
+  });
+}
+
+const refusalOf = (response: { status: number; body: string }) => ({ status: response.status, body: JSON.parse(response.body) as unknown });
+
+describe("detach and reattach", () => {
+  /**
+   * A resumable session upgraded to WebSocket: the client sent c1 to c3 (acked by the server),
+   * the server s1 and s2, of which the client acked s1.
+   */
+  async function onWebSocket(options: Parameters<typeof startServer>[0] = {}) {
+    const server = await startServer(options);
+    const session = await openSession(server);
+    const peer = await session.upgrade(0);
+    const received = collect<string>(session.socket);
+    peer.send("6s1", "4c1", "4c2");
+    expect(await peer.take(1)).toEqual(["6a2"]);
+    session.socket.send("s1");
+    session.socket.send("s2");
+    expect(await peer.take(2)).toEqual(["4s1", "4s2"]);
+    peer.send("6a1", "4c3");
+    expect(await peer.take(1)).toEqual(["6a3"]);
+    expect(received.received).toEqual(["c1", "c2", "c3"]);
+    return { server, session, peer, received };
+  }
+
+  function recordEvents(socket: { on(name: string, listener: (...args: unknown[]) => void): unknown }): unknown[][] {
+    const events: unknown[][] = [];
+    for (const name of ["close", "detached", "reattached"]) socket.on(name, (...args: unknown[]) => events.push([name, ...args]));
+    return events;
+  }
+
+  it("a broken WebSocket detaches, no close; a reattach on polling gets 6a<M>, what was not acked, what was written meanwhile; upgrades again", async () => {
+    const { session, peer, received } = await onWebSocket();
+    const events = recordEvents(session.socket);
+    const detached = once(session.socket, "detached");
+    peer.ws.terminate();
+    await detached;
+    expect(events).toEqual([["detached", "transport close", undefined]]);
+    session.socket.send("s3");
+    session.socket.send("s4");
+    expect(await session.poll("&reattach=1")).toEqual(["6a3", "4s2", "4s3", "4s4"]);
+    expect(events).toEqual([["detached", "transport close", undefined], ["reattached", "polling"]]);
+    expect(session.socket.transport.name).toBe("polling");
+    // the client resends from c4 on; a replayed c3 is dropped
+    expect((await session.send("6s3", "4c3", "4c4")).body).toBe("ok");
+    expect(received.received).toEqual(["c1", "c2", "c3", "c4"]);
+    const held = session.poll("&ack=4");
+    session.socket.send("s5");
+    expect(await held).toEqual(["4s5"]);
+    // upgrades are probed again
+    const again = await session.upgrade(5);
+    session.socket.send("s6");
+    expect(await again.take(1)).toEqual(["4s6"]);
+    again.send("6s5", "4c5");
+    expect(await again.take(1)).toEqual(["6a5"]);
+    expect(received.received).toEqual(["c1", "c2", "c3", "c4", "c5"]);
+    expect(events.filter(([name]) => name === "close")).toEqual([]);
+  });
+
+  it("a reattach on a WebSocket gets the same", async () => {
+    const { session, peer } = await onWebSocket();
+    const detached = once(session.socket, "detached");
+    peer.ws.terminate();
+    await detached;
+    session.socket.send("s3");
+    const reattached = once(session.socket, "reattached");
+    const again = new WsPeer(session.wsUrl("transport=websocket&reattach=1"));
+    expect(await again.take(3)).toEqual(["6a3", "4s2", "4s3"]);
+    expect(await reattached).toEqual(["websocket"]);
+    session.socket.send("s4");
+    expect(await again.take(1)).toEqual(["4s4"]);
+  });
+
+  it("a reattach while attached drops the current transport", async () => {
+    const server = await startServer();
+    const session = await openSession(server);
+    session.socket.send("s1");
+    await session.poll("&ack=0"); // lost
+    const peer = new WsPeer(session.wsUrl("transport=websocket&reattach=0"));
+    expect(await peer.take(2)).toEqual(["6a0", "4s1"]);
+    expect(session.socket.transport.name).toBe("websocket");
+    expect((await httpRequest(session.url("transport=polling"))).status).toBe(400);
+  });
+
+  it("a broken poll's POST detaches; the session's other requests are refused with code 3 until a reattach", async () => {
+    const server = await startServer();
+    const session = await openSession(server);
+    const detached = once<[string, Error]>(session.socket, "detached");
+    await abortedPost(session.url("transport=polling"));
+    const [reason, error] = await detached;
+    expect(reason).toBe("transport error");
+    expect(error.message).toBe("data request connection closed prematurely");
+    expect(refusalOf(await httpRequest(session.url("transport=polling")))).toEqual({ status: 400, body: BAD_REQUEST });
+    expect(refusalOf(await post(session.url("transport=polling"), "4x"))).toEqual({ status: 400, body: BAD_REQUEST });
+    const upgrade = new WsPeer(session.wsUrl("transport=websocket"));
+    expect(await upgrade.status).toBe(400);
+    // a count the server never sent
+    expect(refusalOf(await httpRequest(session.url("transport=polling&reattach=1")))).toEqual({ status: 400, body: BAD_REQUEST });
+    expect(refusalOf(await httpRequest(server.endpoint("transport=polling&sid=nope&reattach=0")))).toEqual({ status: 400, body: UNKNOWN_SID });
+    expect(session.socket.readyState).toBe("open");
+    expect(await session.poll("&reattach=0")).toEqual(["6a0"]);
+  });
+
+  it("a session that did not negotiate resumption closes on a break, and refuses a reattach with code 3", async () => {
+    const server = await startServer();
+    const session = await openSession(server, "");
+    expect(refusalOf(await httpRequest(session.url("transport=polling&reattach=0")))).toEqual({ status: 400, body: BAD_REQUEST });
+    const closed = once<[string]>(session.socket, "close");
+    await abortedPost(session.url("transport=polling"));
+    expect((await closed)[0]).toBe("transport error");
+  });
+
+  it("past the window the session closes with the break's reason and a ResumeWindowError listing what was never acked, in order", async () => {
+    const { session, peer } = await onWebSocket({ resume: { window: 50 } });
+    const detached = once(session.socket, "detached");
+    peer.ws.terminate();
+    await detached;
+    session.socket.send("s3");
+    const [reason, error] = await once<[string, ResumeWindowError]>(session.socket, "close");
+    expect(reason).toBe("transport close");
+    expect(error).toBeInstanceOf(ResumeWindowError);
+    expect(error.undelivered).toEqual(["s2", "s3"]);
+    expect(error.message).toMatch(/50 ms/);
+    expect(refusalOf(await httpRequest(session.url("transport=polling&reattach=1")))).toEqual({ status: 400, body: UNKNOWN_SID });
+  });
+
+  it("past maxBytes unacknowledged the session closes with resume buffer full and a ResumeBufferFullError", async () => {
+    const server = await startServer({ resume: { maxBytes: 10 } });
+    const session = await openSession(server);
+    session.socket.send("aaaaaa");
+    expect(messagesIn(await session.poll("&ack=0"))).toEqual(["aaaaaa"]);
+    session.socket.send("é"); // 2 bytes: 8 in all, within the bound
+    expect(messagesIn(await session.poll("&ack=0"))).toEqual(["aaaaaa", "é"]);
+    session.socket.send("bbb");
+    const closed = once<[string, ResumeBufferFullError]>(session.socket, "close");
+    await session.poll("&ack=0");
+    const [reason, error] = await closed;
+    expect(reason).toBe("resume buffer full");
+    expect(error).toBeInstanceOf(ResumeBufferFullError);
+    expect(error.undelivered).toEqual(["aaaaaa", "é", "bbb"]);
+    expect(error.heldBytes).toBe(11);
+  });
+
+  it("an ack keeps a session under maxBytes", async () => {
+    const server = await startServer({ resume: { maxBytes: 10 } });
+    const session = await openSession(server);
+    for (let i = 0; i < 5; i++) {
+      session.socket.send("aaaaaa");
+      expect(messagesIn(await session.poll(`&ack=${i}`))).toEqual(["aaaaaa"]);
+    }
+    expect(session.socket.readyState).toBe("open");
+  });
+});
+
+describe("socket.io 4.8 on a resumable session", () => {
+  it("sees no disconnect across a detach and a reattach", async () => {
+    const server = await startIoServer("cometa");
+    const engine = server.io.engine as unknown as { once(event: "connection", listener: (socket: EngineSocket) => void): void };
+    const connection = new Promise<EngineSocket>((resolve) => engine.once("connection", resolve));
+    const events: string[] = [];
+    const hello = new Promise<string>((resolve) =>
+      server.io.on("connection", (socket) => {
+        socket.on("disconnect", (reason) => events.push(`disconnect ${reason}`));
+        socket.on("hello", (who: string) => resolve(who));
+      }),
+    );
+    const base = `${server.url}/socket.io/?EIO=4&transport=polling`;
+    const open = JSON.parse((await httpRequest(`${base}&resume=1`)).body.slice(1)) as { sid: string; resume?: unknown };
+    expect(open.resume).toBeDefined();
+    const url = (query: string) => `${base}&sid=${open.sid}${query}`;
+    const engineSocket = await connection;
+    expect((await post(url(""), "6s1\x1e40")).body).toBe("ok");
+    expect(splitPayload((await httpRequest(url("&ack=0"))).body)[0]).toMatch(/^40\{"sid"/);
+    const detached = once(engineSocket, "detached");
+    await abortedPost(url(""));
+    await detached;
+    expect(await httpRequest(url("&reattach=1")).then((r) => splitPayload(r.body))).toEqual(["6a1"]);
+    expect((await post(url(""), '6s2\x1e42["hello","resumed"]')).body).toBe("ok");
+    expect(await hello).toBe("resumed");
+    expect(events).toEqual([]);
+  });
+});
