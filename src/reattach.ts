@@ -3,10 +3,11 @@
  * a transport is opened with `reattach=N` in its URL, and the session is resumed when its first
  * packet, `6a<M>`, arrives. An attempt that fails or takes longer than `timeout` is closed and,
  * after a backoff (100 ms doubling up to 2 s), another is made, until the server's resume
- * window from the break has passed.
+ * window from the break has passed. A refusal (HTTP 400: the server no longer has the session)
+ * ends it at once.
  */
 import type { Environment } from "./env.js";
-import { type CometaError, ServerError } from "./errors.js";
+import type { CometaError } from "./errors.js";
 import type { Trace } from "./trace.js";
 import type { Transport, TransportDefinition } from "./transport.js";
 import { decodeResumeControl } from "./wire.js";
@@ -59,7 +60,9 @@ export function startReattach(host: ReattachHost): Reattacher {
       end();
       transport.close();
       trace && trace("session", `reattach on ${name} failed`, { transport: name, error });
-      if (error instanceof ServerError && error.code === 1) return host.failed("session unknown to the server");
+      // engine.io refuses a sid it does not have with 400 (code 1, which a WebSocket cannot read);
+      // a reattach is refused with no other 400, and none would succeed later
+      if (error && (error as { status?: number }).status === 400) return host.failed("session unknown to the server");
       if (env.now() + delay >= deadline) return host.failed(`resume window passed after ${window} ms`);
       timer = env.setTimeout(attempt, delay);
       delay = Math.min(delay * 2, maxRetryDelay);

@@ -457,7 +457,6 @@ export class BareSocket {
         },
         upgraded: (candidate, early) => {
           const old = this._transport;
-          this._queue.requeue(0);
           this._use(candidate);
           old.close();
           if (rememberUpgrade) this._memory.remember(candidate.name);

@@ -112,6 +112,19 @@ describe("startReattach", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  test("a WebSocket whose handshake was answered 400 (it cannot read the code): it fails at once", () => {
+    const { polling, journal } = setup();
+    polling.last.fail(new TransportError("websocket connection failed", "websocket", 400));
+    expect(journal).toEqual(["failed: session unknown to the server"]);
+  });
+
+  test("other refusals and failures are tried again", () => {
+    const { polling, journal } = setup();
+    polling.last.fail(new TransportError("bad gateway", "polling", 502));
+    expect(journal).toEqual([]);
+    expect(vi.getTimerCount()).toBe(1);
+  });
+
   test("no transport left: it fails at once", () => {
     const { journal } = setup({ next: () => undefined });
     expect(journal).toEqual(["failed: every transport broke twice in this session"]);

@@ -291,6 +291,19 @@ describe("a break, and the session resumed", () => {
     expect(names(s.events)).not.toContain("close");
   });
 
+  test("a run of duplicates cut by the break: the new transport's messages count from the count + 1", () => {
+    const s = open({}, "websocket");
+    const ws = s.websocket.last;
+    ws.receive({ type: "message", data: "1" });
+    ws.receive({ type: "message", data: "2" });
+    ws.receive({ type: "noop", data: "s1" });
+    ws.receive({ type: "message", data: "1" });
+    ws.end();
+    s.polling.last.receive({ type: "noop", data: "a0" });
+    s.polling.last.receive({ type: "message", data: "3" });
+    expect(s.events.filter((event) => event[0] === "message").map((event) => event[1])).toEqual(["1", "2", "3"]);
+  });
+
   test("a missed heartbeat is a break too; the heartbeat starts again on the resumed transport", () => {
     const s = open({}, "websocket");
     vi.advanceTimersByTime(45000);
