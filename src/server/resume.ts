@@ -45,6 +45,7 @@ import type { ResolvedResume } from "./options.js";
 import { type Refusal, refusal } from "./refusal.js";
 import { ResumeBufferFullError, ResumeWindowError, type UndeliveredMessage } from "./resume-errors.js";
 import { packetBytes } from "./transports/packet-queue.js";
+import { streamOf } from "./transports/streaming.js";
 
 /** engine.io's `close` reason for a session whose client left more than `maxBytes` unacknowledged. */
 export const RESUME_BUFFER_FULL = "resume buffer full";
@@ -398,7 +399,12 @@ export class Resumption {
     if (state.isDetached) return refusal(ENGINE_ERRORS.BAD_REQUEST, "SESSION_DETACHED");
     if (req.method === "GET" && req._query.transport === socket.transport.name) {
       const count = parseCount(req._query[ackParam]);
-      if (count !== undefined) state.requeue(count);
+      if (count !== undefined) {
+        // a stream keeps what its last response could not carry: it all goes out again from here
+        const kept = streamOf(socket.transport)?.takeBackPending() ?? [];
+        state.requeue(count);
+        prependPackets(socket, kept.filter((packet) => packet.type !== "message"));
+      }
     }
     return null;
   }

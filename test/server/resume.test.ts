@@ -8,7 +8,8 @@ import { request } from "node:http";
 import type { Socket as EngineSocket } from "engine.io";
 import { describe, expect, it } from "vitest";
 import { ResumeBufferFullError, ResumeWindowError } from "../../src/server/index.js";
-import { httpRequest, post, splitPayload } from "./support/http-client.js";
+import { SseParser } from "./support/framing.js";
+import { PacketStream, httpRequest, post, splitPayload } from "./support/http-client.js";
 import { WsPeer, messagesIn, openSession } from "./support/resume-peer.js";
 import { startIoServer, startServer } from "../support/server.js";
 import { collect, once } from "../support/events.js";
@@ -213,11 +214,20 @@ describe("detach and reattach", () => {
     const server = await startServer();
     const session = await openSession(server);
     session.socket.send("s1");
-    await session.poll("&ack=0"); // lost
-    const peer = new WsPeer(session.wsUrl("transport=websocket&reattach=0"));
-    expect(await peer.take(2)).toEqual(["6a0", "4s1"]);
+    session.socket.send("s2");
+    await session.poll("&ack=0");
+    // a poll held: the client then gives polling up
+    const ready = once(session.socket.transport, "ready");
+    const held = session.poll("&ack=2");
+    await ready;
+    const peer = new WsPeer(session.wsUrl("transport=websocket&reattach=2"));
+    expect(await peer.take(1)).toEqual(["6a0"]);
+    // the held poll is released with a noop, not a close packet
+    expect(await held).toEqual(["6"]);
     expect(session.socket.transport.name).toBe("websocket");
     expect((await httpRequest(session.url("transport=polling"))).status).toBe(400);
+    session.socket.send("s3");
+    expect(await peer.take(1)).toEqual(["4s3"]);
   });
 
   it("a broken poll's POST detaches; the session's other requests are refused with code 3 until a reattach", async () => {
@@ -287,6 +297,69 @@ describe("detach and reattach", () => {
       expect(messagesIn(await session.poll(`&ack=${i}`))).toEqual(["aaaaaa"]);
     }
     expect(session.socket.readyState).toBe("open");
+  });
+});
+
+describe("streams", () => {
+  it("a reattach on sse, then recycled responses: each reopen's ack=N gets what N does not cover, once, in order", async () => {
+    const server = await startServer({ recycleBytes: 200, paddingBytes: 0 });
+    const session = await openSession(server);
+    const sse = (query: string) => new PacketStream(session.url(`transport=sse&${query}`), new SseParser());
+    const first = sse("reattach=0");
+    expect(await first.packet(0)).toBe("6a0");
+    const sent = Array.from({ length: 12 }, (_, i) => `${i}`.padEnd(60, "."));
+    for (const text of sent) session.socket.send(text);
+    const got: string[] = [];
+    let stream = first;
+    let controls = 1;
+    for (;;) {
+      // a response ends once it carried recycleBytes; the last one stays open
+      await Promise.race([stream.ended, stream.waitFor(controls + sent.length - got.length)]);
+      got.push(...messagesIn(stream.packets));
+      if (got.length >= sent.length) break;
+      stream = sse(`ack=${got.length}`);
+      controls = 0;
+    }
+    expect(got).toEqual(sent);
+    // a response cut on the way: what it carried comes again
+    const carried = stream.packets.length;
+    session.socket.send("late");
+    expect(await stream.packet(carried)).toBe("4late");
+    stream.destroy();
+    await stream.ended;
+    const reopened = sse(`ack=${sent.length}`);
+    expect(await reopened.packet(0)).toBe("4late");
+  });
+});
+
+describe("heartbeat", () => {
+  it("a ping timeout detaches; no ping is written while detached; after a reattach the heartbeat runs again", async () => {
+    const server = await startServer({ pingInterval: 30, pingTimeout: 30 });
+    const session = await openSession(server);
+    const [reason] = await once<[string]>(session.socket, "detached");
+    expect(reason).toBe("ping timeout");
+    // several heartbeat periods with the session detached (nothing to await: nothing happens)
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(session.socket.readyState).toBe("open");
+    // the one ping written before the break, and no other
+    expect(await session.poll("&reattach=0")).toEqual(["6a0", "2"]);
+    await session.send("3");
+    expect(await session.poll("&ack=0")).toEqual(["2"]);
+    await session.send("3");
+    // unanswered, the restarted heartbeat detaches again
+    expect((await once<[string]>(session.socket, "detached"))[0]).toBe("ping timeout");
+  });
+
+  it("a session detached between pings writes none until it is reattached", async () => {
+    const server = await startServer({ pingInterval: 30, pingTimeout: 1000 });
+    const session = await openSession(server);
+    const detached = once(session.socket, "detached");
+    await abortedPost(session.url("transport=polling"));
+    await detached;
+    // past several ping intervals (nothing to await: nothing happens)
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await session.poll("&reattach=0")).toEqual(["6a0"]);
+    expect(await session.poll("&ack=0")).toEqual(["2"]);
   });
 });
 

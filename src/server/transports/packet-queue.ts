@@ -30,6 +30,11 @@ export class PacketQueue {
     return this.bytes;
   }
 
+  /** Batches not wholly taken yet (each is owed its `drain`). */
+  get unfinishedBatches(): number {
+    return this.ends.length - this.endsHead;
+  }
+
   /** Adds one `send`'s packets (never empty: an empty batch would never end). */
   push(batch: readonly Packet[]): void {
     for (const packet of batch) {

@@ -114,6 +114,17 @@ export class StreamDownstream implements Downstream {
     this.stream?.res.destroy();
   }
 
+  /**
+   * Gives back what waits unwritten, for a resumable session that sends it again itself (it
+   * puts every unacknowledged message back in engine.io's buffer): its batches count as done.
+   */
+  takeBackPending(): Packet[] {
+    const batches = this.pending.unfinishedBatches;
+    const packets = this.pending.clear();
+    for (let i = 0; i < batches; i++) this.host.drained();
+    return packets;
+  }
+
   /** With a stream open, the `1` goes out on it: not on a failed candidate, nor after an upgrade away. */
   closeNow(): boolean {
     if (!this.stream) return false;
