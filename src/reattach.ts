@@ -19,8 +19,8 @@ export interface ReattachHost {
   /** Milliseconds from the break during which the server keeps the session (its terms' `window`). */
   window: number;
   trace?: Trace;
-  /** The transport to try next; undefined when none is left. */
-  next(): TransportDefinition | undefined;
+  /** The transport to try next. */
+  next(): TransportDefinition;
   /** A transport whose URLs carry `reattach`. */
   create(definition: TransportDefinition): Transport;
   /** The server took the transport; `acked`: the count of the client's messages it delivered. */
@@ -47,7 +47,6 @@ export function startReattach(host: ReattachHost): Reattacher {
 
   const attempt = () => {
     const definition = host.next();
-    if (!definition) return host.failed("every transport broke twice in this session");
     const name = definition.name;
     trace && trace("session", `reattaching on ${name}`, { transport: name });
     const transport = host.create(definition);

@@ -541,8 +541,12 @@ export class BareSocket {
       window: this._resume!.terms.window,
       trace,
       next: () => {
-        const usable = definitions.filter((definition) => !(broken[definition.name]! > 1) && definition.supported(env));
-        return usable.find((definition) => definition.name === "polling") || usable[0];
+        const supported = definitions.filter((definition) => definition.supported(env));
+        const usable = supported.filter((definition) => !(broken[definition.name]! > 1));
+        // when every transport broke twice the network is at fault, not one transport: try them
+        // all again, the window bounds the tries
+        const pool = usable.length > 0 ? usable : supported;
+        return pool.find((definition) => definition.name === "polling") || pool[0]!;
       },
       create: (definition) => this._create(definition),
       resumed: (transport, acked) => {

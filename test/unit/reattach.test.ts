@@ -125,11 +125,6 @@ describe("startReattach", () => {
     expect(vi.getTimerCount()).toBe(1);
   });
 
-  test("no transport left: it fails at once", () => {
-    const { journal } = setup({ next: () => undefined });
-    expect(journal).toEqual(["failed: every transport broke twice in this session"]);
-  });
-
   test("cancel closes the transport being tried, or stops the wait", () => {
     const { polling, reattacher } = setup();
     reattacher.cancel();

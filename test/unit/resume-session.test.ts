@@ -410,14 +410,34 @@ describe("a break, and the session resumed", () => {
     expect(s.socket.state).toBe("open");
     // broke twice: no third probe
     expect(s.websocket.instances).toHaveLength(2);
-    // polling breaks twice too: websocket is not tried, nothing is left
+    // polling breaks twice too: every transport did, so the network is at fault and they are
+    // all tried again, long-polling first
     s.polling.last.end();
     s.polling.last.receive({ type: "noop", data: "a0" });
+    const reattaches = s.polling.instances.length;
     s.polling.last.end();
-    expect(s.socket.state).toBe("closed");
-    const details = s.events.at(-1)![2] as { error: ResumeError };
-    expect(details.error.message).toMatch(/every transport broke twice/);
+    expect(s.socket.state).toBe("resuming");
+    expect(s.polling.instances).toHaveLength(reattaches + 1);
+    s.polling.last.receive({ type: "noop", data: "a0" });
+    expect(s.socket.state).toBe("open");
     expect(s.websocket.instances).toHaveLength(2);
+  });
+
+  test("a forced transport that keeps breaking is reattached to every time", () => {
+    const only = fakeDefinition("websocket");
+    const socket = new BareSocket(url, { transports: [only.definition] });
+    only.last.receiveOpen({ resume: terms } as never);
+    for (let i = 0; i < 5; i++) {
+      socket.send(`m${i}`);
+      only.last.end();
+      expect(socket.state).toBe("resuming");
+      only.last.accept();
+      only.last.receive({ type: "noop", data: `a${i}` });
+      expect(socket.state).toBe("open");
+    }
+    expect(only.instances).toHaveLength(6);
+    // each message went again on each transport until acknowledged
+    expect(only.last.wire).toEqual(["noop:s5", "message:m4"]);
   });
 
   test("without polling among the transports, the first that has not broken twice is reattached to", () => {
