@@ -164,7 +164,11 @@ const CHECKS: readonly Check[] = [
     "Socket.prototype.setTransport(transport) binds the socket's onClose and keeps its cleanup in cleanupFn",
     () => sourceHas(StockSocket.prototype, "setTransport", "this.onClose.bind(this", "this.cleanupFn.push"),
   ],
-  ["Socket.prototype.flush() emits flush before handing writeBuffer over", () => sourceHas(StockSocket.prototype, "flush", '"flush", this, this.writeBuffer', "this.transport.send(wbuf)")],
+  [
+    "Socket.prototype.flush() emits flush before handing writeBuffer over, and queues packetsFn in sentCallbackFn",
+    () => sourceHas(StockSocket.prototype, "flush", '"flush", this, this.writeBuffer', "this.transport.send(wbuf)", "this.sentCallbackFn.push(this.packetsFn)"),
+  ],
+  ["Socket.prototype.onDrain() takes sentCallbackFn's oldest entry", () => sourceHas(StockSocket.prototype, "onDrain", "this.sentCallbackFn.shift()")],
   ["Socket.prototype.sendPacket(type, data) joins writeBuffer", () => sourceHas(StockSocket.prototype, "sendPacket", "this.writeBuffer.push(packet)")],
   ["Socket.prototype.schedulePing() sets pingIntervalTimer", () => sourceHas(StockSocket.prototype, "schedulePing", "this.pingIntervalTimer =")],
   ["Socket.prototype.resetPingTimeout() sets pingTimeoutTimer", () => sourceHas(StockSocket.prototype, "resetPingTimeout", "this.pingTimeoutTimer =")],
@@ -308,7 +312,11 @@ interface SocketPrivates {
   pingIntervalTimer: ReturnType<typeof setTimeout> | null;
   pingTimeoutTimer: ReturnType<typeof setTimeout> | null;
   protocol: number;
+  packetsFn: SendCallback[];
+  sentCallbackFn: (SendCallback[] | null)[];
 }
+
+type SendCallback = (transport: StockTransport) => void;
 
 const socketPrivates = (socket: EngineSocket) => socket as unknown as SocketPrivates;
 
@@ -421,6 +429,17 @@ export function dropTransport(socket: EngineSocket): void {
 
 function ignoreError(): void {
   // a dropped transport's late errors are of no concern to the session
+}
+
+/**
+ * Send callbacks of batches handed to a transport that is gone wait for a `drain` that will not
+ * come, and would take the next transport's: they join the callbacks of the next flush (which
+ * carries those messages again, when they were not acknowledged).
+ */
+export function carryOverSendCallbacks(socket: EngineSocket): void {
+  const privates = socketPrivates(socket);
+  const stale = privates.sentCallbackFn.splice(0).flatMap((callbacks) => callbacks ?? []);
+  if (stale.length > 0) privates.packetsFn = [...stale, ...privates.packetsFn];
 }
 
 /** Makes `transport` the session's (engine.io's `setTransport`), with upgrades allowed again. */

@@ -29,6 +29,7 @@ import {
   type VerifyCallback,
   attachTransport,
   bufferedPackets,
+  carryOverSendCallbacks,
   dropTransport,
   endSession,
   flushSession,
@@ -270,6 +271,7 @@ export class ResumeState {
     }
     this.requeue(count);
     prependPackets(socket, [{ type: "noop", data: encodeAck(this.received), options: { compress: true } }]);
+    carryOverSendCallbacks(socket);
     this.adopt(transport);
     attachTransport(socket, transport);
     restartHeartbeat(socket);

@@ -330,6 +330,25 @@ describe("streams", () => {
     const reopened = sse(`ack=${sent.length}`);
     expect(await reopened.packet(0)).toBe("4late");
   });
+
+  it("send callbacks of what a dropped stream held run with the reattach's first answer, and later ones with theirs", async () => {
+    const server = await startServer({ recycleBytes: 150, paddingBytes: 0 });
+    const session = await openSession(server);
+    const stream = new PacketStream(session.url("transport=sse&reattach=0"), new SseParser());
+    expect(await stream.packet(0)).toBe("6a0");
+    const called: string[] = [];
+    const sent = Array.from({ length: 6 }, (_, i) => `${i}`.padEnd(60, "."));
+    for (const text of sent) session.socket.send(text, {}, () => called.push(text));
+    await stream.ended;
+    const carried = messagesIn(stream.packets);
+    expect(carried.length).toBeLessThan(sent.length);
+    // the client moves to polling instead of reopening the stream
+    expect(messagesIn(await session.poll(`&reattach=${carried.length}`))).toEqual(sent.slice(carried.length));
+    expect(called).toEqual(sent);
+    session.socket.send("late", {}, () => called.push("late"));
+    expect(await session.poll(`&ack=${sent.length}`)).toEqual(["4late"]);
+    expect(called).toEqual([...sent, "late"]);
+  });
 });
 
 describe("heartbeat", () => {
