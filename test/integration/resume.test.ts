@@ -1,0 +1,396 @@
+/**
+ * Resumable sessions at their edges, on real servers through the fault proxy: past the resume
+ * window, a session the server no longer knows, the server's replay buffer overflowing (each
+ * side hands back exactly what it cannot vouch for, in order); and the stock peers either
+ * side, for which nothing changes: cometa against engine.io's and socket.io's own servers, and
+ * engine.io-client against cometa/server.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Socket as EngineSocket } from "engine.io";
+import { Socket as StockClient } from "engine.io-client";
+import { afterEach, describe, expect, test } from "vitest";
+import { ResumeError, Socket } from "../../src/index.js";
+import type { SocketOptions } from "../../src/socket.js";
+import { ResumeBufferFullError, ResumeWindowError } from "../../src/server/index.js";
+import { closed, collect, next, once, record, turns, within } from "../support/events.js";
+import { nodeEnv } from "../support/node-env.js";
+import { echo, type ServerSetup, startIoServer, startServer, type TestServer } from "../support/server.js";
+import { type FaultProxy, startFaultProxy } from "../network/support/fault-proxy.js";
+import { numbered } from "../network/support/scenario.js";
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+/** A heartbeat that finds a dead path within half a second. */
+const heartbeat = { pingInterval: 300, pingTimeout: 200 };
+
+async function proxied(target: string): Promise<FaultProxy> {
+  const proxy = await startFaultProxy(target);
+  cleanup.push(() => proxy.close());
+  return proxy;
+}
+
+function connect(url: string, options: SocketOptions = {}): Socket {
+  const socket = new Socket(url, { env: nodeEnv(), ...options });
+  cleanup.push(() => socket.state !== "closed" && socket.close());
+  return socket;
+}
+
+/** Opens and, when `upgrade`, waits for the move to WebSocket. */
+async function opened(socket: Socket, upgrade: boolean): Promise<void> {
+  const upgraded: Promise<unknown> = upgrade ? next(socket, "upgrade") : Promise.resolve();
+  await within(next(socket, "open"), 5000, "no open");
+  await within(upgraded, 5000, "no upgrade");
+}
+
+/** Every HTTP request and WebSocket upgrade the server saw, by URL. */
+function requestLog(server: TestServer): string[] {
+  const urls: string[] = [];
+  const log = (request: IncomingMessage) => urls.push(request.url ?? "");
+  server.http.prependListener("request", log);
+  server.http.prependListener("upgrade", log);
+  return urls;
+}
+
+/**
+ * Resolves once the server has seen the client acknowledge at least `count` of its messages,
+ * on the wire: a `6a<N>` noop, or an `ack=N` on a receiving GET (docs/wire.md).
+ */
+function acknowledgedByClient(server: TestServer, session: EngineSocket, count: number): Promise<void> {
+  return within(
+    new Promise<void>((resolve) => {
+      const done = () => {
+        ws?.off("message", onFrame);
+        session.off("upgrade", watch);
+        server.http.off("request", onRequest);
+        // the server handles what it just read on its own turn
+        void turns(3).then(resolve);
+      };
+      const onRequest = (request: IncomingMessage) => {
+        const ack = new URL(request.url ?? "/", "http://x").searchParams.get("ack");
+        if (ack !== null && Number(ack) >= count) done();
+      };
+      // resumption's controls never reach engine.io's packet events: read the WebSocket's
+      // frames, on the transport in use now or on the one the session upgrades to
+      type Frames = { on(event: "message", listener: (data: unknown) => void): void; off(event: "message", listener: (data: unknown) => void): void };
+      let ws: Frames | undefined;
+      const onFrame = (data: unknown) => {
+        const match = /^6a(\d+)$/.exec(String(data));
+        if (match && Number(match[1]) >= count) done();
+      };
+      const watch = () => {
+        ws?.off("message", onFrame);
+        ws = (session.transport as unknown as { socket?: Frames }).socket;
+        ws?.on("message", onFrame);
+      };
+      watch();
+      session.on("upgrade", watch);
+      server.http.on("request", onRequest);
+    }),
+    3000,
+    `the client did not acknowledge ${count} messages`,
+  );
+}
+
+/** The close reason that goes with the error that broke the transport. */
+function reasonOf(error: Error): RegExp {
+  return error.name === "HeartbeatError" ? /^ping timeout$/ : /^transport (error|close)$/;
+}
+
+/** An acknowledged exchange both ways: `count` messages each way, every one acknowledged. */
+async function exchange(server: TestServer, socket: Socket, session: EngineSocket, count: number) {
+  const up = numbered("before", 0, count);
+  const down = numbered("s before", 0, count);
+  const upstream = collect<string>(session);
+  const downstream = collect(socket);
+  const acknowledged: string[] = [];
+  const clientAcked = acknowledgedByClient(server, session, count);
+  for (const text of up) socket.send(text, () => acknowledged.push(text));
+  for (const text of down) session.send(text);
+  await within(upstream.until(count), 3000, "the server did not get the messages");
+  await within(downstream.until(count), 3000, "the client did not get the messages");
+  await clientAcked;
+  // a resumable session's send callback runs on the server's acknowledgement
+  await within(
+    (async () => {
+      while (acknowledged.length < count) await new Promise((resolve) => setTimeout(resolve, 10));
+    })(),
+    3000,
+    "the server did not acknowledge the messages",
+  );
+  expect(upstream.received).toEqual(up);
+  expect(downstream.received).toEqual(down);
+  expect(acknowledged).toEqual(up);
+  return { upstream, downstream, acknowledged, up, down };
+}
+
+describe.each([
+  { name: "polling", options: { transports: ["polling"] } as SocketOptions, upgrade: false },
+  { name: "websocket (upgraded)", options: {} as SocketOptions, upgrade: true },
+])("cometa/server, resumable session on $name", ({ options, upgrade }) => {
+  test("past the window: both sides close with the break's reason and hand back exactly what was not acknowledged, in order", async () => {
+    const window = 300;
+    const server = await startServer({ ...heartbeat, resume: { window } });
+    const proxy = await proxied(server.url);
+    const socket = connect(proxy.url, options);
+    const session = await server.nextConnection();
+    await opened(socket, upgrade);
+    expect(socket.resumable).toBe(true);
+    const { upstream, downstream, acknowledged, up, down } = await exchange(server, socket, session, 5);
+
+    const resuming = next(socket, "resuming");
+    const detached = once<[string, unknown]>(session, "detached");
+    const serverClosed = once<[string, unknown]>(session, "close");
+    const clientClosed = closed(socket);
+    // the path goes away for longer than the window: every reattach is refused
+    proxy.down();
+    const lost = numbered("lost", 0, 3);
+    for (const text of lost) socket.send(text, () => acknowledged.push(text));
+    const serverLost = numbered("s lost", 0, 3);
+    for (const text of serverLost) session.send(text);
+    const [error] = await within(resuming, 3000, "no resuming");
+    const queued = numbered("while resuming", 0, 3);
+    for (const text of queued) socket.send(text, () => acknowledged.push(text));
+    expect(socket.state).toBe("resuming");
+    const [detachReason, detachDescription] = await within(detached, 3000, "the server did not detach the session");
+    const serverQueued = numbered("s while detached", 0, 2);
+    for (const text of serverQueued) session.send(text);
+
+    const { reason, details } = await within(clientClosed, 5000, "the client did not close");
+    expect(reason).toMatch(reasonOf(error));
+    expect(details.error).toBeInstanceOf(ResumeError);
+    expect(details.error!.cause).toBe(error);
+    expect(details.error!.message).toMatch(/window/);
+    expect(details.unsent).toEqual([...lost, ...queued]);
+    expect(acknowledged).toEqual(up);
+
+    const [serverReason, description] = await within(serverClosed, 5000, "the server did not close the session");
+    expect(serverReason).toBe(detachReason);
+    expect(description).toBeInstanceOf(ResumeWindowError);
+    expect((description as ResumeWindowError).cause).toBe(detachDescription);
+    expect((description as ResumeWindowError).undelivered).toEqual([...serverLost, ...serverQueued]);
+    expect(upstream.received).toEqual(up);
+    expect(downstream.received).toEqual(down);
+  });
+
+  test("a session the server no longer has: the reattach is refused and the client closes at once with what was not acknowledged", async () => {
+    const server = await startServer({ ...heartbeat, resume: { window: 10_000 } });
+    const proxy = await proxied(server.url);
+    const socket = connect(proxy.url, options);
+    const session = await server.nextConnection();
+    await opened(socket, upgrade);
+    const { upstream, acknowledged, up } = await exchange(server, socket, session, 3);
+
+    const resuming = next(socket, "resuming");
+    const clientClosed = closed(socket);
+    proxy.blackHole();
+    const lost = numbered("lost", 0, 3);
+    for (const text of lost) socket.send(text, () => acknowledged.push(text));
+    // the server ends the session meanwhile; its close packet goes into the black hole
+    session.close();
+    const [error] = await within(resuming, 3000, "no resuming");
+    expect(error.name).toBe("HeartbeatError");
+    const queued = numbered("while resuming", 0, 2);
+    for (const text of queued) socket.send(text, () => acknowledged.push(text));
+    const refusedAt = Date.now();
+    proxy.restore({ reset: true });
+
+    const { reason, details } = await within(clientClosed, 5000, "the client did not close");
+    expect(reason).toBe("ping timeout");
+    expect(details.error).toBeInstanceOf(ResumeError);
+    expect(details.error!.cause).toBe(error);
+    expect(details.error!.message).toMatch(/unknown/);
+    expect(details.unsent).toEqual([...lost, ...queued]);
+    expect(acknowledged).toEqual(up);
+    expect(upstream.received).toEqual(up);
+    // at once: not after the window
+    expect(Date.now() - refusedAt).toBeLessThan(3000);
+    expect(server.sessions).toHaveLength(1);
+  });
+});
+
+describe.each([
+  // the reattach goes on long-polling first, whose 400 the client reads
+  { name: "websocket (upgraded)", options: {} as SocketOptions, upgrade: true },
+  // the reattach is a WebSocket handshake answered 400
+  { name: "websocket (forced)", options: { transports: ["websocket"] } as SocketOptions, upgrade: false },
+])("overflow on $name", ({ options, upgrade }) => {
+  test("a stalled client makes the session end with \"resume buffer full\" and exactly the undelivered messages; the client closes at once with its unsent", async () => {
+    const maxBytes = 2000;
+    const server = await startServer({ resume: { window: 10_000, maxBytes } });
+    const proxy = await proxied(server.url);
+    const socket = connect(proxy.url, options);
+    const session = await server.nextConnection();
+    await opened(socket, upgrade);
+    const { upstream, downstream, acknowledged, up, down } = await exchange(server, socket, session, 3);
+
+    const serverClosed = once<[string, unknown]>(session, "close");
+    // the client stops reading and writing: nothing it is sent is acknowledged
+    proxy.stall("both");
+    const during = numbered("during", 0, 3);
+    for (const text of during) socket.send(text, () => acknowledged.push(text));
+    const sent: string[] = [];
+    for (let i = 0; i < 40 && session.readyState === "open"; i++) {
+      const text = `s ${i} ${"y".repeat(190)}`;
+      sent.push(text);
+      session.send(text);
+      await turns(1);
+    }
+    const [reason, description] = await within(serverClosed, 3000, "the server did not end the session");
+    expect(reason).toBe("resume buffer full");
+    expect(description).toBeInstanceOf(ResumeBufferFullError);
+    expect((description as ResumeBufferFullError).undelivered).toEqual(sent);
+    // the session ended with the message that took it past maxBytes
+    const bytes = (list: string[]) => list.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+    expect(bytes(sent.slice(0, -1))).toBeLessThanOrEqual(maxBytes);
+    expect(bytes(sent)).toBeGreaterThan(maxBytes);
+
+    // the client learns it when its connection breaks: the session is gone
+    const clientClosed = closed(socket);
+    const life = record(socket, ["resuming", "resumed", "upgrade", "error"]);
+    proxy.cut();
+    const { details } = await within(clientClosed, 5000, "the client did not close").catch((error: Error) => {
+      throw new Error(`${error.message}: ${socket.state} on ${socket.transport.name}, events ${JSON.stringify(life)}`);
+    });
+    expect(details.error).toBeInstanceOf(ResumeError);
+    expect(details.error!.message).toMatch(/unknown/);
+    expect(details.unsent).toEqual(during);
+    expect(acknowledged).toEqual(up);
+    expect(upstream.received).toEqual(up);
+    expect(downstream.received).toEqual(down);
+  });
+});
+
+/** Packet types a stock engine.io client sends. */
+const stockClientPackets = ["message", "pong", "upgrade", "close"];
+
+describe.each([
+  { server: "engine.io", name: "polling", options: { transports: ["polling"] } as SocketOptions, upgrade: false },
+  { server: "engine.io", name: "websocket (upgraded)", options: {} as SocketOptions, upgrade: true },
+  { server: "socket.io", name: "polling", options: { transports: ["polling"] } as SocketOptions, upgrade: false },
+  { server: "socket.io", name: "websocket (upgraded)", options: {} as SocketOptions, upgrade: true },
+])("cometa against a stock $server server on $name", ({ server: kind, options, upgrade }) => {
+  /** The stock server, its sessions' packets, and a message the server takes. */
+  async function stockServer() {
+    const packets: string[] = [];
+    const record = (session: EngineSocket) =>
+      session.on("packet", (packet: { type: string; data?: unknown }) =>
+        packets.push(packet.data === undefined ? packet.type : `${packet.type} ${String(packet.data)}`),
+      );
+    if (kind === "engine.io") {
+      const server = await startServer({ engine: "stock", ...heartbeat }, (session) => {
+        record(session);
+        echo(session);
+      });
+      return { server, packets, path: "/engine.io/", nextConnection: () => server.nextConnection(), message: (i: number) => `m ${i}` };
+    }
+    const io = await startIoServer("stock", { pingInterval: heartbeat.pingInterval, pingTimeout: heartbeat.pingTimeout });
+    const sessions: EngineSocket[] = [];
+    const waiters: ((session: EngineSocket) => void)[] = [];
+    io.io.engine.on("connection", (session: EngineSocket) => {
+      record(session);
+      sessions.push(session);
+      waiters.shift()?.(session);
+    });
+    io.io.on("connection", (socket) => socket.on("m", (i: number) => socket.emit("m", i)));
+    const server = io as unknown as TestServer;
+    return {
+      server,
+      packets,
+      path: "/socket.io/",
+      nextConnection: () => (sessions.length > 0 ? Promise.resolve(sessions[0]!) : new Promise<EngineSocket>((resolve) => waiters.push(resolve))),
+      // socket.io EVENT packets, so the server reads them as events of the main namespace
+      message: (i: number) => `2["m",${i}]`,
+    };
+  }
+
+  test("offers, gets no terms, stays a plain session: no stray packets, and a break closes with unsent as before", async () => {
+    const { server, packets, path, nextConnection, message } = await stockServer();
+    const urls = requestLog(server);
+    const proxy = await proxied(server.url);
+    const socket = connect(proxy.url, { ...options, path });
+    const resumes: string[] = [];
+    socket.on("resuming", (error) => resumes.push(error.name));
+    await opened(socket, upgrade);
+    await nextConnection();
+    expect(socket.resumable).toBe(false);
+    expect(socket.handshake).not.toHaveProperty("resume");
+    const downstream = collect(socket);
+    if (kind === "socket.io") {
+      // socket.io's CONNECT to the main namespace (engine.io message "0", "40" on the wire)
+      socket.send("0");
+      await within(downstream.until(1), 3000, "socket.io did not answer the namespace connect");
+    }
+    const echoes = downstream.received.length;
+    const texts = Array.from({ length: 20 }, (_, i) => message(i));
+    for (const text of texts) socket.send(text);
+    await within(downstream.until(echoes + 20), 3000, "no echoes");
+    expect(downstream.received.slice(echoes)).toEqual(texts);
+    // a few heartbeats, answered
+    for (let i = 0; i < 2; i++) await within(next(socket, "ping"), 3000, "no ping");
+
+    // the offer in the handshake, and nothing else of resumption on the wire
+    expect(urls[0]).toMatch(/[?&]resume=1(&|$)/);
+    expect(urls.filter((url) => /[?&](ack|reattach)=/.test(url))).toEqual([]);
+    expect(packets.filter((packet) => !stockClientPackets.includes(packet.split(" ")[0]!))).toEqual([]);
+
+    const clientClosed = closed(socket);
+    proxy.down();
+    const after = Array.from({ length: 3 }, (_, i) => message(100 + i));
+    for (const text of after) socket.send(text);
+    const { reason, details } = await within(clientClosed, 3000, "the client did not close");
+    expect(reason).toMatch(/^(transport (error|close)|ping timeout)$/);
+    expect(resumes).toEqual([]);
+    expect(details.error).not.toBeInstanceOf(ResumeError);
+    // what was handed to the network is gone with the session; the rest comes back, in order
+    expect(details.unsent).toEqual(after.slice(after.length - details.unsent.length));
+    if (!upgrade) expect(details.unsent).toEqual(after);
+    expect(packets.filter((packet) => !stockClientPackets.includes(packet.split(" ")[0]!))).toEqual([]);
+  });
+});
+
+describe.each([
+  { name: "polling", transports: ["polling"] },
+  { name: "websocket (upgraded)", transports: ["polling", "websocket"] },
+])("engine.io-client against cometa/server on $name", ({ name, transports }) => {
+  test("no terms, no controls, and a break ends the session on both sides at once, as with engine.io's own server", async () => {
+    const server = await startServer({ ...heartbeat } as ServerSetup, echo);
+    const proxy = await proxied(server.url);
+    const client = new StockClient(proxy.url, { transports });
+    cleanup.push(() => client.close());
+    const packets: { type: string; data?: unknown }[] = [];
+    client.on("packet", (packet) => packets.push(packet));
+    const handshake = new Promise<Record<string, unknown>>((resolve) => client.once("handshake", (data) => resolve(data as unknown as Record<string, unknown>)));
+    const session = await server.nextConnection();
+    const detached: string[] = [];
+    session.on("detached", (reason: string) => detached.push(reason));
+    expect(await within(handshake, 3000, "no handshake")).not.toHaveProperty("resume");
+    if (name !== "polling") await within(new Promise((resolve) => client.once("upgrade", resolve)), 3000, "no upgrade");
+
+    const received: unknown[] = [];
+    client.on("message", (data) => received.push(data));
+    const texts = numbered("stock", 0, 20);
+    for (const text of texts) client.send(text);
+    await within(
+      (async () => {
+        while (received.length < texts.length) await new Promise((resolve) => setTimeout(resolve, 10));
+      })(),
+      3000,
+      "no echoes",
+    );
+    expect(received).toEqual(texts);
+    await within(new Promise<void>((resolve) => client.once("ping", () => resolve())), 3000, "no ping");
+    // no resumption control ever reached the stock client
+    expect(packets.filter((packet) => packet.type === "noop" && packet.data !== undefined)).toEqual([]);
+
+    const serverClosed = once<[string]>(session, "close");
+    const clientClosed = new Promise<string>((resolve) => client.once("close", (reason) => resolve(reason)));
+    proxy.down();
+    expect(await within(clientClosed, 3000, "the client did not close")).toMatch(/^(transport (error|close)|ping timeout)$/);
+    const [reason] = await within(serverClosed, 3000, "the server kept the session");
+    expect(reason).toMatch(/^(transport (error|close)|ping timeout)$/);
+    expect(detached).toEqual([]);
+  });
+});
