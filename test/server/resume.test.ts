@@ -331,6 +331,41 @@ describe("streams", () => {
     expect(await reopened.packet(0)).toBe("4late");
   });
 
+  it("an upgrade to sse with 6a<N> before 5 replays on the stream what N does not cover", async () => {
+    const server = await startServer({ nodeId: "node-a" });
+    const session = await openSession(server);
+    expect(session.sid).toMatch(/^node-a\./);
+    for (const text of ["m1", "m2", "m3"]) session.socket.send(text);
+    expect(messagesIn(await session.poll("&ack=0"))).toEqual(["m1", "m2", "m3"]);
+    const candidate = session.url("transport=sse");
+    const stream = new PacketStream(candidate, new SseParser());
+    await stream.opened;
+    await post(candidate, "2probe");
+    expect(await stream.packet(0)).toBe("3probe");
+    const upgraded = once(session.socket, "upgrade");
+    await post(candidate, "6a1\x1e5");
+    await upgraded;
+    expect((await stream.waitFor(3)).slice(1)).toEqual(["4m2", "4m3"]);
+    const received = collect<string>(session.socket);
+    expect((await post(candidate, "6s1\x1e4c1")).body).toBe("ok");
+    expect(received.received).toEqual(["c1"]);
+  });
+
+  it("a reattach on short-polling: 6a<M> first, then what was not acked; its next polls carry the token and an ack", async () => {
+    const server = await startServer();
+    const session = await openSession(server);
+    session.socket.send("m1");
+    session.socket.send("m2");
+    await session.poll("&ack=0"); // lost
+    const first = splitPayload((await httpRequest(session.url("transport=short-polling&reattach=1"))).body);
+    expect(first[0]).toMatch(/^6k/);
+    expect(first.slice(1)).toEqual(["6a0", "4m2"]);
+    expect(session.socket.transport.name).toBe("short-polling");
+    session.socket.send("m3");
+    const next = splitPayload((await httpRequest(session.url(`transport=short-polling&k=${first[0]!.slice(2)}&ack=2`))).body);
+    expect(next.slice(1)).toEqual(["4m3"]);
+  });
+
   it("send callbacks of what a dropped stream held run with the reattach's first answer, and later ones with theirs", async () => {
     const server = await startServer({ recycleBytes: 150, paddingBytes: 0 });
     const session = await openSession(server);
