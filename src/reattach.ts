@@ -14,7 +14,7 @@ import { decodeResumeControl } from "./wire.js";
 
 export interface ReattachHost {
   env: Environment;
-  /** Milliseconds an attempt may take (the socket's `probeTimeout`). */
+  /** Milliseconds an attempt may take (the socket's `probeTimeout`, or the heartbeat period when shorter). */
   timeout: number;
   /** Milliseconds from the break during which the server keeps the session (its terms' `window`). */
   window: number;

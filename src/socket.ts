@@ -535,9 +535,12 @@ export class BareSocket {
     trace && trace("session", `resuming: ${cause.message}`, { transport: name, reason, breaks: broken[name] });
     this._events.emit("resuming", cause);
     if (this._state !== "resuming") return;
+    const { pingInterval, pingTimeout } = this._handshake!;
     this._switching = startReattach({
       env,
-      timeout: probeTimeout,
+      // the server answers a reattach at once: a try that takes a heartbeat period went into a
+      // dead path, which the next try may avoid
+      timeout: Math.min(probeTimeout, pingInterval + pingTimeout),
       window: this._resume!.terms.window,
       trace,
       next: () => {

@@ -373,6 +373,25 @@ describe("a break, and the session resumed", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  test("a try with no answer is given up after probeTimeout or the heartbeat period, the shorter", () => {
+    const s = open({ probeTimeout: 2000 }, "websocket");
+    s.websocket.last.end();
+    const first = s.polling.last;
+    vi.advanceTimersByTime(1999);
+    expect(first.state).not.toBe("closed");
+    vi.advanceTimersByTime(1);
+    expect(first.state).toBe("closed");
+    const t = setup({}, "websocket");
+    t.websocket.last.receiveOpen({ pingInterval: 300, pingTimeout: 200, resume: terms } as never);
+    t.websocket.last.end();
+    vi.advanceTimersByTime(499);
+    expect(t.polling.last.state).not.toBe("closed");
+    vi.advanceTimersByTime(1);
+    expect(t.polling.last.state).toBe("closed");
+    vi.advanceTimersByTime(100);
+    expect(t.polling.instances).toHaveLength(2);
+  });
+
   test("the server does not know the session on reattach (400, code 1): close at once", () => {
     const s = open({}, "websocket");
     const ws = s.websocket.last;
