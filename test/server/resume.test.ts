@@ -196,6 +196,42 @@ describe("detach and reattach", () => {
     expect(events.filter(([name]) => name === "close")).toEqual([]);
   });
 
+  it("a session opened on a WebSocket detaches on its break and reattaches on polling", async () => {
+    const server = await startServer();
+    const connection = server.nextConnection();
+    const peer = new WsPeer(server.endpoint("transport=websocket&resume=1").replace(/^http/, "ws"));
+    const sid = (JSON.parse((await peer.take(1))[0]!.slice(1)) as { sid: string }).sid;
+    const socket = await connection;
+    socket.send("s1");
+    expect(await peer.take(1)).toEqual(["4s1"]);
+    const received = collect<string>(socket);
+    peer.send("6s1", "4c1");
+    expect(await peer.take(1)).toEqual(["6a1"]);
+    const detached = once(socket, "detached");
+    peer.ws.terminate();
+    await detached;
+    const answer = await httpRequest(server.endpoint(`transport=polling&sid=${sid}&reattach=0`));
+    expect(splitPayload(answer.body)).toEqual(["6a1", "4s1"]);
+    expect(received.received).toEqual(["c1"]);
+  });
+
+  it("close() on a detached session, or the server's close, ends it at once", async () => {
+    const server = await startServer();
+    const sessions = [await openSession(server), await openSession(server)];
+    for (const session of sessions) {
+      const detached = once(session.socket, "detached");
+      await abortedPost(session.url("transport=polling"));
+      await detached;
+    }
+    const closedByApp = once<[string]>(sessions[0]!.socket, "close");
+    sessions[0]!.socket.close();
+    expect((await closedByApp)[0]).toBe("forced close");
+    const closedByServer = once<[string]>(sessions[1]!.socket, "close");
+    server.engine.close();
+    expect((await closedByServer)[0]).toBe("forced close");
+    expect(server.engine.clientsCount).toBe(0);
+  });
+
   it("a reattach on a WebSocket gets the same", async () => {
     const { session, peer } = await onWebSocket();
     const detached = once(session.socket, "detached");
