@@ -394,12 +394,12 @@ export class Resumption {
    * Before engine.io sees a request of an existing session (not a reattach): a detached session
    * takes none, and a GET on the transport in use puts back what its `ack` does not cover.
    */
-  admit(req: EngineRequest): Refusal | null {
+  admit(req: EngineRequest, kind: "http" | "websocket"): Refusal | null {
     const socket = this.host.session(req._query.sid);
     const state = socket && sessions.get(socket);
     if (!socket || !state) return null;
     if (state.isDetached) return refusal(ENGINE_ERRORS.BAD_REQUEST, "SESSION_DETACHED");
-    if (req.method === "GET" && req._query.transport === socket.transport.name) {
+    if (kind === "http" && req.method === "GET" && req._query.transport === socket.transport.name) {
       const count = parseCount(req._query[ackParam]);
       if (count !== undefined) {
         // a stream keeps what its last response could not carry: it all goes out again from here

@@ -3,8 +3,8 @@
  * iframe and short-polling, and the upgrades from (short-)polling to the streaming ones.
  *
  * engine.io's public `Server`, extended once: each method engine.io calls on it hands over to a
- * composed part (request-check.ts, upgrades.ts, transports/factory.ts, session-guards.ts); what
- * engine.io does not expose is reached through engine-internals.ts only.
+ * composed part (request-check.ts, upgrades.ts, resume.ts, transports/factory.ts,
+ * session-guards.ts); what engine.io does not expose is reached through engine-internals.ts only.
  */
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
@@ -135,7 +135,7 @@ export class Server extends EngineServer {
     const { sid, transport } = request._query;
     const resumption = this.resumption;
     if (resumption && sid) {
-      const refusedHere = resumption.isReattach(request) ? resumption.refusal(request, "http") : resumption.admit(request);
+      const refusedHere = resumption.isReattach(request) ? resumption.refusal(request, "http") : resumption.admit(request, "http");
       if (refusedHere) {
         this.refuse(request, res, refusedHere);
         return;
@@ -160,7 +160,7 @@ export class Server extends EngineServer {
     let refused = this.check(request, "websocket");
     const resumption = this.resumption;
     if (!refused && resumption && request._query.sid) {
-      refused = resumption.isReattach(request) ? resumption.refusal(request, "websocket") : resumption.admit(request);
+      refused = resumption.isReattach(request) ? resumption.refusal(request, "websocket") : resumption.admit(request, "websocket");
     }
     if (refused) {
       this.emit("connection_error", connectionError(request, refused));
