@@ -69,11 +69,6 @@ export function parseCount(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-/** The resumption state of a session, when it negotiated resumption. */
-export function resumeStateOf(socket: EngineSocket): ResumeState | undefined {
-  return sessions.get(socket);
-}
-
 export interface ResumeHost {
   readonly terms: ResolvedResume;
   session(sid: string | undefined): EngineSocket | undefined;
@@ -463,7 +458,7 @@ export class Resumption {
   takeWebSocket(req: EngineRequest, websocket: { close(): void }): boolean {
     if (!this.isReattach(req)) return false;
     const target = this.target(req);
-    if (!target || target.state === undefined) {
+    if (!target) {
       websocket.close();
       return true;
     }
