@@ -48,7 +48,7 @@ export function startReattach(host: ReattachHost): Reattacher {
   const attempt = () => {
     const definition = host.next();
     const name = definition.name;
-    trace && trace("session", `reattaching on ${name}`, { transport: name });
+    trace && trace("session", "reattaching", { transport: name });
     const transport = host.create(definition);
     const end = () => {
       env.clearTimeout(timer);
@@ -58,7 +58,7 @@ export function startReattach(host: ReattachHost): Reattacher {
     const fail = (error?: CometaError) => {
       end();
       transport.close();
-      trace && trace("session", `reattach on ${name} failed`, { transport: name, error });
+      trace && trace("session", "reattach failed", { transport: name, error });
       // engine.io refuses a sid it does not have with 400 (code 1, which a WebSocket cannot read);
       // a reattach is refused with no other 400, and none would succeed later
       if (error && (error as { status?: number }).status === 400) return host.failed("session unknown to the server");

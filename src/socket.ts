@@ -532,7 +532,7 @@ export class BareSocket {
     for (const off of this._unsubscribe) off();
     this._unsubscribe = [];
     old.close();
-    trace && trace("session", `resuming: ${cause.message}`, { transport: name, reason, breaks: broken[name] });
+    trace && trace("session", "resuming", { transport: name, reason, error: cause, breaks: broken[name] });
     this._events.emit("resuming", cause);
     if (this._state !== "resuming") return;
     const { pingInterval, pingTimeout } = this._handshake!;
@@ -558,7 +558,7 @@ export class BareSocket {
         this._use(transport);
         this._state = "open";
         this._heartbeat!.beat();
-        trace && trace("session", `resumed on ${transport.name}`, { transport: transport.name, acked });
+        trace && trace("session", "resumed", { transport: transport.name, acked });
         this._events.emit("resumed", transport.name);
         this._ready();
       },
