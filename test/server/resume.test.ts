@@ -215,6 +215,31 @@ describe("detach and reattach", () => {
     expect(received.received).toEqual(["c1"]);
   });
 
+  it("the client's close packet on its WebSocket, then the close: the session ends, no detach", async () => {
+    const { session, peer } = await onWebSocket();
+    const events = recordEvents(session.socket);
+    const closed = once<[string]>(session.socket, "close");
+    peer.send("1");
+    peer.ws.close();
+    expect((await closed)[0]).toBe("transport close");
+    expect(events.map(([name]) => name)).toEqual(["close"]);
+  });
+
+  it("a second poll beside the client's ends the session as without resumption (whoever sent it could reattach too)", async () => {
+    const server = await startServer();
+    const session = await openSession(server);
+    const events = recordEvents(session.socket);
+    const ready = once(session.socket.transport, "ready");
+    const held = session.poll();
+    await ready;
+    const closed = once<[string, Error]>(session.socket, "close");
+    expect((await httpRequest(session.url("transport=polling"))).status).toBe(400);
+    const [reason, error] = await closed;
+    expect([reason, error.message]).toEqual(["transport error", "overlap from client"]);
+    expect(events.map(([name]) => name)).toEqual(["close"]);
+    await held;
+  });
+
   it("close() on a detached session, or the server's close, ends it at once", async () => {
     const server = await startServer();
     const sessions = [await openSession(server), await openSession(server)];
