@@ -17,6 +17,7 @@ import {
   polling,
   ReconnectingSocket,
   type ReconnectingSocketState,
+  ResumeError,
   ServerError,
   Socket,
   type SocketOptions,
@@ -46,6 +47,18 @@ function typeChecks(socket: Socket) {
   socket.on("handshake", (data) => expectTypeOf(data).toEqualTypeOf<OpenData>());
   socket.on("upgrade", (name) => expectTypeOf(name).toEqualTypeOf<string>());
   socket.on("upgradeError", (error) => expectTypeOf(error).toEqualTypeOf<UpgradeError>());
+  // resumable sessions: the break's error, then the transport the session goes on over
+  socket.on("resuming", (error) => expectTypeOf(error).toEqualTypeOf<CometaError>());
+  socket.on("resumed", (name) => expectTypeOf(name).toEqualTypeOf<string>());
+  expectTypeOf(socket.resumable).toEqualTypeOf<boolean>();
+  // @ts-expect-error read-only: negotiated in the handshake
+  socket.resumable = true;
+  expectTypeOf<SocketState>().toEqualTypeOf<"opening" | "open" | "resuming" | "closing" | "closed">();
+  new Socket("http://h", { resume: false });
+  new Socket("http://h", { resume: { maxBytes: 1e5 } });
+  // @ts-expect-error the window is the server's to set
+  new Socket("http://h", { resume: { window: 1000 } });
+  expectTypeOf<ResumeError>().toExtend<CometaError>();
   expectTypeOf<CloseReason>().toEqualTypeOf<
     "forced close" | "transport close" | "transport error" | "ping timeout" | "parse error"
   >();
@@ -104,6 +117,8 @@ function sameFace(socket: Socket, reconnecting: ReconnectingSocket) {
   expectTypeOf<ReconnectingSocketState>().toEqualTypeOf<SocketState | "reconnecting">();
   expectTypeOf(reconnecting.on("open", () => {})).toEqualTypeOf<() => void>();
   reconnecting.on("error", (error) => expectTypeOf(error).toEqualTypeOf<CometaError>());
+  reconnecting.on("resuming", (error) => expectTypeOf(error).toEqualTypeOf<CometaError>());
+  reconnecting.on("resumed", (name) => expectTypeOf(name).toEqualTypeOf<string>());
   // @ts-expect-error no public emit here either
   reconnecting.emit("open");
   // @ts-expect-error read-only
@@ -131,6 +146,7 @@ describe("public API", () => {
         "HandshakeError",
         "HeartbeatError",
         "ProtocolError",
+        "ResumeError",
         "ServerError",
         "Socket",
         "TransportError",
@@ -152,7 +168,7 @@ describe("public API", () => {
   });
 
   test("every error is a CometaError with its class name", () => {
-    for (const ErrorClass of [cometa.HandshakeError, cometa.HeartbeatError, cometa.UsageError]) {
+    for (const ErrorClass of [cometa.HandshakeError, cometa.HeartbeatError, cometa.UsageError, cometa.ResumeError]) {
       const error = new ErrorClass("x", { cause: 1 });
       expect(error).toBeInstanceOf(CometaError);
       expect(error).toBeInstanceOf(Error);
