@@ -414,10 +414,13 @@ export class BareSocket {
     this._ready();
   }
 
-  /** Messages flow on the transport in use: what waits goes out, and better transports are probed. */
-  private _ready() {
+  /**
+   * Messages flow on the transport in use: what waits goes out, and better transports are
+   * probed. `resumed`: again after a break, when what the environment lacks was already said.
+   */
+  private _ready(resumed?: boolean) {
     this._flush();
-    if (this._state === "open" && this._settings.upgrade && this._transport.pause) this._startUpgrades(this._handshake!.upgrades);
+    if (this._state === "open" && this._settings.upgrade && this._transport.pause) this._startUpgrades(this._handshake!.upgrades, resumed);
   }
 
   private _pingTimedOut() {
@@ -428,7 +431,7 @@ export class BareSocket {
     this._fail(new HeartbeatError(message), "ping timeout");
   }
 
-  private _startUpgrades(advertised: readonly string[]) {
+  private _startUpgrades(advertised: readonly string[], resumed?: boolean) {
     const { definitions, env, probeTimeout, rememberUpgrade } = this._settings;
     const events = this._events;
     const current = this._transport.name;
@@ -439,7 +442,7 @@ export class BareSocket {
     // said once per session: the best transport on offer lacks a global the app can supply
     const best = definitions.find((definition) => definition.name !== current && advertised.includes(definition.name));
     const hint = best && !best.supported(env) ? unavailable(best.name) : undefined;
-    if (hint) events.emit("upgradeError", new UpgradeError(hint, best!.name));
+    if (hint && !resumed) events.emit("upgradeError", new UpgradeError(hint, best!.name));
     if (candidates.length === 0) return;
     this._switching = startUpgrades(
       {
@@ -560,7 +563,7 @@ export class BareSocket {
         this._heartbeat!.beat();
         trace && trace("session", "resumed", { transport: transport.name, acked });
         this._events.emit("resumed", transport.name);
-        this._ready();
+        this._ready(true);
       },
       failed: (message) => this._fail(new ResumeError(message, { cause }), reason),
     });

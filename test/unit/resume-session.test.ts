@@ -459,6 +459,19 @@ describe("a break, and the session resumed", () => {
     expect(only.last.wire).toEqual(["noop:s5", "message:m4"]);
   });
 
+  test("an offered transport the environment lacks is said once per session, not again at each resume", () => {
+    const polling = fakeDefinition("polling", { pausable: true, confirmsDelivery: true });
+    const websocket = fakeDefinition("websocket", { supported: false });
+    const socket = new BareSocket(url, { transports: [polling.definition, websocket.definition] });
+    const hints = record(socket, ["upgradeError"]);
+    polling.last.receiveOpen({ upgrades: ["websocket"], resume: terms } as never);
+    expect(hints).toHaveLength(1);
+    polling.last.end();
+    polling.last.receive({ type: "noop", data: "a0" });
+    expect(socket.state).toBe("open");
+    expect(hints).toHaveLength(1);
+  });
+
   test("without polling among the transports, the first that has not broken twice is reattached to", () => {
     const sse = fakeDefinition("sse");
     const websocket = fakeDefinition("websocket");
