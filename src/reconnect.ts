@@ -5,7 +5,7 @@
  */
 import { Emitter, type Listener } from "./emitter.js";
 import { type Environment, resolveEnvironment } from "./env.js";
-import { BufferOverflowError, type CometaError, ServerError, type UpgradeError, UsageError } from "./errors.js";
+import { BufferOverflowError, type CometaError, ResumeError, ServerError, type UpgradeError, UsageError } from "./errors.js";
 import {
   type BufferOptions,
   type ReconnectingSocketOptions,
@@ -256,9 +256,11 @@ export class BareReconnectingSocket<S extends Session = BareSocket> {
       return this._end("reconnect failed", details.error, wasOpen ? [] : details.unsent);
     }
     this._state = "reconnecting";
-    // a lost session id (server restart, another node behind the balancer) needs no backoff
+    // a lost session id (server restart, another node behind the balancer), or a session that
+    // could not resume (it already waited out its window, or the server no longer has it),
+    // needs no backoff
     const error = details.error;
-    const sessionLost = error instanceof ServerError && error.code === 1;
+    const sessionLost = (error instanceof ServerError && error.code === 1) || error instanceof ResumeError;
     const delay = sessionLost ? 0 : backoffDelay(retry, attempt, this._env.random);
     const window = this._env.window as { navigator?: { onLine?: boolean } } | undefined;
     const offline = !!window && !!window.navigator && window.navigator.onLine === false;

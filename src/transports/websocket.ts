@@ -55,8 +55,14 @@ function frames(context: TransportContext, report: Report): Parts {
       }
       report.packet(packet);
     };
-    socket.onerror = (event) =>
-      failed(report.state === "opening" ? "websocket connection failed" : "websocket error", (event && (event as { error?: unknown }).error) || event);
+    socket.onerror = (event) => {
+      const cause = (event && (event as { error?: unknown }).error) || event;
+      // Node's `ws` names a refused handshake's status (a reattach to a session the server no
+      // longer has is a 400); browsers say nothing of it
+      const refused = /Unexpected server response: (\d{3})/.exec(String(cause && (cause as Error).message));
+      if (report.state !== "opening") return failed("websocket error", cause);
+      report.end(new TransportError("websocket connection failed", name, refused ? +refused[1]! : undefined, { cause }));
+    };
     socket.onclose = (event) => {
       if (report.state === "opening") failed(`websocket closed before opening (code ${event && event.code})`);
       else report.end();

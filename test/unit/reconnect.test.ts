@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { Emitter } from "../../src/emitter.js";
-import { BufferOverflowError, type CometaError, HeartbeatError, ServerError, TransportError, UsageError } from "../../src/errors.js";
+import { BufferOverflowError, type CometaError, HeartbeatError, ResumeError, ServerError, TransportError, UsageError } from "../../src/errors.js";
 import type { ReconnectingSocketOptions, SocketOptions } from "../../src/options.js";
 import type { Packet } from "../../src/protocol.js";
 import { backoffDelay, BareReconnectingSocket, type Session } from "../../src/reconnect.js";
@@ -197,6 +197,15 @@ describe("Session ID unknown", () => {
       "session ID unknown: at once",
       expect.objectContaining({ attempt: 1, delay: 0, reason: "transport error" }),
     ]);
+  });
+
+  test("a session that could not resume (window passed, or unknown to the server) is followed at once", () => {
+    const { sessions, last, events } = setup({ reconnect: { initialDelay: 5000, jitter: 0 } });
+    last().open();
+    last().lose("transport error", new ResumeError("resume window passed after 60000 ms"));
+    expect(events.at(-1)).toEqual(["reconnecting", 1, 0]);
+    vi.advanceTimersByTime(0);
+    expect(sessions).toHaveLength(2);
   });
 
   test("other refusals back off as usual", () => {

@@ -226,6 +226,15 @@ describe("websocket transport", () => {
     expect((events[0]![1] as TransportError).message).toMatch(/connection failed/);
   });
 
+  test("a handshake refused with a status (as Node's ws reports it) carries that status; a browser's says none", () => {
+    const refused = setup();
+    refused.ws.serverError(new Error("Unexpected server response: 400"));
+    expect((refused.events[0]![1] as TransportError).status).toBe(400);
+    const plain = setup();
+    plain.ws.serverError(new Error("ECONNREFUSED"));
+    expect((plain.events[0]![1] as TransportError).status).toBeUndefined();
+  });
+
   test("a clean close after open is a close without error", () => {
     const { ws, events } = setup();
     ws.serverOpen();
