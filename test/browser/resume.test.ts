@@ -1,0 +1,303 @@
+/**
+ * Resumable sessions in Chromium against cometa/server, messages flowing both ways all along:
+ * the browser taken offline for seconds (DevTools network emulation, through Playwright's
+ * `setOffline`), WebSockets killed at the fault proxy just after each upgrade, and a chaos run
+ * of cuts, resets and black holes on the forever-frame and on JSONP. Each asserts the same:
+ * no `close`, one server session, every message exactly once and in order on both sides.
+ */
+import type { Socket as EngineSocket } from "engine.io";
+import type { Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
+import { type FaultProxy, startFaultProxy } from "../network/support/fault-proxy.js";
+import { faultSummary, startChaos } from "../network/support/chaos.js";
+import { measure, printMeasurements } from "../network/support/scenario.js";
+import { deliveryReport, exactly, runSeed, seededRandom } from "../support/delivery.js";
+import { within } from "../support/events.js";
+import {
+  allowConsoleErrors,
+  describeBrowser,
+  type EngineUnderTest,
+  idOf,
+  type PageServer,
+  scriptTagPage,
+  startEngine,
+  startPageServer,
+  useBrowser,
+} from "./support/browser.js";
+
+/** The IIFE's global, in the page. */
+declare const Cometa: typeof import("../../src/index.js");
+
+/** What the page keeps of its socket's life. */
+interface PageState {
+  socket: InstanceType<typeof Cometa.Socket>;
+  messages: string[];
+  events: string[];
+  closes: string[];
+  sent: number;
+  /** The server's heartbeats received. */
+  pings: number;
+}
+const state = () => (globalThis as unknown as { state: PageState }).state;
+
+const seed = runSeed();
+const heartbeat = { pingInterval: 300, pingTimeout: 200 };
+const portOf = (url: string) => Number(new URL(url).port);
+const isWebSocket = (head: string) => head.includes("transport=websocket");
+/** What the browser logs, on its own, for requests a fault or a refusal ended. */
+const networkNoise = [
+  /Failed to load resource/,
+  /net::ERR_/,
+  /WebSocket connection to .* failed/,
+  // a JSONP request refused while the session reattaches gets engine.io's JSON error as a script
+  /Refused to execute script from .* because its MIME type \('application\/json'\) is not executable/,
+];
+
+describeBrowser("resumable sessions in Chromium", () => {
+  const browser = useBrowser();
+  let pages: PageServer;
+  let engine: EngineUnderTest | undefined;
+  let proxy: FaultProxy | undefined;
+  /** The server session's events: detached, reattached, upgrade, close. */
+  let serverLog: string[] = [];
+
+  beforeAll(async () => {
+    pages = await startPageServer();
+    pages.page("/index.html", scriptTagPage());
+  });
+  afterEach(async () => {
+    await browser.context.setOffline(false);
+    await proxy?.close();
+    await engine?.close();
+    proxy = engine = undefined;
+  });
+  afterAll(async () => {
+    await pages?.close();
+    printMeasurements(`resumable sessions in Chromium (CHAOS_SEED=${seed}):`);
+  });
+
+  /** cometa/server with a short heartbeat, a resume window of `window` ms and no echo. */
+  async function serve(window = 20_000) {
+    engine = await startEngine({
+      pageOrigin: pages.origin,
+      server: { ...heartbeat, resume: { window } },
+      onConnection: () => {},
+    });
+    return engine;
+  }
+
+  /** Opens a socket in a new page and records its life on `state`. */
+  async function open(url: string, options: Record<string, unknown>): Promise<{ page: Page; session: EngineSocket }> {
+    const page = await browser.open(pages.url("/index.html"));
+    allowConsoleErrors(page, ...networkNoise);
+    const id = await page.evaluate(
+      async ([url, options]) => {
+        const socket = new Cometa.Socket(url, { withCredentials: true, ...options });
+        const state: PageState = { socket, messages: [], events: [], closes: [], sent: 0, pings: 0 };
+        (globalThis as unknown as { state: PageState }).state = state;
+        socket.on("message", (data) => state.messages.push(data as string));
+        socket.on("ping", () => state.pings++);
+        socket.on("resuming", (error) => state.events.push(`resuming ${error.name}`));
+        socket.on("resumed", (transport) => state.events.push(`resumed ${transport}`));
+        socket.on("upgrade", (transport) => state.events.push(`upgrade ${transport}`));
+        socket.on("upgradeError", (error) => state.events.push(`upgradeError ${error.transport}`));
+        socket.on("close", (reason, details) =>
+          state.closes.push(`${reason}: ${details.error ? `${details.error.name}: ${details.error.message}` : "-"} (${details.unsent.length} unsent)`),
+        );
+        await new Promise<void>((resolve) => socket.once("open", () => resolve()));
+        return socket.id!;
+      },
+      [url, options] as const,
+    );
+    const session = engine!.session(id);
+    if (!session) throw new Error(`no server session ${id}`);
+    serverLog = [];
+    session.on("detached", (reason: string) => serverLog.push(`detached: ${reason}`));
+    session.on("reattached", (transport: string) => serverLog.push(`reattached: ${transport}`));
+    session.on("upgrade", (transport: { name: string }) => serverLog.push(`upgrade: ${transport.name}`));
+    session.on("close", (reason: string, description: unknown) =>
+      serverLog.push(`close: ${reason}${description instanceof Error ? ` (${description.name}: ${description.message})` : ""}`),
+    );
+    return { page, session };
+  }
+
+  /** What the page's socket and the server's session went through, for failure messages. */
+  async function status(page: Page): Promise<string> {
+    const s = await page.evaluate(() => {
+      const s = (globalThis as unknown as { state: PageState }).state;
+      return { state: s.socket.state, transport: s.socket.transport.name, received: s.messages.length, sent: s.sent, pings: s.pings, events: s.events.slice(-12), closes: s.closes };
+    });
+    const received = engine ? [...engine.received.values()].map((list) => list.length) : [];
+    return `page ${JSON.stringify(s)}; server received ${JSON.stringify(received)}, session ${JSON.stringify(serverLog.slice(-12))}`;
+  }
+
+  /** Resolves once `fn(arg)` holds in the page; fails after `timeout` ms with both sides' status. */
+  async function waitInPage<A>(page: Page, fn: (arg: A) => unknown, arg: A, timeout: number, what: string): Promise<void> {
+    try {
+      await page.waitForFunction(fn as (arg: unknown) => unknown, arg as unknown, { timeout, polling: 50 });
+    } catch {
+      throw new Error(`${what} (not within ${timeout} ms): ${await status(page)}`);
+    }
+  }
+
+  /**
+   * `count` messages each way, spread over `duration` ms: the page sends `c i`, the server `s i`.
+   * Resolves once both sides have the last one (bounded), then checks the whole run.
+   */
+  async function flow(page: Page, session: EngineSocket, count: number, duration: number, replay: string) {
+    const up = Array.from({ length: count }, (_, i) => `c ${i}`);
+    const down = Array.from({ length: count }, (_, i) => `s ${i}`);
+    await page.evaluate(
+      ([count, duration]) => {
+        const startedAt = Date.now();
+        const timer = setInterval(() => {
+          const s = (globalThis as unknown as { state: PageState }).state;
+          const due = Math.min(count, Math.ceil(((Date.now() - startedAt) / duration) * count));
+          // a closed socket takes no more (its close is what the test reports)
+          if (s.socket.state === "closed") return clearInterval(timer);
+          while (s.sent < due) s.socket.send(`c ${s.sent++}`);
+          if (s.sent >= count) clearInterval(timer);
+        }, 20);
+      },
+      [count, duration] as const,
+    );
+    const startedAt = Date.now();
+    let sent = 0;
+    const serverSending = new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const due = Math.min(count, Math.ceil(((Date.now() - startedAt) / duration) * count));
+        while (sent < due && session.readyState === "open") session.send(down[sent++]!);
+        if (session.readyState !== "open") sent = count;
+        if (sent < count) return;
+        clearInterval(timer);
+        resolve();
+      }, 20);
+    });
+    return {
+      up,
+      down,
+      /** Waits for the last message each way, then for two more heartbeats (late copies), and checks. */
+      async check(extraMs = 30_000) {
+        await serverSending;
+        const upstream = () => engine!.received.get(idOf(session)) ?? [];
+        // the last message, or a close
+        await waitInPage(
+          page,
+          (last) => {
+            const s = (globalThis as unknown as { state: PageState }).state;
+            return s.messages.includes(last) || s.closes.length > 0;
+          },
+          down.at(-1)!,
+          extraMs,
+          `the page did not get the last message (${replay})`,
+        );
+        const closes = await page.evaluate(() => (globalThis as unknown as { state: PageState }).state.closes);
+        if (closes.length > 0) throw new Error(`the page's socket closed (${replay}): ${await status(page)}`);
+        await within(
+          (async () => {
+            while (!upstream().includes(up.at(-1)!)) await new Promise((resolve) => setTimeout(resolve, 20));
+          })(),
+          extraMs,
+          "the server did not get the last message",
+        ).catch(async (error: Error) => {
+          throw new Error(`${error.message} (${replay}): ${await status(page)}`);
+        });
+        // two heartbeats more (the session may still be resuming from the last fault), for late copies
+        const pings = await page.evaluate(() => (globalThis as unknown as { state: PageState }).state.pings);
+        await waitInPage(
+          page,
+          (pings) => {
+            const s = (globalThis as unknown as { state: PageState }).state;
+            return s.pings >= pings + 2 || s.closes.length > 0;
+          },
+          pings,
+          10_000,
+          `no heartbeat after everything arrived (${replay})`,
+        );
+        const result = await page.evaluate(() => {
+          const s = (globalThis as unknown as { state: PageState }).state;
+          return { messages: s.messages, events: s.events, closes: s.closes, transport: s.socket.transport.name, resumable: s.socket.resumable };
+        });
+        expect(result.closes, `the page's socket closed (${replay})`).toEqual([]);
+        expect(deliveryReport(up, upstream()), `page to server (${replay})`).toEqual(exactly(count));
+        expect(deliveryReport(down, result.messages), `server to page (${replay})`).toEqual(exactly(count));
+        expect(engine!.sessions, `sessions (${replay})`).toHaveLength(1);
+        expect(result.resumable).toBe(true);
+        return result;
+      },
+    };
+  }
+
+  const resumes = (events: string[]) => events.filter((event) => event.startsWith("resumed "));
+
+  test("offline for 3 seconds mid-stream: the session resumes, nothing is lost or doubled", { timeout: 60_000 }, async () => {
+    const server = await serve();
+    const { page, session } = await open(server.url, {});
+    await waitInPage(page, () => (globalThis as unknown as { state: PageState }).state.events.some((event) => event.startsWith("upgrade ")), undefined, 10_000, "no upgrade");
+    const serverCloses: string[] = [];
+    session.on("close", (reason: string) => serverCloses.push(reason));
+    const run = await flow(page, session, 1000, 6000, "offline");
+    // mid-stream, the browser loses the network
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const offlineAt = Date.now();
+    await browser.context.setOffline(true);
+    await waitInPage(page, () => (globalThis as unknown as { state: PageState }).state.events.some((event) => event.startsWith("resuming")), undefined, 5000, "no resuming while offline");
+    const detected = Date.now() - offlineAt;
+    await new Promise((resolve) => setTimeout(resolve, 3000 - detected));
+    const onlineAt = Date.now();
+    await browser.context.setOffline(false);
+    await waitInPage(page, () => (globalThis as unknown as { state: PageState }).state.events.some((event) => event.startsWith("resumed")), undefined, 10_000, "no resumed once online");
+    const back = Date.now() - onlineAt;
+    const result = await run.check();
+    expect(serverCloses).toEqual([]);
+    measure("offline 3 s", "break detected after going offline", detected);
+    measure("offline 3 s", "resumed after going online", back);
+    measure("offline 3 s", "events", result.events.join(", "), "");
+  });
+
+  test("WebSockets killed at the proxy right after each upgrade: resumed on polling, then upgraded to another transport; websocket not probed after its second break", { timeout: 60_000 }, async () => {
+    const server = await serve();
+    proxy = await startFaultProxy(portOf(server.url));
+    // a WebSocket connection dies once 3 KB went through: past the upgrade, a little way into the stream
+    let websockets = 0;
+    proxy.when(
+      (head) => {
+        if (!isWebSocket(head)) return false;
+        websockets++;
+        return true;
+      },
+      { dropAfter: 3000 },
+    );
+    const { page, session } = await open(proxy.url, {});
+    const run = await flow(page, session, 1000, 6000, "websocket killed");
+    const result = await run.check();
+    const upgrades = result.events.filter((event) => event.startsWith("upgrade "));
+    // the WebSocket was upgraded to, and broke, twice; never probed a third time
+    expect(upgrades.slice(0, 2)).toEqual(["upgrade websocket", "upgrade websocket"]);
+    expect(websockets).toBe(2);
+    expect(resumes(result.events).length).toBeGreaterThanOrEqual(2);
+    expect(["sse", "xhr-streaming", "iframe"]).toContain(result.transport);
+    measure("websocket killed after upgrade", "events", result.events.join(", "), "");
+    measure("websocket killed after upgrade", "ended on", result.transport, "");
+  });
+
+  for (const [index, name] of (["iframe", "jsonp"] as const).entries()) {
+    test(`${name} forced, 8 s of cuts, resets and black holes: 1,000 messages each way exactly once, in order`, { timeout: 75_000 }, async () => {
+      const caseSeed = seed + index;
+      const server = await serve();
+      proxy = await startFaultProxy(portOf(server.url));
+      const { page, session } = await open(proxy.url, { transports: [name] });
+      const serverCloses: string[] = [];
+      session.on("close", (reason: string) => serverCloses.push(reason));
+      const run = await flow(page, session, 1000, 7000, `CHAOS_SEED=${seed}, ${name}`);
+      const chaos = startChaos(proxy, seededRandom(caseSeed), { duration: 8000 });
+      await chaos.done;
+      const result = await run.check();
+      expect(serverCloses).toEqual([]);
+      expect(resumes(result.events).length).toBeGreaterThan(0);
+      measure(`${name} chaos`, "faults", faultSummary(chaos), "");
+      measure(`${name} chaos`, "resumes", resumes(result.events).length, "");
+      measure(`${name} chaos`, "ended on", result.transport, "");
+    });
+  }
+});
