@@ -524,6 +524,13 @@ export function webSocketOf(transport: StockTransport): HeldWebSocket | undefine
  * every transport through it): `create` answers for the names it knows, engine.io for the rest,
  * and each stock polling transport gets {@link tolerateCutPolls}; `created` sees every one.
  */
+const jsonpTransports = new WeakSet<StockTransport>();
+
+/** Whether engine.io made `transport` as JSONP polling (named `polling` too). */
+export function isJsonpTransport(transport: StockTransport): boolean {
+  return jsonpTransports.has(transport);
+}
+
 export function routeTransportCreation(
   server: StockServer,
   create: (name: string, req: EngineRequest) => StockTransport | undefined,
@@ -536,6 +543,8 @@ export function routeTransportCreation(
     if (!transport) {
       transport = stock.call(this, name, req);
       if (name === "polling") tolerateCutPolls(transport);
+      // engine.io's `polling` makes its JSONP variant for a request with `j`
+      if (name === "polling" && (req as EngineRequest)._query.j !== undefined) jsonpTransports.add(transport);
     }
     created?.(transport, req as EngineRequest);
     return transport;

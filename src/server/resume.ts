@@ -33,6 +33,7 @@ import {
   dropTransport,
   endSession,
   flushSession,
+  isJsonpTransport,
   overridePacketHandler,
   overrideSession,
   passPacket,
@@ -90,6 +91,14 @@ interface Break {
 }
 
 /** One resumable session. Moved only by the functions of this file. */
+/**
+ * Where the client cannot read the server's answer to its write (a WebSocket frame has none; a
+ * JSONP POST is no-cors, its answer opaque), so the server acknowledges with `6a<N>`.
+ */
+function acksExplicitly(transport: EngineTransport): boolean {
+  return transport.name === "websocket" || isJsonpTransport(transport);
+}
+
 export class ResumeState {
   /** The client's messages delivered to the application (the `M` of `6a<M>`). */
   private received = 0;
@@ -213,18 +222,18 @@ export class ResumeState {
     }
     this.next++;
     this.received++;
-    if (transport.name === "websocket" && !this.ackScheduled) {
+    if (acksExplicitly(transport) && !this.ackScheduled) {
       this.ackScheduled = true;
       setImmediate(sendAck, this);
     }
     return true;
   }
 
-  /** Once per turn of the event loop that delivered messages from a WebSocket. */
+  /** Once per turn of the event loop that delivered messages from a WebSocket or a JSONP POST. */
   sendAck(): void {
     this.ackScheduled = false;
     const socket = this.socket;
-    if (socket.readyState !== "open" || this.broken !== null || socket.transport.name !== "websocket") return;
+    if (socket.readyState !== "open" || this.broken !== null || !acksExplicitly(socket.transport)) return;
     sendControlPacket(socket, encodeAck(this.received));
   }
 

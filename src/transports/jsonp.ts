@@ -138,6 +138,9 @@ export const jsonp: TransportDefinition = {
       get,
       post,
       postBody: formBody,
+      // a no-cors POST's answer is opaque: a refusal reads as a success, so a resumable session
+      // waits for the server's `6a<N>` instead
+      opaquePost: true,
       pollDelay: () => 0,
     });
     transport.on("close", () => {

@@ -26,6 +26,8 @@ export interface PollingVariant {
   post?: PostPayload;
   /** How big packets are in that POST's body; a text payload's sizes unless given. */
   postBody?: BodySize;
+  /** The POST's answer cannot be read (an opaque response): its end says nothing of delivery. */
+  opaquePost?: boolean;
 }
 
 /** The usual downstream: a GET answered with a text payload, a receiving GET (its URL says so). */
@@ -106,7 +108,7 @@ export function createPoller(context: TransportContext, variant: PollingVariant,
 export function createPollingTransport(context: TransportContext, variant: PollingVariant): Transport {
   return createTransport(variant.name, context, (report) => ({
     down: createPoller(context, variant, report),
-    up: createHttpWriter(context, report, variant.post || postText(variant.wireName), variant.postBody),
+    up: createHttpWriter(context, report, variant.post || postText(variant.wireName), variant.postBody, !variant.opaquePost),
     // the server takes a POST at any time; the socket only writes once the session is open
     writable: true,
     pausable: true,

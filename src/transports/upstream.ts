@@ -77,6 +77,7 @@ export function createHttpWriter(
   report: Pick<Report, "sent" | "end">,
   post: PostPayload,
   body: BodySize = textBody,
+  confirms = true,
 ): Upstream {
   let abort: Abort | undefined;
   let busy = false;
@@ -104,7 +105,7 @@ export function createHttpWriter(
     get busy() {
       return busy;
     },
-    confirms: true,
+    confirms,
     send(packets) {
       busy = true;
       let payloads;

@@ -129,6 +129,24 @@ describe("numbering and acknowledgements", () => {
   });
 });
 
+describe("JSONP", () => {
+  it("acknowledges the messages of a JSONP POST with 6a<N>, as on WebSocket: the page cannot read the POST's answer", async () => {
+    const server = await startServer();
+    const connection = server.nextConnection();
+    const script = (body: string) => JSON.parse(/^___eio\[0\]\((.*)\);$/s.exec(body)![1]!) as string;
+    const handshake = await httpRequest(server.endpoint("transport=polling&resume=1&j=0"));
+    const open = JSON.parse(script(handshake.body).slice(1)) as { sid: string; resume?: unknown };
+    expect(open.resume).toBeDefined();
+    const socket = await connection;
+    const received = collect<string>(socket);
+    const url = (q: string) => server.endpoint(`transport=polling&j=0&sid=${encodeURIComponent(open.sid)}${q}`);
+    const form = "d=" + encodeURIComponent("6s1\x1e4a\x1e4b");
+    expect((await post(url(""), form, { "Content-Type": "application/x-www-form-urlencoded" })).body).toBe("ok");
+    expect(received.received).toEqual(["a", "b"]);
+    expect(splitPayload(script((await httpRequest(url("&ack=0"))).body))).toEqual(["6a2"]);
+  });
+});
+
 /** A POST whose connection drops mid-body: engine.io's "data request connection closed prematurely". */
 async function abortedPost(url: string): Promise<void> {
   await new Promise<void>((resolve) => {
