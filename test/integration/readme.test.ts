@@ -112,3 +112,16 @@ test("every relative link of the README and docs/ points at a file", () => {
   expect(readme).toContain("[docs/proxies.md](docs/proxies.md)");
   expect(readme).toContain("[docs/reconnect-api.md](docs/reconnect-api.md)");
 });
+
+test("the Delivery guarantees section names only tests that exist, and every option, error and event of resumption", () => {
+  const from = readme.indexOf("## Delivery guarantees");
+  expect(from, "README has a Delivery guarantees section").toBeGreaterThanOrEqual(0);
+  const section = readme.slice(from, readme.indexOf("\n## ", from + 1));
+  const files = [...new Set([...section.matchAll(/`(test\/[\w./-]+\.test\.ts)`/g)].map((match) => match[1]!))];
+  expect(files.length).toBeGreaterThanOrEqual(5);
+  for (const file of files) expect(existsSync(join(root, file)), `${file}, named under Delivery guarantees`).toBe(true);
+  // what a reader must be able to look up: both sides' options, the errors a close carries, the events
+  for (const name of ["resume.window", "resume.maxBytes", "ResumeError", "ResumeWindowError", "ResumeBufferFullError", "undelivered", "unsent", "resuming", "resumed"]) {
+    expect(section, name).toContain(name);
+  }
+});
