@@ -78,7 +78,7 @@ const settings = {
   throughputRepeats: quick ? 1 : 3,
   browserThroughputRepeats: quick ? 1 : 2,
   stepMs: 30_000,
-  resumeMemoryRounds: quick ? 1 : 2,
+  resumeMemoryRounds: quick ? 1 : 3,
   resumeThroughputRounds: quick ? 1 : 5,
   recoveryRuns: quick ? 3 : 7,
   // soft budgets: a phase starts no new round after its budget; the idle phase no new transport

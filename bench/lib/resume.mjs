@@ -124,7 +124,7 @@ export async function measureResume(builds, settings, { log, deadline }) {
           memoryRuns.push({ transport, offer, ...r });
           log(
             `  resume memory ${transport} ${offer ? "resumable" : "plain    "} round ${round + 1}: ${r.sessions} sessions (${r.granted} granted resumption), ` +
-              `${kib(r.heapPerSession)} heap/session, ${kib(r.rssPerSession)} RSS/session${r.lost ? `, ${r.lost} lost` : ""} (${r.seconds.toFixed(0)} s)`,
+              `${Math.round(r.heapPerSession)} B (${kib(r.heapPerSession)}) heap/session, ${kib(r.rssPerSession)} RSS/session${r.lost ? `, ${r.lost} lost` : ""} (${r.seconds.toFixed(0)} s)`,
           );
         } catch (error) {
           out.errors.push(`memory ${transport} ${offer ? "resumable" : "plain"} round ${round + 1}: ${error?.message ?? error}`);
@@ -217,6 +217,7 @@ export async function measureResume(builds, settings, { log, deadline }) {
 
 const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
 const times = (r) => (r === undefined ? "–" : `${r.toFixed(2)}×`);
+const bytesCell = (v) => (v === undefined || !Number.isFinite(v) ? "–" : `${Math.round(v).toLocaleString("en")} B`);
 const kibCell = (v) => (v === undefined || !Number.isFinite(v) ? "–" : `${(v / 1024).toFixed(2)} KiB`);
 const rateCell = (v) => (v === undefined ? "–" : v >= 1e4 ? `${(v / 1000).toFixed(0)}k/s` : `${(v / 1000).toFixed(1)}k/s`);
 const msCell = (v) => (v === undefined ? "–" : `${v.toFixed(1)} ms`);
@@ -245,7 +246,7 @@ export function resumeSection(resume, note) {
   out.push("### Server memory per idle session", "");
   out.push(
     table(
-      ["transport", "mode", "sessions", "granted resumption", "heap / session", "× plain", "RSS / session", "× plain"],
+      ["transport", "mode", "sessions", "granted resumption", "heap / session", "× plain", "heap − plain", "RSS / session", "× plain"],
       ["websocket", "polling"].flatMap((t) => {
         const m = resume.memory[t];
         if (!m) return [];
@@ -256,8 +257,9 @@ export function resumeSection(resume, note) {
             mode === "plain" ? "plain (no offer)" : "resumable (`resume=1`)",
             `${r.sessions ?? "–"}${r.lost ? ` (${r.lost} lost)` : ""}`,
             String(r.granted ?? "–"),
-            kibCell(r.heapPerSession),
+            bytesCell(r.heapPerSession),
             times(ratio(r.heapPerSession, m.plain.heapPerSession)),
+            mode === "plain" ? "" : bytesCell(r.heapPerSession - m.plain.heapPerSession),
             kibCell(r.rssPerSession),
             times(ratio(r.rssPerSession, m.plain.rssPerSession)),
           ];
