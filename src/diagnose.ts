@@ -7,6 +7,7 @@
  */
 import { type Environment, resolveEnvironment } from "./env.js";
 import type { SocketOptions } from "./options.js";
+import { resumption } from "./resume.js";
 import { BareSocket } from "./socket.js";
 import type { Trace, TraceTopic } from "./trace.js";
 import type { TransportDefinition } from "./transport.js";
@@ -229,7 +230,7 @@ async function attempt(url: string, name: string, definitions: readonly Transpor
   try {
     socket = new BareSocket(
       url,
-      { ...settings.socket, transports: usable, upgrade: ladder, rememberUpgrade: false, connectTimeout: timeout, probeTimeout: timeout, trace },
+      { resumption, ...settings.socket, transports: usable, upgrade: ladder, rememberUpgrade: false, connectTimeout: timeout, probeTimeout: timeout, trace },
       usable,
     );
   } catch (error) {

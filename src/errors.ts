@@ -108,3 +108,12 @@ export class IncomingTooLargeError extends CometaError {
 export class EncodingError extends CometaError {
   override name = "EncodingError";
 }
+
+/**
+ * The server refused a write as too large: a POST answered 413, or a JSONP message over the
+ * server's maxPayload (refused before it is sent, as a no-cors request cannot see the 413).
+ */
+export function refusedAsTooLarge(error: CometaError): boolean {
+  if (error instanceof ServerError) return error.status === 413;
+  return error instanceof TransportError && (error.status === 413 || /over the server's maxPayload/.test(error.message));
+}

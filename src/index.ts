@@ -3,6 +3,7 @@
  */
 import type { ReconnectingSocketOptions, SocketOptions } from "./options.js";
 import { BareReconnectingSocket, BaseReconnectingSocket } from "./reconnect.js";
+import { resumption, withResumption } from "./resume.js";
 import { BareSocket, BaseSocket } from "./socket.js";
 import type { TransportDefinition } from "./transport.js";
 import { iframe } from "./transports/iframe.js";
@@ -22,27 +23,29 @@ import { xhrStreaming } from "./transports/xhr-streaming.js";
 export const transports: readonly TransportDefinition[] = [polling, websocket, sse, xhrStreaming, iframe, jsonp, shortPolling];
 
 /**
- * An engine.io v4 socket with every transport available; `transports` may name them as
- * strings. Import `BareSocket` and the transports you want instead to ship only those.
+ * An engine.io v4 socket with every transport available and resumption; `transports` may name
+ * them as strings. Import `BareSocket`, the transports you want and, if you want it,
+ * `resumption` instead to ship only those.
  */
 export class Socket extends BareSocket {
   constructor(uri?: string, options?: SocketOptions) {
-    super(uri, options, transports);
+    super(uri, withResumption(options), transports);
   }
 }
 
 /** A socket that reconnects with backoff and keeps what is written while disconnected. */
 export class ReconnectingSocket extends BareReconnectingSocket {
   constructor(uri?: string, options?: ReconnectingSocketOptions) {
-    super(uri, options, transports);
+    super(uri, withResumption(options), transports);
   }
 }
 
-export { BareReconnectingSocket, BareSocket, iframe, jsonp, polling, shortPolling, sse, websocket, xhrStreaming };
+export { BareReconnectingSocket, BareSocket, iframe, jsonp, polling, resumption, shortPolling, sse, websocket, xhrStreaming };
 /** Deprecated names of `BareSocket` and `BareReconnectingSocket`, for code written before 0.2. */
 export { BaseReconnectingSocket, BaseSocket };
 export type { CloseDetails, CloseReason, SocketEvents, SocketState, TransportInfo } from "./socket.js";
 export type { BufferOptions, ReconnectingSocketOptions, ReconnectOptions, SocketOptions } from "./options.js";
+export type { Resumption } from "./resume.js";
 export type { ReconnectingSocketEvents, ReconnectingSocketState, Session, SessionFactory } from "./reconnect.js";
 export type { Listener } from "./emitter.js";
 export type { Trace, TraceTopic } from "./trace.js";

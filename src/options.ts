@@ -6,6 +6,7 @@
 import { type Environment, resolveEnvironment } from "./env.js";
 import { UsageError } from "./errors.js";
 import type { BinaryType } from "./protocol.js";
+import type { Resumption } from "./resume.js";
 import type { Trace } from "./trace.js";
 import type { TransportDefinition, TransportName, TransportOptions } from "./transport.js";
 import { type Endpoint, parseEndpoint } from "./url.js";
@@ -47,13 +48,19 @@ export interface SocketOptions {
    */
   maxIncomingBytes?: number;
   /**
-   * Offer resumable sessions in the handshake (docs/wire.md, "Resumable sessions"). With
-   * cometa/server the session then survives a broken transport: no `close`, messages kept
-   * until the server acknowledges them and sent again on the next transport. `maxBytes`: bytes
-   * of written, unacknowledged messages after which writing waits for acknowledgements
-   * (default 1e6). A stock server ignores the offer. Default true.
+   * Offer resumable sessions in the handshake (docs/wire.md, "Resumable sessions"), when the
+   * socket has `resumption`. With cometa/server the session then survives a broken transport:
+   * no `close`, messages kept until the server acknowledges them and sent again on the next
+   * transport. `maxBytes`: bytes of written, unacknowledged messages after which writing waits
+   * for acknowledgements (default 1e6). A stock server ignores the offer. Default true.
    */
   resume?: boolean | { maxBytes?: number };
+  /**
+   * The piece that makes sessions resumable: the package's `resumption`, given as a value so
+   * that a bundle without it does not carry it. `Socket`, `ReconnectingSocket` and the
+   * script-tag builds have it by default; a `BareSocket` without it is a stock engine.io client.
+   */
+  resumption?: Resumption;
   /** Called with a line for each decision on the way to a working connection. Default none. */
   trace?: Trace;
   /** The globals cometa uses; each defaults to `globalThis`'s. */
@@ -97,7 +104,9 @@ export interface SessionSettings {
   rememberUpgrade: boolean;
   connectTimeout: number;
   probeTimeout: number;
-  /** Bytes of unacknowledged messages a resumable session holds before it stops writing; 0: resumption not offered. */
+  /** Resumption, when offered. */
+  resumption: Resumption | undefined;
+  /** Bytes of unacknowledged messages a resumable session holds before it stops writing. */
   resume: number;
   trace: Trace | undefined;
 }
@@ -166,11 +175,12 @@ export function resolveSocketOptions(
   });
   if (definitions.length === 0) throw new UsageError("no transports given");
   const offer = options.resume;
-  const resume = offer === false ? 0 : offer && typeof offer === "object" && offer.maxBytes !== undefined ? offer.maxBytes : 1e6;
-  if (offer !== false && !(resume > 0)) throw new UsageError("resume.maxBytes must be a positive number of bytes");
+  const resumption = offer === false ? undefined : options.resumption;
+  const resume = offer && typeof offer === "object" && offer.maxBytes !== undefined ? offer.maxBytes : 1e6;
+  if (resumption && !(resume > 0)) throw new UsageError("resume.maxBytes must be a positive number of bytes");
   // a copy: the caller's object may change after the socket is made
   transport.extraHeaders = { ...options.extraHeaders };
-  return { ...all, env, endpoint, definitions, transport, resume, trace: options.trace };
+  return { ...all, env, endpoint, definitions, transport, resumption, resume, trace: options.trace };
 }
 
 const reconnectDefaults: Required<ReconnectOptions> = {

@@ -5,6 +5,7 @@
  * session is src/socket.ts, and the full build's entry is src/index.ts.
  */
 import type { SocketOptions } from "./options.js";
+import { resumption, withResumption } from "./resume.js";
 import { BareSocket } from "./socket.js";
 import type { TransportDefinition } from "./transport.js";
 import { polling } from "./transports/polling.js";
@@ -13,14 +14,14 @@ import { websocket } from "./transports/websocket.js";
 /** Long-polling, then WebSocket when the server offers it. */
 export const transports: readonly TransportDefinition[] = [polling, websocket];
 
-/** An engine.io v4 socket over long-polling and WebSocket; `transports` may name them as strings. */
+/** An engine.io v4 socket over long-polling and WebSocket, with resumption; `transports` may name them as strings. */
 export class Socket extends BareSocket {
   constructor(uri?: string, options?: SocketOptions) {
-    super(uri, options, transports);
+    super(uri, withResumption(options), transports);
   }
 }
 
-export { BareSocket, polling, websocket };
+export { BareSocket, polling, resumption, websocket };
 export {
   CometaError,
   EncodingError,

@@ -1,18 +1,34 @@
 /**
- * A resumable session's side of the server's messages (docs/wire.md, "Resumable sessions"):
- * how many were delivered, how many of those the server was told of, which are duplicates to
- * drop after a `6s<S>`, and when an acknowledgement is due. The client's own messages are
- * numbered by the send queue, which holds them until they are acknowledged.
+ * Resumption (docs/wire.md, "Resumable sessions"), the piece a `BareSocket` gets as a value
+ * (`resumption` in its options), as it gets transports, so a bundle without it does not carry
+ * it: the offer in the handshake, the counts of the server's messages, the acknowledgements
+ * and, when the transport of a resumable session breaks, the reattach. The client's own
+ * messages are numbered by the send queue, which holds them until they are acknowledged.
  */
 import type { Environment } from "./env.js";
-import type { Packet, ReceivedPacket } from "./protocol.js";
-import { size } from "./send-queue.js";
-import { encodeAck, encodeNext, type ResumeTerms } from "./wire.js";
+import { type CometaError, HeartbeatError, ProtocolError, refusedAsTooLarge, ResumeError, ServerError, TransportError } from "./errors.js";
+import type { SessionSettings, SocketOptions } from "./options.js";
+import type { OpenData, Packet, ReceivedPacket } from "./protocol.js";
+import { type Reattacher, startReattach } from "./reattach.js";
+import { type SendQueue, size } from "./send-queue.js";
+import type { CloseReason } from "./socket.js";
+import type { Transport, TransportDefinition } from "./transport.js";
+import type { TransportMemory } from "./transport-memory.js";
+import {
+  ackParam,
+  decodeResumeControl,
+  encodeAck,
+  encodeNext,
+  reattachParam,
+  readResumeTerms,
+  resumeOfferParam,
+  type ResumeTerms,
+} from "./wire.js";
 
 /** Milliseconds within which a received message is acknowledged when no GET carried the count. */
 export const ackDelay = 200;
 
-export interface Resumption {
+export interface Counts {
   /** What the server granted in the open packet. */
   readonly terms: ResumeTerms;
   /** The server's messages delivered to the application in this session. */
@@ -40,7 +56,7 @@ export interface Resumption {
  * or at once when a quarter of the server's `maxBytes` came unacknowledged (the server holds
  * them until then, and past `maxBytes` it ends the session).
  */
-export function createResumption(env: Environment, terms: ResumeTerms, due: () => void): Resumption {
+export function createCounts(env: Environment, terms: ResumeTerms, due: () => void): Counts {
   let received = 0;
   let told = 0;
   /** The number of the next message the server sends. */
@@ -90,6 +106,147 @@ export function createResumption(env: Environment, terms: ResumeTerms, due: () =
     },
     stop() {
       env.clearTimeout(timer);
+    },
+  };
+}
+
+/** What the session lends its resumption: its parts, and the moves of its state it makes itself. */
+export interface ResumeHost {
+  settings: SessionSettings;
+  queue: SendQueue;
+  memory: TransportMemory;
+  /** The transport in use. */
+  transport(): Transport;
+  /** A transport of this session (its URLs ask `query` for their parameters). */
+  create(definition: TransportDefinition): Transport;
+  flush(): void;
+  fail(error: CometaError, reason: CloseReason): void;
+  /** The transport in use broke: the session leaves it and is resuming. False when a `resuming` listener closed it. */
+  detach(cause: CometaError): boolean;
+  /** A reattach took: the session goes on over `transport`. */
+  attach(transport: Transport): void;
+}
+
+/** A resumable session's side of resumption, for the session to call. */
+export interface ResumeSession {
+  /** Parameters of a URL: `reattach` while reattaching, else `ack` on a receiving GET of the transport in use. */
+  query(receiving: boolean): Record<string, string | undefined>;
+  /** A message arrived: whether to deliver it (false: a duplicate, dropped unseen). */
+  receive(data: ReceivedPacket["data"]): boolean;
+  /** A noop's data: acts on the control it may carry. */
+  control(data: ReceivedPacket["data"]): void;
+  /** The next write, from the queue: within the unacknowledged bytes, after its `6a<N>` and `6s<S>`. */
+  take(): Packet[];
+  /** What goes before `5` on an upgrade: `6a<N>`. */
+  before(): Packet[];
+  /** Whether a transport may carry the session: not one that broke twice in it. */
+  usable(name: string): boolean;
+  /** The transport in use failed: true when the session resumes rather than closes. */
+  broke(error: CometaError | undefined, reason: CloseReason): boolean;
+  stop(): void;
+}
+
+/** What `resumption` is: the handshake's offer, and the session's side once the server grants it. */
+export interface Resumption {
+  readonly query: Record<string, string>;
+  /** The open packet arrived: the session's resumption, or undefined when the server granted none. */
+  start(host: ResumeHost, open: OpenData): ResumeSession | undefined;
+}
+
+/**
+ * A failure a resumable session survives by reattaching: the network's (a transport's error or
+ * close, a missed heartbeat), not a refusal of the session or of a message, nor bad data.
+ */
+function survivable(error: CometaError | undefined): boolean {
+  return (
+    !error ||
+    error instanceof HeartbeatError ||
+    ((error instanceof TransportError || (error instanceof ServerError && error.code !== 1)) && !refusedAsTooLarge(error))
+  );
+}
+
+/** Options with `resumption`, unless they name one: what `Socket` and the script-tag builds make. */
+export const withResumption = <T extends SocketOptions>(options?: T): T =>
+  (options === undefined ? { resumption } : options && typeof options === "object" && !options.resumption ? { ...options, resumption } : options) as T;
+
+export const resumption: Resumption = {
+  query: { [resumeOfferParam]: "1" },
+  start(host, open) {
+    const terms = readResumeTerms(open);
+    return terms && resume(host, open, terms);
+  },
+};
+
+function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms): ResumeSession {
+  const { settings, queue, memory } = host;
+  const { env, definitions, probeTimeout, rememberUpgrade, trace } = settings;
+  const counts = createCounts(env, terms, host.flush);
+  /** Breaks per transport name in this session: one that broke twice is not used again. */
+  const broken: Record<string, number> = {};
+  const usable = (name: string) => !(broken[name]! > 1);
+  let reattacher: Reattacher | undefined;
+  /** Set from the break to the resume: the URLs made meanwhile reattach. */
+  let resuming = false;
+
+  return {
+    query: (receiving) => ({ [resuming ? reattachParam : ackParam]: resuming || receiving ? String(counts.tell()) : undefined }),
+    receive: counts.receive,
+    control(data) {
+      const control = decodeResumeControl(data);
+      if (!control) return;
+      if (control.kind === "ack") {
+        queue.ack(control.count);
+        host.flush();
+      } else if (!counts.next(control.seq)) {
+        host.fail(new ProtocolError(`the server's message ${control.seq} came after its message ${counts.received}`), "parse error");
+      }
+    },
+    take() {
+      const packets = queue.take(settings.resume);
+      return counts.prefix(queue.first).concat(packets);
+    },
+    before: () => [counts.ack()],
+    usable,
+    broke(error, reason) {
+      if (!survivable(error)) return false;
+      const name = host.transport().name;
+      const cause = error || new TransportError(`${name} closed`, name);
+      broken[name] = (broken[name] || 0) + 1;
+      // a transport that broke twice is not remembered: the next session starts the usual way
+      if (!usable(name) && rememberUpgrade && memory.recall() === name) memory.forget();
+      trace && trace("session", "resuming", { transport: name, reason, error: cause, breaks: broken[name] });
+      resuming = true;
+      if (!host.detach(cause)) return true;
+      reattacher = startReattach({
+        env,
+        // the server answers a reattach at once: a try that takes a heartbeat period went into a
+        // dead path, which the next try may avoid
+        timeout: Math.min(probeTimeout, open.pingInterval + open.pingTimeout),
+        window: terms.window,
+        trace,
+        next: () => {
+          const supported = definitions.filter((definition) => definition.supported(env));
+          // when every transport broke twice the network is at fault, not one transport: try them
+          // all again, the window bounds the tries
+          const usables = supported.filter((definition) => usable(definition.name));
+          const pool = usables.length > 0 ? usables : supported;
+          return pool.find((definition) => definition.name === "polling") || pool[0]!;
+        },
+        create: host.create,
+        resumed: (transport, acked) => {
+          resuming = false;
+          counts.restart();
+          queue.requeue(acked);
+          trace && trace("session", "resumed", { transport: transport.name, acked });
+          host.attach(transport);
+        },
+        failed: (message) => host.fail(new ResumeError(message, { cause }), reason),
+      });
+      return true;
+    },
+    stop() {
+      counts.stop();
+      if (reattacher) reattacher.cancel();
     },
   };
 }

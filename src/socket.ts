@@ -1,35 +1,23 @@
 /**
  * The session: handshake, heartbeat, the write and close. It talks to exactly one transport at
- * a time; the upgrade manager owns candidates until they are handed over, and on a resumable
- * session the reattach loop owns the transports tried after a break. Its options, its send
- * queue, its resumption counts and the transport memory of `rememberUpgrade` live in files of
- * their own.
+ * a time; the upgrade manager owns candidates until they are handed over. Resumption is a
+ * piece it gets as a value (src/resume.ts), through `ResumeHost`: without it the session is a
+ * stock engine.io client's. Its options, its send queue and the transport memory of
+ * `rememberUpgrade` live in files of their own.
  */
 import { Emitter, type Listener } from "./emitter.js";
-import {
-  type CometaError,
-  HandshakeError,
-  HeartbeatError,
-  ProtocolError,
-  ResumeError,
-  ServerError,
-  TransportError,
-  UpgradeError,
-  UsageError,
-} from "./errors.js";
+import { type CometaError, HandshakeError, HeartbeatError, ProtocolError, refusedAsTooLarge, UpgradeError, UsageError } from "./errors.js";
 import { explain, unavailable } from "./explain.js";
 import { createHeartbeat, type Heartbeat } from "./heartbeat.js";
 import { resolveSocketOptions, type SessionSettings, type SocketOptions } from "./options.js";
 import { type MessageData, type OpenData, type Packet, parseOpenData, type ReceivedPacket } from "./protocol.js";
-import { startReattach } from "./reattach.js";
-import { createResumption, type Resumption } from "./resume.js";
+import type { ResumeHost, ResumeSession } from "./resume.js";
 import { SendQueue } from "./send-queue.js";
 import type { Trace } from "./trace.js";
 import type { SessionInfo, Transport, TransportDefinition, TransportState } from "./transport.js";
 import { type TransportMemory, transportMemory } from "./transport-memory.js";
 import { startUpgrades, type Upgrader } from "./upgrade.js";
 import { endpointKey, endpointUrl } from "./url.js";
-import { ackParam, decodeResumeControl, reattachParam, readResumeTerms, resumeOfferParam } from "./wire.js";
 
 /**
  * - `opening`: the handshake is under way; `open`: messages flow; `resuming`: the transport of a
@@ -98,28 +86,6 @@ export type SocketEvents = {
 export type { SocketOptions } from "./options.js";
 
 /**
- * The server refused a write as too large: a POST answered 413, or a JSONP message over the
- * server's maxPayload (refused before it is sent, as a no-cors request cannot see the 413).
- */
-function refusedAsTooLarge(error: CometaError): boolean {
-  if (error instanceof ServerError) return error.status === 413;
-  return error instanceof TransportError && (error.status === 413 || /over the server's maxPayload/.test(error.message));
-}
-
-
-/**
- * A failure a resumable session survives by reattaching: the network's (a transport's error or
- * close, a missed heartbeat), not a refusal of the session or of a message, nor bad data.
- */
-function survivable(error: CometaError | undefined): boolean {
-  return (
-    !error ||
-    error instanceof HeartbeatError ||
-    ((error instanceof TransportError || (error instanceof ServerError && error.code !== 1)) && !refusedAsTooLarge(error))
-  );
-}
-
-/**
  * An engine.io v4 session over only the transports it is given as values, so a bundler keeps
  * only those. `Socket` (from the package entry) is this with every transport, by name too.
  */
@@ -138,12 +104,10 @@ export class BareSocket {
   private readonly _memory: TransportMemory;
   private _unsubscribe: (() => void)[] = [];
   private _heartbeat: Heartbeat | undefined;
-  /** The upgrade, or on a resumable session the reattach, under way (never both). */
+  /** The upgrade under way. */
   private _switching: Upgrader = { cancel() {} };
   /** Set when the open packet granted resumption. */
-  private _resume: Resumption | undefined;
-  /** Breaks per transport name in this session: one that broke twice is not used again. */
-  private readonly _broken: Record<string, number> = {};
+  private _resume: ResumeSession | undefined;
   private _connectTimer: unknown;
   private _closeTimer: unknown;
   private _remembered: string | undefined;
@@ -282,7 +246,7 @@ export class BareSocket {
   }
 
   private _create(definition: TransportDefinition): Transport {
-    const { env, endpoint, transport, resume } = this._settings;
+    const { env, endpoint, transport, resumption } = this._settings;
     const session = this._session;
     let created: Transport | undefined;
     return (created = definition.create({
@@ -291,16 +255,13 @@ export class BareSocket {
       options: transport,
       url: (scheme, name, extra, receives) => {
         const sid = session.sid;
-        const counts = this._resume;
-        // the handshake offers resumption; then a reattach says what it received, and so does
-        // every receiving GET of the transport in use (not an upgrade candidate's)
-        const count = counts && (this._state === "resuming" || (receives && created === this._transport)) ? String(counts.tell()) : undefined;
+        const resume = this._resume;
         return endpointUrl(endpoint, scheme, {
           ...extra,
           transport: name,
           sid,
-          [resumeOfferParam]: sid || !resume ? undefined : "1",
-          [this._state === "resuming" ? reattachParam : ackParam]: count,
+          // the handshake offers resumption; an upgrade candidate's GETs say nothing of it
+          ...(resume ? resume.query(!!receives && created === this._transport) : !sid && resumption && resumption.query),
         });
       },
       trace: this._trace,
@@ -321,6 +282,13 @@ export class BareSocket {
         this._fail(undefined, "transport close");
       }),
     ];
+  }
+
+  /** Stops listening to the transport in use, and closes it. */
+  private _drop() {
+    for (const off of this._unsubscribe) off();
+    this._unsubscribe = [];
+    this._transport.close();
   }
 
   private _onTransportError(error: CometaError) {
@@ -347,10 +315,10 @@ export class BareSocket {
   }
 
   private _onPacket(packet: ReceivedPacket) {
-    const counts = this._resume;
+    const resume = this._resume;
     if (this._state === "closed") return;
     // a message the server sends again after a switch of transport, already delivered
-    if (counts && packet.type === "message" && !counts.receive(packet.data)) return;
+    if (resume && packet.type === "message" && !resume.receive(packet.data)) return;
     const events = this._events;
     events.emit("packet", packet);
     switch (packet.type) {
@@ -371,18 +339,8 @@ export class BareSocket {
         if (!this._queue.busy) return this._finish("transport close");
         this._serverClosed = true;
         return;
-      case "noop": {
-        const control = counts && decodeResumeControl(packet.data);
-        if (!control) return;
-        if (control.kind === "ack") {
-          this._queue.ack(control.count);
-          return this._flush();
-        }
-        if (!counts!.next(control.seq)) {
-          this._fail(new ProtocolError(`the server's message ${control.seq} came after its message ${counts!.received}`), "parse error");
-        }
-        return;
-      }
+      case "noop":
+        return resume && resume.control(packet.data);
       default:
         // pong/upgrade, which a server does not send on a current transport
         return;
@@ -397,18 +355,17 @@ export class BareSocket {
     } catch (error) {
       return this._fail(error as CometaError, "parse error");
     }
-    const { env, resume } = this._settings;
+    const { env, resumption } = this._settings;
     const trace = this._trace;
-    const terms = resume ? readResumeTerms(open) : undefined;
     env.clearTimeout(this._connectTimer);
     this._handshake = open;
-    if (terms) this._resume = createResumption(env, terms, () => this._flush());
     this._session.sid = open.sid;
     this._session.maxPayload = open.maxPayload;
     this._state = "open";
     trace && trace("session", `handshake on ${this._transport.name}`, open as unknown as Record<string, unknown>);
     this._heartbeat = createHeartbeat(env, open.pingInterval + open.pingTimeout, () => this._pingTimedOut());
     this._heartbeat.beat();
+    if (resumption) this._resume = resumption.start(this._host(), open);
     this._events.emit("handshake", open);
     this._events.emit("open");
     this._ready();
@@ -434,10 +391,11 @@ export class BareSocket {
   private _startUpgrades(advertised: readonly string[], resumed?: boolean) {
     const { definitions, env, probeTimeout, rememberUpgrade } = this._settings;
     const events = this._events;
+    const resume = this._resume;
     const current = this._transport.name;
     const candidates = definitions.filter(
       (definition) =>
-        definition.name !== current && advertised.includes(definition.name) && !(this._broken[definition.name]! > 1) && definition.supported(env),
+        definition.name !== current && advertised.includes(definition.name) && (!resume || resume.usable(definition.name)) && definition.supported(env),
     );
     // said once per session: the best transport on offer lacks a global the app can supply
     const best = definitions.find((definition) => definition.name !== current && advertised.includes(definition.name));
@@ -452,7 +410,7 @@ export class BareSocket {
         current: () => this._transport,
         create: (definition) => this._create(definition),
         upgrading: (name) => events.emit("upgrading", name),
-        before: () => (this._resume ? [this._resume.ack()] : []),
+        before: resume && resume.before,
         failed: (error) => {
           events.emit("upgradeError", this._explain(error) as UpgradeError);
           // the current transport resumed: what was written during the attempt goes out now
@@ -480,18 +438,15 @@ export class BareSocket {
   private _flush() {
     const transport = this._transport;
     const state = this._state;
-    const counts = this._resume;
-    const queue = this._queue;
+    const resume = this._resume;
     if (state === "opening" || state === "resuming" || state === "closed" || this._serverClosed) return;
     if (transport.state !== "open" || !transport.writable) return;
     let packets: Packet[];
     try {
-      packets = queue.take(counts ? this._settings.resume : Infinity);
+      packets = resume ? resume.take() : this._queue.take();
     } catch (error) {
       return this._fail(error as CometaError, "transport error");
     }
-    // a resumable session's write says the number of its first message, and acknowledges
-    if (counts) packets = counts.prefix(queue.first).concat(packets);
     if (packets.length > 0) transport.send(packets);
   }
 
@@ -508,65 +463,40 @@ export class BareSocket {
   }
 
   private _fail(error: CometaError | undefined, reason: CloseReason) {
+    const resume = this._resume;
     if (this._state === "closed") return;
     if (this._state === "closing" && reason === "transport close") return this._finish("forced close");
-    if (this._state === "open" && this._resume && !this._serverClosed && survivable(error)) return this._break(error, reason);
+    if (this._state === "open" && resume && !this._serverClosed && resume.broke(error, reason)) return;
     if (error) this._events.emit("error", this._explain(error));
     this._finish(reason, error);
   }
 
-  /**
-   * The transport of a resumable session broke: the session stays, and transports are tried
-   * with `reattach` (long-polling first) until one takes it or the resume window passes.
-   */
-  private _break(error: CometaError | undefined, reason: CloseReason) {
-    const { env, definitions, probeTimeout, rememberUpgrade } = this._settings;
-    const trace = this._trace;
-    const broken = this._broken;
-    const old = this._transport;
-    const name = old.name;
-    const cause = error || new TransportError(`${name} closed`, name);
-    broken[name] = (broken[name] || 0) + 1;
-    // a transport that broke twice is not remembered: the next session starts the usual way
-    if (broken[name]! > 1 && rememberUpgrade && this._memory.recall() === name) this._memory.forget();
-    this._state = "resuming";
-    this._heartbeat!.stop();
-    this._switching.cancel();
-    for (const off of this._unsubscribe) off();
-    this._unsubscribe = [];
-    old.close();
-    trace && trace("session", "resuming", { transport: name, reason, error: cause, breaks: broken[name] });
-    this._events.emit("resuming", cause);
-    if (this._state !== "resuming") return;
-    const { pingInterval, pingTimeout } = this._handshake!;
-    this._switching = startReattach({
-      env,
-      // the server answers a reattach at once: a try that takes a heartbeat period went into a
-      // dead path, which the next try may avoid
-      timeout: Math.min(probeTimeout, pingInterval + pingTimeout),
-      window: this._resume!.terms.window,
-      trace,
-      next: () => {
-        const supported = definitions.filter((definition) => definition.supported(env));
-        const usable = supported.filter((definition) => !(broken[definition.name]! > 1));
-        // when every transport broke twice the network is at fault, not one transport: try them
-        // all again, the window bounds the tries
-        const pool = usable.length > 0 ? usable : supported;
-        return pool.find((definition) => definition.name === "polling") || pool[0]!;
-      },
+  /** What resumption may use of the session, and the two moves of its state it asks for. */
+  private _host(): ResumeHost {
+    return {
+      settings: this._settings,
+      queue: this._queue,
+      memory: this._memory,
+      transport: () => this._transport,
       create: (definition) => this._create(definition),
-      resumed: (transport, acked) => {
-        this._resume!.restart();
-        this._queue.requeue(acked);
+      flush: () => this._flush(),
+      fail: (error, reason) => this._fail(error, reason),
+      detach: (cause) => {
+        this._state = "resuming";
+        this._heartbeat!.stop();
+        this._switching.cancel();
+        this._drop();
+        this._events.emit("resuming", cause);
+        return this._state === "resuming";
+      },
+      attach: (transport) => {
         this._use(transport);
         this._state = "open";
         this._heartbeat!.beat();
-        trace && trace("session", "resumed", { transport: transport.name, acked });
         this._events.emit("resumed", transport.name);
         this._ready(true);
       },
-      failed: (message) => this._fail(new ResumeError(message, { cause }), reason),
-    });
+    };
   }
 
   /** The error with the endpoint, its first useful cause and, for usual mistakes, what to do. */
@@ -585,9 +515,7 @@ export class BareSocket {
     if (this._heartbeat) this._heartbeat.stop();
     if (this._resume) this._resume.stop();
     this._switching.cancel();
-    for (const off of this._unsubscribe) off();
-    this._unsubscribe = [];
-    this._transport.close();
+    this._drop();
     // a queue shared with the next session keeps its messages for it
     const unsent = this._ownQueue ? this._queue.clear() : this._queue.release();
     this._queue.flush = () => {};

@@ -8,6 +8,7 @@ import type { Environment } from "../env.js";
 import { UsageError } from "../errors.js";
 import { checkOptionsObject } from "../options.js";
 import { isArrayBuffer, protocolVersion } from "../protocol.js";
+import { resumption } from "../resume.js";
 import { BareSocket, type CloseReason, type SocketOptions as CometaOptions, type TransportInfo } from "../socket.js";
 import type { TransportDefinition } from "../transport.js";
 import { parse } from "./parseuri.js";
@@ -158,6 +159,8 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
     this._platform = platform;
     this.binaryType = platform.binaryType;
     const cometa: CometaOptions = {
+      // resumable as cometa's `Socket` is (`resume: false` turns it off)
+      resumption,
       // the whole bag: cometa reads the names it shares with engine.io-client (upgrade,
       // withCredentials, requestTimeout...) and its own (probeTimeout...), and no other
       ...(options as CometaOptions),

@@ -13,6 +13,7 @@ import {
   HeartbeatError,
   ProtocolError,
   ResumeError,
+  resumption,
   ServerError,
   TransportError,
 } from "../../src/index.js";
@@ -48,7 +49,7 @@ function setup(options: SocketOptions = {}, first: "polling" | "websocket" = "po
   const polling = fakeDefinition("polling", { pausable: true, confirmsDelivery: true });
   const websocket = fakeDefinition("websocket");
   const definitions = first === "polling" ? [polling.definition, websocket.definition] : [websocket.definition, polling.definition];
-  const socket = new BareSocket(url, { transports: definitions, ...options });
+  const socket = new BareSocket(url, { transports: definitions, resumption, ...options });
   const events = record(socket, ["open", "message", "error", "close", "resuming", "resumed", "upgrade", "upgradeError"]);
   return { socket, polling, websocket, events };
 }
@@ -444,7 +445,7 @@ describe("a break, and the session resumed", () => {
 
   test("a forced transport that keeps breaking is reattached to every time", () => {
     const only = fakeDefinition("websocket");
-    const socket = new BareSocket(url, { transports: [only.definition] });
+    const socket = new BareSocket(url, { transports: [only.definition], resumption });
     only.last.receiveOpen({ resume: terms } as never);
     for (let i = 0; i < 5; i++) {
       socket.send(`m${i}`);
@@ -462,7 +463,7 @@ describe("a break, and the session resumed", () => {
   test("an offered transport the environment lacks is said once per session, not again at each resume", () => {
     const polling = fakeDefinition("polling", { pausable: true, confirmsDelivery: true });
     const websocket = fakeDefinition("websocket", { supported: false });
-    const socket = new BareSocket(url, { transports: [polling.definition, websocket.definition] });
+    const socket = new BareSocket(url, { transports: [polling.definition, websocket.definition], resumption });
     const hints = record(socket, ["upgradeError"]);
     polling.last.receiveOpen({ upgrades: ["websocket"], resume: terms } as never);
     expect(hints).toHaveLength(1);
@@ -475,7 +476,7 @@ describe("a break, and the session resumed", () => {
   test("without polling among the transports, the first that has not broken twice is reattached to", () => {
     const sse = fakeDefinition("sse");
     const websocket = fakeDefinition("websocket");
-    const socket = new BareSocket(url, { transports: [websocket.definition, sse.definition] });
+    const socket = new BareSocket(url, { transports: [websocket.definition, sse.definition], resumption });
     websocket.last.receiveOpen({ resume: terms } as never);
     websocket.last.end();
     expect(websocket.instances).toHaveLength(2);
@@ -517,7 +518,7 @@ describe("ReconnectingSocket", () => {
   function reconnecting() {
     const polling = fakeDefinition("polling", { pausable: true, confirmsDelivery: true });
     const websocket = fakeDefinition("websocket");
-    const socket = new BareReconnectingSocket(url, { transports: [websocket.definition, polling.definition] });
+    const socket = new BareReconnectingSocket(url, { transports: [websocket.definition, polling.definition], resumption });
     const events = record<ReconnectingSocketEvents>(socket, ["open", "message", "error", "disconnect", "resuming", "resumed", "close", "reconnecting"]);
     websocket.last.receiveOpen({ resume: terms } as never);
     return { socket, polling, websocket, events };

@@ -2,7 +2,7 @@
 /** The counts of the server's messages on a resumable session: dedup, gaps, when to acknowledge. */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { resolveEnvironment } from "../../src/env.js";
-import { ackDelay, createResumption } from "../../src/resume.js";
+import { ackDelay, createCounts } from "../../src/resume.js";
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -13,7 +13,7 @@ afterEach(() => {
 
 function counts(maxBytes = 1000) {
   const due = vi.fn();
-  const resumption = createResumption(resolveEnvironment(), { window: 60000, maxBytes }, due);
+  const resumption = createCounts(resolveEnvironment(), { window: 60000, maxBytes }, due);
   return { resumption, due };
 }
 

@@ -6,6 +6,7 @@ import {
   BareSocket,
   HandshakeError,
   ProtocolError,
+  resumption,
   ServerError,
   Socket,
   TransportError,
@@ -129,13 +130,30 @@ describe("construction", () => {
     const { context } = transport;
     const before = new URL(context.url("http", "fake"));
     expect(before.pathname).toBe("/rt/");
-    expect(Object.fromEntries(before.searchParams)).toEqual({ token: "t", EIO: "4", transport: "fake", resume: "1" });
+    // without `resumption`, a stock engine.io client's handshake: no offer
+    expect(Object.fromEntries(before.searchParams)).toEqual({ token: "t", EIO: "4", transport: "fake" });
     expect(context.options).toMatchObject({ withCredentials: true, extraHeaders: { "X-A": "1" }, binaryType: "blob" });
     transport.receiveOpen({ sid: "abc", maxPayload: 5000 });
     expect(new URL(context.url("ws", "fake", { j: "1" })).searchParams.get("sid")).toBe("abc");
     expect(context.url("ws", "fake")).toMatch(/^ws:\/\/localhost:3000\/rt\/\?/);
     expect(context.session).toEqual({ sid: "abc", maxPayload: 5000 });
     expect(socket.id).toBe("abc");
+  });
+
+  test("with `resumption` the handshake offers resume=1, and not with resume: false; Socket has it by default", () => {
+    const query = (socket: BareSocket, fake: FakeDefinition) => {
+      const params = Object.fromEntries(new URL(fake.last.context.url("http", "fake")).searchParams);
+      socket.close();
+      return params;
+    };
+    const offered = fakeDefinition("fake");
+    expect(query(new BareSocket(url, { transports: [offered.definition], resumption }), offered)).toMatchObject({ resume: "1" });
+    const off = fakeDefinition("fake");
+    expect(query(new BareSocket(url, { transports: [off.definition], resumption, resume: false }), off)).not.toHaveProperty("resume");
+    const byDefault = fakeDefinition("fake");
+    expect(query(new Socket(url, { transports: [byDefault.definition] }), byDefault)).toMatchObject({ resume: "1" });
+    // the bound is checked only where resumption is offered
+    expect(() => new Socket(url, { transports: [fakeDefinition("fake").definition], resume: { maxBytes: 0 } })).toThrow(UsageError);
   });
 });
 

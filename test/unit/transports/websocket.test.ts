@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { resolveEnvironment } from "../../../src/env.js";
 import { ProtocolError, TransportError } from "../../../src/errors.js";
+import { resumption } from "../../../src/resume.js";
 import { BaseSocket } from "../../../src/socket.js";
 import type { TransportOptions } from "../../../src/transport.js";
 import { websocket } from "../../../src/transports/websocket.js";
@@ -306,7 +307,7 @@ describe("a BaseSocket on websocket only", () => {
 
   test("handshake, message both ways, server close", async () => {
     const { WebSocket, instances } = fakeWebSocketClass();
-    const socket = new BaseSocket("https://localhost:3000/", { transports: [websocket], env: { WebSocket } });
+    const socket = new BaseSocket("https://localhost:3000/", { transports: [websocket], resumption, env: { WebSocket } });
     const ws = instances[0]!;
     // the handshake offers resumption (docs/wire.md, "Resumable sessions"); this server's open packet declines it
     expect(ws.url).toMatch(/^wss:\/\/localhost:3000\/engine\.io\/\?EIO=4&transport=websocket&resume=1$/);
