@@ -35,8 +35,18 @@ const heartbeat = { pingInterval: 300, pingTimeout: 200 };
  */
 const resumeWindow = 30_000;
 
-/** Mostly short messages, and every 97th one of 4 KB, so writes and responses carry batches of mixed size. */
-const message = (side: "c" | "s", i: number) => (i % 97 === 0 ? `${side} ${i} ${"x".repeat(4096)}` : `${side} ${i}`);
+/**
+ * Mostly short texts, every 97th one of 4 KB, so writes and responses carry batches of mixed
+ * size, and every 101st binary (base64 on the text-only transports), with bytes that break
+ * naive framing.
+ */
+const message = (side: "c" | "s", i: number): string | Buffer => {
+  if (i % 101 === 50) return Buffer.concat([Buffer.from(`${side} ${i} `), Buffer.from([0, 255, 0x1e, 10, 13, i & 255, i >> 8])]);
+  return i % 97 === 0 ? `${side} ${i} ${"x".repeat(4096)}` : `${side} ${i}`;
+};
+/** A message as compared: text as it is, binary (Buffer on the server, ArrayBuffer on the client) as `bin <hex>`. */
+const plain = (data: unknown): string =>
+  typeof data === "string" ? data : data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? `bin ${Buffer.from(data as Uint8Array).toString("hex")}` : String(data);
 const all = (side: "c" | "s") => Array.from({ length: count }, (_, i) => message(side, i));
 
 /**
@@ -100,13 +110,13 @@ describe.concurrent("5,000 messages each way through 20 s of cuts, resets and bl
       const server = await serve();
       const proxy = await startFaultProxy(server.port);
       const sessions: EngineSocket[] = [];
-      const upstream: unknown[] = [];
+      const upstream: string[] = [];
       const serverEvents: string[] = [];
       const serverCloses: string[] = [];
       const connected = new Promise<EngineSocket>((resolve) =>
         server.engine.on("connection", (session: EngineSocket) => {
           sessions.push(session);
-          session.on("message", (data: unknown) => upstream.push(data));
+          session.on("message", (data: unknown) => upstream.push(plain(data)));
           session.on("detached", (reason: string) => serverEvents.push(`detached: ${reason}`));
           session.on("reattached", (transport: string) => serverEvents.push(`reattached: ${transport}`));
           session.on("close", (reason: string, description: unknown) =>
@@ -123,11 +133,11 @@ describe.concurrent("5,000 messages each way through 20 s of cuts, resets and bl
         ? (topic: string, text: string, data?: unknown) => void traced.push(`${Date.now() % 100_000} ${topic} ${text} ${data ? JSON.stringify(data) : ""}`)
         : undefined;
       const socket = new Socket(proxy.url, { env: nodeEnv(), connectTimeout: 2000, probeTimeout: 2000, trace, ...options });
-      const downstream: unknown[] = [];
+      const downstream: string[] = [];
       const clientCloses: string[] = [];
       const breaks: string[] = [];
       const resumedOn: string[] = [];
-      socket.on("message", (data) => downstream.push(data));
+      socket.on("message", (data) => downstream.push(plain(data)));
       socket.on("close", (reason, details) =>
         clientCloses.push(`${reason}: ${details.error ? `${details.error.name}: ${details.error.message}` : "-"} (${details.unsent.length} unsent)`),
       );
@@ -171,8 +181,8 @@ describe.concurrent("5,000 messages each way through 20 s of cuts, resets and bl
         const quietAt = Date.now();
 
         // everything arrives once the path is back; then a few heartbeats more, for late copies
-        const lastUp = up.at(-1)!;
-        const lastDown = down.at(-1)!;
+        const lastUp = plain(up.at(-1));
+        const lastDown = plain(down.at(-1));
         const arrived = () => upstream.includes(lastUp) && downstream.includes(lastDown);
         await within(
           Promise.race([
@@ -206,8 +216,8 @@ describe.concurrent("5,000 messages each way through 20 s of cuts, resets and bl
         expect(clientCloses, `the client closed (${replay})`).toEqual([]);
         expect(serverCloses, `the server closed the session (${replay})`).toEqual([]);
         expect(sessions, `sessions opened (${replay})`).toHaveLength(1);
-        expect(deliveryReport(up, upstream), `client to server (${replay})`).toEqual(exactly(count));
-        expect(deliveryReport(down, downstream), `server to client (${replay})`).toEqual(exactly(count));
+        expect(deliveryReport(up.map(plain), upstream), `client to server (${replay})`).toEqual(exactly(count));
+        expect(deliveryReport(down.map(plain), downstream), `server to client (${replay})`).toEqual(exactly(count));
         // the run did break the transport and the session came back each time
         expect(resumedOn.length).toBeGreaterThan(0);
         expect(serverEvents.filter((event) => event.startsWith("reattached")).length).toBeGreaterThan(0);
