@@ -2,15 +2,15 @@
  * Resumption (docs/wire.md, "Resumable sessions"), the piece a `BareSocket` gets as a value
  * (`resumption` in its options), as it gets transports, so a bundle without it does not carry
  * it: the offer in the handshake, the counts of the server's messages, the acknowledgements
- * and, when the transport of a resumable session breaks, the reattach. The client's own
- * messages are numbered by the send queue, which holds them until they are acknowledged.
+ * and the client's messages written and not yet acknowledged, numbered, and, when the
+ * transport of a resumable session breaks, the reattach.
  */
 import type { Environment } from "./env.js";
 import { type CometaError, HeartbeatError, ProtocolError, refusedAsTooLarge, ResumeError, ServerError, TransportError } from "./errors.js";
 import type { SessionSettings, SocketOptions } from "./options.js";
 import type { OpenData, Packet, ReceivedPacket } from "./protocol.js";
 import { type Reattacher, startReattach } from "./reattach.js";
-import { type SendQueue, size } from "./send-queue.js";
+import { type Entry, type SendQueue, size } from "./send-queue.js";
 import type { CloseReason } from "./socket.js";
 import type { Transport, TransportDefinition } from "./transport.js";
 import type { TransportMemory } from "./transport-memory.js";
@@ -135,7 +135,7 @@ export interface ResumeSession {
   receive(data: ReceivedPacket["data"]): boolean;
   /** A noop's data: acts on the control it may carry. */
   control(data: ReceivedPacket["data"]): void;
-  /** The next write, from the queue: within the unacknowledged bytes, after its `6a<N>` and `6s<S>`. */
+  /** The next write, from the queue: within `maxBytes` unacknowledged, after its `6a<N>` and `6s<S>`. */
   take(): Packet[];
   /** What goes before `5` on an upgrade: `6a<N>`. */
   before(): Packet[];
@@ -187,6 +187,34 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms): ResumeSes
   let reattacher: Reattacher | undefined;
   /** Set from the break to the resume: the URLs made meanwhile reattach. */
   let resuming = false;
+  /** Messages written and not acknowledged, in order, and their bytes. */
+  let unacked: Entry[] = [];
+  let bytes = 0;
+  /** The number of the last message written, of the last that left `unacked`, and the highest acknowledged. */
+  let seq = 0;
+  let done = 0;
+  let acked = 0;
+
+  /** The server delivered messages 1 to `count`: those written leave, in order, their callbacks run. */
+  const ack = (count: number) => {
+    if (count > acked) acked = count;
+    let leaving = 0;
+    while (leaving < unacked.length && done < acked) {
+      bytes -= unacked[leaving++]!.bytes;
+      done++;
+    }
+    queue.done(unacked.splice(0, leaving));
+  };
+  // the messages of a write wait for the server's acknowledgement, unless the transport's drain
+  // is it (an HTTP answer); those of a write cut by a break, always
+  queue.hold = (entries) => {
+    for (const entry of entries) {
+      if (entry.data === undefined) continue;
+      unacked.push(entry);
+      bytes += entry.bytes;
+    }
+    ack(!resuming && host.transport().confirmsDelivery ? seq : 0);
+  };
 
   return {
     query: (receiving) => ({ [resuming ? reattachParam : ackParam]: resuming || receiving ? String(counts.tell()) : undefined }),
@@ -195,15 +223,19 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms): ResumeSes
       const control = decodeResumeControl(data);
       if (!control) return;
       if (control.kind === "ack") {
-        queue.ack(control.count);
+        ack(control.count);
         host.flush();
       } else if (!counts.next(control.seq)) {
         host.fail(new ProtocolError(`the server's message ${control.seq} came after its message ${counts.received}`), "parse error");
       }
     },
     take() {
-      const packets = queue.take(settings.resume);
-      return counts.prefix(queue.first).concat(packets);
+      const packets = queue.take(settings.resume - bytes);
+      const messages = packets.filter((packet) => packet.type === "message").length;
+      // a message sent again after a resume has the number it had: `seq` went back with it
+      const first = messages && seq + 1;
+      seq += messages;
+      return counts.prefix(first).concat(packets);
     },
     before: () => [counts.ack()],
     usable,
@@ -216,6 +248,8 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms): ResumeSes
       if (!usable(name) && rememberUpgrade && memory.recall() === name) memory.forget();
       trace && trace("session", "resuming", { transport: name, reason, error: cause, breaks: broken[name] });
       resuming = true;
+      // the write in flight is cut: its messages wait with the others
+      queue.sent();
       if (!host.detach(cause)) return true;
       reattacher = startReattach({
         env,
@@ -233,11 +267,16 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms): ResumeSes
           return pool.find((definition) => definition.name === "polling") || pool[0]!;
         },
         create: host.create,
-        resumed: (transport, acked) => {
+        resumed: (transport, delivered) => {
           resuming = false;
           counts.restart();
-          queue.requeue(acked);
-          trace && trace("session", "resumed", { transport: transport.name, acked });
+          // what the server did not deliver goes again first, with its numbers
+          ack(delivered);
+          queue.requeue(unacked);
+          unacked = [];
+          bytes = 0;
+          seq = done;
+          trace && trace("session", "resumed", { transport: transport.name, acked: delivered });
           host.attach(transport);
         },
         failed: (message) => host.fail(new ResumeError(message, { cause }), reason),
@@ -247,6 +286,9 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms): ResumeSes
     stop() {
       counts.stop();
       if (reattacher) reattacher.cancel();
+      queue.hold = undefined;
+      // not delivered: the close hands them back, or the next session sends them, first
+      queue.requeue(unacked);
     },
   };
 }

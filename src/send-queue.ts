@@ -1,7 +1,7 @@
 /**
  * What a socket holds that is not known to be delivered: the messages written and the control
- * packets (pong, close) among them, in order, with the write in flight and, on a resumable
- * session, the messages written but not yet acknowledged, each numbered. A plain Socket holds
+ * packets (pong, close) among them, in order, with the write in flight (on a resumable session,
+ * src/resume.ts holds the messages written until the server acknowledges them). A plain Socket holds
  * what it is given (`SendQueue`); a ReconnectingSocket makes one `BoundedSendQueue`, bounded in
  * messages and bytes by a running count, and hands it to each of its sessions: what a lost
  * session did not deliver is still there, in order, for the next one.
@@ -15,7 +15,7 @@ export interface QueueLimits {
   maxBytes: number;
 }
 
-interface Entry {
+export interface Entry {
   packet: Packet;
   /** The caller's data, kept for `unsent` (a Blob stays a Blob); absent on control packets. */
   data?: MessageData;
@@ -31,8 +31,6 @@ interface Entry {
    * than fail every session after it.
    */
   refused?: boolean;
-  /** Its number in the session (docs/wire.md, "Resumable sessions"), from its first write; 0 before. */
-  seq?: number;
 }
 
 function isBlob(data: unknown): data is Blob {
@@ -62,16 +60,13 @@ export class SendQueue {
    * (or could not be), and by a ReconnectingSocket after it added a message.
    */
   flush: () => void = () => {};
-  /** The number of the first message of the last `take`; 0 when it took none. */
-  first = 0;
+  /**
+   * Set by a resumable session: the entries of each write that is over go to it, to wait for
+   * the server's acknowledgement, instead of leaving the queue.
+   */
+  hold: ((entries: Entry[]) => void) | undefined;
   protected _waiting: Entry[] = [];
   protected _inFlight: Entry[] = [];
-  /** Messages written and not acknowledged, in order (only ever some on a resumable session). */
-  private _unacked: Entry[] = [];
-  private _unackedBytes = 0;
-  /** The last number given to a message in this session, and the highest acknowledged. */
-  private _seq = 0;
-  private _acked = 0;
 
   /** Entries waiting, not counting the write in flight. */
   get waiting(): number {
@@ -111,16 +106,15 @@ export class SendQueue {
   }
 
   /**
-   * Takes what can go now, in order, numbers its messages and marks it in flight: nothing while
-   * a write is in flight, nothing past a Blob still being read, and no message once `maxBytes`
-   * are unacknowledged (counting those taken). Throws UsageError when the next message is a
-   * Blob that could not be read; that Blob is refused (see `release`).
+   * Takes what can go now, in order, and marks it in flight: nothing while a write is in
+   * flight, nothing past a Blob still being read, and no message once `maxBytes` of messages
+   * are taken (a resumable session's flow control). Throws UsageError when the next message is
+   * a Blob that could not be read; that Blob is refused (see `release`).
    */
   take(maxBytes = Infinity): Packet[] {
-    this.first = 0;
     if (this._inFlight.length > 0) return [];
     const waiting = this._waiting;
-    let bytes = this._unackedBytes;
+    let bytes = 0;
     let count = 0;
     for (let entry; (entry = waiting[count]) && !entry.reading; count++) {
       if (entry.data === undefined) continue;
@@ -134,50 +128,31 @@ export class SendQueue {
       throw new UsageError("could not read the Blob being sent", { cause: stuck.unreadable });
     }
     this._inFlight = waiting.splice(0, count);
-    for (const entry of this._inFlight) {
-      if (entry.data === undefined) continue;
-      // a message sent again keeps its number
-      if (!entry.seq) entry.seq = ++this._seq;
-      if (!this.first) this.first = entry.seq;
-    }
     return this._inFlight.map((entry) => entry.packet);
   }
 
   /**
-   * The write in flight reached the network. `delivered`: the server took it (an HTTP answer,
-   * or a session that is not resumable); its messages leave the queue and their callbacks run.
-   * Otherwise they wait for `ack`. Returns the packets of the write.
+   * The write in flight is over (it reached the network, or its transport is gone): it is
+   * delivered, unless `hold` takes it. Returns its packets.
    */
-  sent(delivered = true): Packet[] {
+  sent(): Packet[] {
     const sent = this._inFlight;
     this._inFlight = [];
-    for (const entry of sent) {
-      if (entry.data === undefined) continue;
-      this._unacked.push(entry);
-      this._unackedBytes += entry.bytes;
-      if (delivered && entry.seq! > this._acked) this._acked = entry.seq!;
-    }
-    this._trim();
+    if (this.hold) this.hold(sent);
+    else this.done(sent);
     return sent.map((entry) => entry.packet);
   }
 
-  /** The server delivered this session's messages 1 to `count`: they leave the queue, callbacks run. */
-  ack(count: number): void {
-    if (count > this._acked) this._acked = count;
-    this._trim();
+  /** Delivered: the entries leave the queue, and their callbacks run. */
+  done(entries: Entry[]): void {
+    this._left(entries);
+    for (const entry of entries) if (entry.callback) entry.callback();
   }
 
-  /**
-   * The session goes on over another transport, which the server delivered `count` of its
-   * messages by: what is not acknowledged goes out again first, in order, with its numbers.
-   */
-  requeue(count: number): void {
-    this._unacked.push(...this._inFlight.filter((entry) => entry.data !== undefined));
+  /** Messages to send again: they go first, in order, then the messages of the write in flight. */
+  requeue(messages: Entry[]): void {
+    this._waiting = messages.concat(this._inFlight.filter((entry) => entry.data !== undefined), this._waiting);
     this._inFlight = [];
-    this.ack(count);
-    this._waiting = this._unacked.concat(this._waiting);
-    this._unacked = [];
-    this._unackedBytes = 0;
   }
 
   /**
@@ -193,8 +168,8 @@ export class SendQueue {
   }
 
   /**
-   * The session that held the queue ended: what it did not deliver (unacknowledged, in flight,
-   * waiting) is kept in order for the next session, unnumbered; control packets are dropped.
+   * The session that held the queue ended: what it did not deliver (in flight, waiting) is kept
+   * in order for the next session; control packets are dropped.
    * The messages refused leave the queue, so the next session sends what follows them; returns
    * those, oldest first.
    */
@@ -216,23 +191,11 @@ export class SendQueue {
   /** Entries that left the queue. */
   protected _left(_entries: Entry[]): void {}
 
-  /** The acknowledged messages leave, in order, their callbacks run. */
-  private _trim() {
-    let count = 0;
-    while (count < this._unacked.length && this._unacked[count]!.seq! <= this._acked) this._unackedBytes -= this._unacked[count++]!.bytes;
-    const done = this._unacked.splice(0, count);
-    this._left(done);
-    for (const entry of done) if (entry.callback) entry.callback();
-  }
-
-  /** Every message held, in order, taken out of the session: numbering starts again. */
+  /** Every message held, in order, taken out of the queue; control packets are dropped. */
   private _end(): Entry[] {
-    const held = [...this._unacked, ...this._inFlight, ...this._waiting].filter((entry) => entry.data !== undefined);
-    for (const entry of held) entry.seq = 0;
-    this._unacked = [];
+    const held = [...this._inFlight, ...this._waiting].filter((entry) => entry.data !== undefined);
     this._inFlight = [];
     this._waiting = [];
-    this._seq = this._acked = this._unackedBytes = 0;
     return held;
   }
 }

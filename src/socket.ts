@@ -451,9 +451,7 @@ export class BareSocket {
   }
 
   private _onDrain() {
-    // on a resumable session the messages of the write wait for the server's acknowledgement,
-    // unless the transport's drain is it (an HTTP answer)
-    const sent = this._queue.sent(!this._resume || !!this._transport.confirmsDelivery);
+    const sent = this._queue.sent();
     if (this._state === "closing" && sent.some((packet) => packet.type === "close")) {
       return this._finish("forced close");
     }

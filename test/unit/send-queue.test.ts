@@ -218,137 +218,73 @@ describe("messages refused as too large", () => {
   });
 });
 
-describe("unacknowledged messages (resumable sessions)", () => {
+describe("what a resumable session builds on (src/resume.ts holds the unacknowledged)", () => {
   const messages = (packets: { type: string; data?: unknown }[]) => packets.map((packet) => packet.data);
 
-  test("take numbers messages from 1 across writes and says the first; control packets get no number", () => {
-    const queue = new SendQueue();
-    queue.control({ type: "pong" });
-    expect(queue.take()).toEqual([{ type: "pong" }]);
-    expect(queue.first).toBe(0);
-    queue.sent(false);
-    queue.add("a");
-    queue.add("b");
-    queue.take();
-    expect(queue.first).toBe(1);
-    queue.sent(false);
-    queue.add("c");
-    queue.take();
-    expect(queue.first).toBe(3);
-  });
-
-  test("a write not confirmed stays until acked; ack trims in order and runs the callbacks then", () => {
-    const queue = bounded(10, Infinity);
-    const calls: string[] = [];
-    for (const data of ["a", "b", "c"]) queue.add(data, () => calls.push(data));
-    queue.take();
-    queue.sent(false);
-    expect(calls).toEqual([]);
-    expect(queue.fits(0)).toBe(true);
-    queue.ack(2);
-    expect(calls).toEqual(["a", "b"]);
-    // a smaller or equal count changes nothing
-    queue.ack(1);
-    queue.ack(2);
-    expect(calls).toEqual(["a", "b"]);
-    queue.ack(3);
-    expect(calls).toEqual(["a", "b", "c"]);
-    expect(queue.clear()).toEqual([]);
-  });
-
-  test("an ack that comes before the write's drain applies at the drain", () => {
-    const queue = new SendQueue();
-    const calls: string[] = [];
-    queue.add("a", () => calls.push("a"));
-    queue.take();
-    queue.ack(1);
-    expect(calls).toEqual([]);
-    queue.sent(false);
-    expect(calls).toEqual(["a"]);
-  });
-
-  test("a confirmed write acks its messages and those before it, not those still waiting", () => {
-    const queue = new SendQueue();
-    const calls: string[] = [];
-    queue.add("a", () => calls.push("a"));
-    queue.take();
-    queue.sent(false);
-    queue.add("b", () => calls.push("b"));
-    queue.add("c", () => calls.push("c"));
-    // flow control lets one through
-    queue.take(2);
-    expect(queue.clear()).toEqual(["a", "b", "c"]);
-    const again = new SendQueue();
-    again.add("a", () => calls.push("A"));
-    again.take();
-    again.sent(false);
-    again.add("b", () => calls.push("B"));
-    again.take();
-    again.sent(true);
-    expect(calls).toEqual(["A", "B"]);
-  });
-
-  test("flow control: no message is taken once maxBytes are unacknowledged, counting the write", () => {
+  test("take(maxBytes): no message once maxBytes are taken; control packets go regardless; one larger goes alone", () => {
     const queue = new SendQueue();
     queue.add("aaaa");
     queue.add("bbbb");
     queue.add("cccc");
     expect(messages(queue.take(8))).toEqual(["aaaa", "bbbb"]);
-    queue.sent(false);
+    queue.sent();
     queue.control({ type: "pong" });
     queue.add("dddd");
-    expect(queue.take(8)).toEqual([]);
-    queue.ack(1);
-    // the control packet behind "cccc" goes with it; "dddd" would pass the bound
-    expect(queue.take(8)).toEqual([{ type: "message", data: "cccc" }, { type: "pong" }]);
-    queue.sent(false);
-    queue.ack(3);
-    expect(messages(queue.take(8))).toEqual(["dddd"]);
-    queue.sent(false);
-    queue.ack(4);
-    // a message larger than the bound goes alone when nothing is unacknowledged
+    // nothing left of the bound: the control packet before the next message still goes
+    expect(queue.take(0)).toEqual([]);
+    expect(queue.take(4)).toEqual([{ type: "message", data: "cccc" }, { type: "pong" }]);
+    queue.sent();
     queue.add("x".repeat(20));
+    expect(messages(queue.take(8))).toEqual(["dddd", "x".repeat(20)]);
+    queue.sent();
     queue.add("y");
-    expect(messages(queue.take(8))).toEqual(["x".repeat(20)]);
-    queue.sent(false);
-    expect(queue.take(8)).toEqual([]);
     // unbounded, as a session that is not resumable takes
     expect(messages(queue.take())).toEqual(["y"]);
   });
 
-  test("requeue: what the new transport's count does not cover goes first, with its numbers, in flight included", () => {
-    const queue = new SendQueue();
+  test("with hold set, a write that is over goes to it, and leaves only by done: then its callbacks run", () => {
+    const queue = bounded(10, Infinity);
     const calls: string[] = [];
-    for (const data of ["a", "b", "c"]) queue.add(data, () => calls.push(data));
-    queue.take();
-    queue.sent(false);
-    queue.add("d", () => calls.push("d"));
-    queue.take();
-    queue.add("e");
-    queue.requeue(1);
+    const held: unknown[] = [];
+    queue.hold = (entries) => held.push(...entries);
+    for (const data of ["a", "b"]) queue.add(data, () => calls.push(data));
+    queue.control({ type: "pong" });
+    expect(queue.take()).toHaveLength(3);
+    expect(queue.sent()).toEqual([{ type: "message", data: "a" }, { type: "message", data: "b" }, { type: "pong" }]);
+    expect(calls).toEqual([]);
+    expect(queue.busy).toBe(false);
+    expect(queue.fits(0)).toBe(true);
+    queue.done(held.slice(0, 1) as never);
     expect(calls).toEqual(["a"]);
-    expect(messages(queue.take())).toEqual(["b", "c", "d", "e"]);
-    expect(queue.first).toBe(2);
-    queue.sent(true);
-    expect(calls).toEqual(["a", "b", "c", "d"]);
-    queue.add("f");
+    queue.hold = undefined;
+    queue.add("c", () => calls.push("c"));
     queue.take();
-    expect(queue.first).toBe(6);
+    queue.sent();
+    expect(calls).toEqual(["a", "c"]);
   });
 
-  test("release and clear hand back unacked, then in flight, then waiting; numbering starts again", () => {
+  test("requeue: the messages given go first, then those of the write in flight, then what waits", () => {
     const queue = bounded(10, Infinity);
+    let held: never[] = [];
+    queue.hold = (entries) => (held = entries as never[]);
     queue.add("a");
-    queue.take();
-    queue.sent(false);
     queue.add("b");
     queue.take();
+    queue.sent();
     queue.add("c");
-    expect(queue.release()).toEqual([]);
-    expect(messages(queue.take())).toEqual(["a", "b", "c"]);
-    expect(queue.first).toBe(1);
-    queue.sent(false);
+    queue.take();
+    queue.control({ type: "pong" });
     queue.add("d");
+    queue.requeue(held);
+    expect(queue.busy).toBe(false);
+    expect(queue.take()).toEqual([
+      { type: "message", data: "a" },
+      { type: "message", data: "b" },
+      { type: "message", data: "c" },
+      { type: "pong" },
+      { type: "message", data: "d" },
+    ]);
+    queue.requeue([]);
     expect(queue.clear()).toEqual(["a", "b", "c", "d"]);
     expect(queue.fits(0)).toBe(true);
   });
