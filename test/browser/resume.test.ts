@@ -1,13 +1,13 @@
 /**
- * Resumable sessions in Chromium against cometa/server, messages flowing both ways all along:
- * the browser taken offline for seconds (DevTools network emulation, through Playwright's
- * `setOffline`), WebSockets killed at the fault proxy just after each upgrade, and a chaos run
- * of cuts, resets and black holes on the forever-frame and on JSONP. Each asserts the same:
- * no `close`, one server session, every message exactly once and in order on both sides.
+ * Resumable sessions in real browsers against cometa/server, messages flowing both ways all
+ * along: Chromium taken offline for seconds (DevTools network emulation, through Playwright's
+ * `setOffline`); and in every engine, WebSockets killed at the fault proxy just after each
+ * upgrade, and a chaos run of cuts, resets and black holes on the forever-frame and on JSONP.
+ * Each asserts the same: no `close`, one server session, every message exactly once and in
+ * order on both sides, and no answer without CORS headers.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket as EngineSocket } from "engine.io";
-import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { type FaultProxy, startFaultProxy } from "../network/support/fault-proxy.js";
 import { faultSummary, startChaos } from "../network/support/chaos.js";
@@ -17,6 +17,7 @@ import { within } from "../support/events.js";
 import {
   allowConsoleErrors,
   describeBrowser,
+  describeEngines,
   type EngineUnderTest,
   idOf,
   type PageServer,
@@ -24,6 +25,7 @@ import {
   startEngine,
   startPageServer,
   useBrowser,
+  useEngine,
 } from "./support/browser.js";
 
 /** The IIFE's global, in the page. */
@@ -45,8 +47,16 @@ const seed = runSeed();
 const heartbeat = { pingInterval: 300, pingTimeout: 200 };
 const portOf = (url: string) => Number(new URL(url).port);
 const isWebSocket = (head: string) => head.includes("transport=websocket");
-/** What the browser logs, on its own, for requests a fault or a refusal ended. */
+/** What the browsers log, on their own, for requests a fault or a refusal ended. */
 const networkNoise = [
+  // Firefox
+  /Cross-Origin Request Blocked/,
+  /NetworkError/,
+  /can.t establish a connection to the server at/,
+  /The connection to .* was interrupted/,
+  /Loading failed for the <script> with source/,
+  /blocked due to MIME type/,
+  // Chromium
   /Failed to load resource/,
   /net::ERR_/,
   /WebSocket connection to .* failed/,
@@ -57,8 +67,35 @@ const networkNoise = [
   /has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present/,
 ];
 
-describeBrowser("resumable sessions in Chromium", () => {
-  const browser = useBrowser();
+/** A page as the helpers drive it: Playwright's own (Chromium, for its DevTools) or any engine's. */
+interface DrivenPage {
+  evaluate<R, A>(fn: (arg: A) => R, arg: A): Promise<Awaited<R>>;
+  waitFor<A>(fn: (arg: A) => unknown, arg: A, timeout: number): Promise<void>;
+}
+
+/** What the page's socket did, read in the page. */
+const pageState = (page: DrivenPage) =>
+  page.evaluate(() => {
+    const s = (globalThis as unknown as { state: PageState }).state;
+    return {
+      state: s.socket.state,
+      transport: s.socket.transport.name,
+      resumable: s.socket.resumable,
+      messages: s.messages,
+      sent: s.sent,
+      pings: s.pings,
+      events: s.events,
+      closes: s.closes,
+    };
+  }, undefined);
+
+const resumes = (events: string[]) => events.filter((event) => event.startsWith("resumed "));
+
+/**
+ * The servers, pages and checks of one describe block: `openPage` opens the test page (with its
+ * problems checked after each test by the block's browser session).
+ */
+function resumeSuite(title: string, openPage: (url: string) => Promise<DrivenPage>) {
   let pages: PageServer;
   let engine: EngineUnderTest | undefined;
   let proxy: FaultProxy | undefined;
@@ -72,24 +109,23 @@ describeBrowser("resumable sessions in Chromium", () => {
     pages.page("/index.html", scriptTagPage());
   });
   afterEach(async () => {
-    await browser.context.setOffline(false);
     await proxy?.close();
     await engine?.close();
     proxy = engine = undefined;
   });
   afterAll(async () => {
     await pages?.close();
-    printMeasurements(`resumable sessions in Chromium (CHAOS_SEED=${seed}):`);
+    printMeasurements(`${title} (CHAOS_SEED=${seed}):`);
   });
 
-  /** cometa/server with a short heartbeat, a resume window of `window` ms and no echo. */
-  async function serve(window = 20_000) {
+  /** cometa/server with a short heartbeat and a 20 s resume window, no echo; through the fault proxy when `proxied`. */
+  async function serve(proxied: boolean) {
     engine = await startEngine({
       pageOrigin: pages.origin,
-      server: { ...heartbeat, resume: { window } },
+      server: { ...heartbeat, resume: { window: 20_000 } },
       onConnection: () => {},
     });
-    // the server's side of the CORS noise below: every answer it finished carries the header
+    // the server's side of the CORS noise: every answer it finished carries the header
     withoutCors = [];
     engine.http.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
       if (!req.headers.origin) return;
@@ -97,13 +133,13 @@ describeBrowser("resumable sessions in Chromium", () => {
         if (!res.getHeader("access-control-allow-origin")) withoutCors.push(`${req.method} ${res.statusCode} ${req.url}`);
       });
     });
-    return engine;
+    if (proxied) proxy = await startFaultProxy(portOf(engine.url));
+    return { engine, proxy, url: proxy ? proxy.url : engine.url };
   }
 
   /** Opens a socket in a new page and records its life on `state`. */
-  async function open(url: string, options: Record<string, unknown>): Promise<{ page: Page; session: EngineSocket }> {
-    const page = await browser.open(pages.url("/index.html"));
-    allowConsoleErrors(page, ...networkNoise);
+  async function open(url: string, options: Record<string, unknown>): Promise<{ page: DrivenPage; session: EngineSocket }> {
+    const page = await openPage(pages.url("/index.html"));
     const id = await page.evaluate(
       async ([url, options]) => {
         const socket = new Cometa.Socket(url, { withCredentials: true, ...options });
@@ -136,19 +172,17 @@ describeBrowser("resumable sessions in Chromium", () => {
   }
 
   /** What the page's socket and the server's session went through, for failure messages. */
-  async function status(page: Page): Promise<string> {
-    const s = await page.evaluate(() => {
-      const s = (globalThis as unknown as { state: PageState }).state;
-      return { state: s.socket.state, transport: s.socket.transport.name, received: s.messages.length, sent: s.sent, pings: s.pings, events: s.events.slice(-12), closes: s.closes };
-    });
+  async function status(page: DrivenPage): Promise<string> {
+    const s = await pageState(page);
+    const page_ = { ...s, messages: s.messages.length, events: s.events.slice(-12) };
     const received = engine ? [...engine.received.values()].map((list) => list.length) : [];
-    return `page ${JSON.stringify(s)}; server received ${JSON.stringify(received)}, session ${JSON.stringify(serverLog.slice(-12))}`;
+    return `page ${JSON.stringify(page_)}; server received ${JSON.stringify(received)}, session ${JSON.stringify(serverLog.slice(-12))}`;
   }
 
   /** Resolves once `fn(arg)` holds in the page; fails after `timeout` ms with both sides' status. */
-  async function waitInPage<A>(page: Page, fn: (arg: A) => unknown, arg: A, timeout: number, what: string): Promise<void> {
+  async function waitInPage<A>(page: DrivenPage, fn: (arg: A) => unknown, arg: A, timeout: number, what: string): Promise<void> {
     try {
-      await page.waitForFunction(fn as (arg: unknown) => unknown, arg as unknown, { timeout, polling: 50 });
+      await page.waitFor(fn, arg, timeout);
     } catch {
       throw new Error(`${what} (not within ${timeout} ms): ${await status(page)}`);
     }
@@ -156,9 +190,9 @@ describeBrowser("resumable sessions in Chromium", () => {
 
   /**
    * `count` messages each way, spread over `duration` ms: the page sends `c i`, the server `s i`.
-   * Resolves once both sides have the last one (bounded), then checks the whole run.
+   * `check()` waits for the last one each way (bounded), then checks the whole run.
    */
-  async function flow(page: Page, session: EngineSocket, count: number, duration: number, replay: string) {
+  async function flow(page: DrivenPage, session: EngineSocket, count: number, duration: number, replay: string) {
     const up = Array.from({ length: count }, (_, i) => `c ${i}`);
     const down = Array.from({ length: count }, (_, i) => `s ${i}`);
     await page.evaluate(
@@ -188,8 +222,6 @@ describeBrowser("resumable sessions in Chromium", () => {
       }, 20);
     });
     return {
-      up,
-      down,
       /** Waits for the last message each way, then for two more heartbeats (late copies), and checks. */
       async check(extraMs = 30_000) {
         await serverSending;
@@ -205,8 +237,7 @@ describeBrowser("resumable sessions in Chromium", () => {
           extraMs,
           `the page did not get the last message (${replay})`,
         );
-        const closes = await page.evaluate(() => (globalThis as unknown as { state: PageState }).state.closes);
-        if (closes.length > 0) throw new Error(`the page's socket closed (${replay}): ${await status(page)}`);
+        if ((await pageState(page)).closes.length > 0) throw new Error(`the page's socket closed (${replay}): ${await status(page)}`);
         await within(
           (async () => {
             while (!upstream().includes(up.at(-1)!)) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -217,7 +248,7 @@ describeBrowser("resumable sessions in Chromium", () => {
           throw new Error(`${error.message} (${replay}): ${await status(page)}`);
         });
         // two heartbeats more (the session may still be resuming from the last fault), for late copies
-        const pings = await page.evaluate(() => (globalThis as unknown as { state: PageState }).state.pings);
+        const { pings } = await pageState(page);
         await waitInPage(
           page,
           (pings) => {
@@ -228,14 +259,12 @@ describeBrowser("resumable sessions in Chromium", () => {
           10_000,
           `no heartbeat after everything arrived (${replay})`,
         );
-        const result = await page.evaluate(() => {
-          const s = (globalThis as unknown as { state: PageState }).state;
-          return { messages: s.messages, events: s.events, closes: s.closes, transport: s.socket.transport.name, resumable: s.socket.resumable };
-        });
+        const result = await pageState(page);
         expect(result.closes, `the page's socket closed (${replay})`).toEqual([]);
         expect(deliveryReport(up, upstream()), `page to server (${replay})`).toEqual(exactly(count));
         expect(deliveryReport(down, result.messages), `server to page (${replay})`).toEqual(exactly(count));
         expect(engine!.sessions, `sessions (${replay})`).toHaveLength(1);
+        expect(serverLog.filter((event) => event.startsWith("close")), `the server closed the session (${replay})`).toEqual([]);
         expect(withoutCors, `answers without CORS headers (${replay})`).toEqual([]);
         expect(result.resumable).toBe(true);
         return result;
@@ -243,39 +272,58 @@ describeBrowser("resumable sessions in Chromium", () => {
     };
   }
 
-  const resumes = (events: string[]) => events.filter((event) => event.startsWith("resumed "));
+  return { serve, open, flow, waitInPage };
+}
+
+describeBrowser("resumable sessions in Chromium, offline", () => {
+  const browser = useBrowser();
+  const suite = resumeSuite("resumable sessions in Chromium, offline", async (url) => {
+    const page = await browser.open(url);
+    allowConsoleErrors(page, ...networkNoise);
+    return {
+      evaluate: ((fn: (arg: unknown) => unknown, arg: unknown) => page.evaluate(fn, arg)) as DrivenPage["evaluate"],
+      waitFor: async (fn, arg, timeout) => void (await page.waitForFunction(fn as (arg: unknown) => unknown, arg as unknown, { timeout, polling: 50 })),
+    };
+  });
+  afterEach(() => browser.context.setOffline(false));
 
   test("offline for 3 seconds mid-stream: the session resumes, nothing is lost or doubled", { timeout: 60_000 }, async () => {
-    const server = await serve();
-    const { page, session } = await open(server.url, {});
-    await waitInPage(page, () => (globalThis as unknown as { state: PageState }).state.events.some((event) => event.startsWith("upgrade ")), undefined, 10_000, "no upgrade");
-    const serverCloses: string[] = [];
-    session.on("close", (reason: string) => serverCloses.push(reason));
-    const run = await flow(page, session, 1000, 6000, "offline");
+    const { url } = await suite.serve(false);
+    const { page, session } = await suite.open(url, {});
+    const hasEvent = (prefix: string) => (globalThis as unknown as { state: PageState }).state.events.some((event) => event.startsWith(prefix));
+    await suite.waitInPage(page, hasEvent, "upgrade ", 10_000, "no upgrade");
+    const run = await suite.flow(page, session, 1000, 6000, "offline");
     // mid-stream, the browser loses the network
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const offlineAt = Date.now();
     await browser.context.setOffline(true);
-    await waitInPage(page, () => (globalThis as unknown as { state: PageState }).state.events.some((event) => event.startsWith("resuming")), undefined, 5000, "no resuming while offline");
+    await suite.waitInPage(page, hasEvent, "resuming", 5000, "no resuming while offline");
     const detected = Date.now() - offlineAt;
     await new Promise((resolve) => setTimeout(resolve, 3000 - detected));
     const onlineAt = Date.now();
     await browser.context.setOffline(false);
-    await waitInPage(page, () => (globalThis as unknown as { state: PageState }).state.events.some((event) => event.startsWith("resumed")), undefined, 10_000, "no resumed once online");
+    await suite.waitInPage(page, hasEvent, "resumed", 10_000, "no resumed once online");
     const back = Date.now() - onlineAt;
     const result = await run.check();
-    expect(serverCloses).toEqual([]);
     measure("offline 3 s", "break detected after going offline", detected);
     measure("offline 3 s", "resumed after going online", back);
     measure("offline 3 s", "events", result.events.join(", "), "");
   });
+});
+
+describeEngines("resumable sessions through the fault proxy", (browserName) => {
+  const browser = useEngine(browserName);
+  const suite = resumeSuite(`resumable sessions through the fault proxy [${browserName}]`, async (url) => {
+    const page = await browser.open(url);
+    page.allow(...networkNoise);
+    return { evaluate: (fn, arg) => page.evaluate(fn, arg), waitFor: (fn, arg, timeout) => page.waitFor(fn, arg, timeout) };
+  });
 
   test("WebSockets killed at the proxy right after each upgrade: resumed on polling, then upgraded to another transport; websocket not probed after its second break", { timeout: 60_000 }, async () => {
-    const server = await serve();
-    proxy = await startFaultProxy(portOf(server.url));
+    const { url, proxy } = await suite.serve(true);
     // a WebSocket connection dies once 3 KB went through: past the upgrade, a little way into the stream
     let websockets = 0;
-    proxy.when(
+    proxy!.when(
       (head) => {
         if (!isWebSocket(head)) return false;
         websockets++;
@@ -283,8 +331,8 @@ describeBrowser("resumable sessions in Chromium", () => {
       },
       { dropAfter: 3000 },
     );
-    const { page, session } = await open(proxy.url, {});
-    const run = await flow(page, session, 1000, 6000, "websocket killed");
+    const { page, session } = await suite.open(url, {});
+    const run = await suite.flow(page, session, 1000, 6000, `websocket killed, ${browserName}`);
     const result = await run.check();
     const upgrades = result.events.filter((event) => event.startsWith("upgrade "));
     // the WebSocket was upgraded to, and broke, twice; never probed a third time
@@ -292,27 +340,23 @@ describeBrowser("resumable sessions in Chromium", () => {
     expect(websockets).toBe(2);
     expect(resumes(result.events).length).toBeGreaterThanOrEqual(2);
     expect(["sse", "xhr-streaming", "iframe"]).toContain(result.transport);
-    measure("websocket killed after upgrade", "events", result.events.join(", "), "");
-    measure("websocket killed after upgrade", "ended on", result.transport, "");
+    measure(`websocket killed after upgrade, ${browserName}`, "events", result.events.join(", "), "");
+    measure(`websocket killed after upgrade, ${browserName}`, "ended on", result.transport, "");
   });
 
   for (const [index, name] of (["iframe", "jsonp"] as const).entries()) {
     test(`${name} forced, 8 s of cuts, resets and black holes: 1,000 messages each way exactly once, in order`, { timeout: 75_000 }, async () => {
       const caseSeed = seed + index;
-      const server = await serve();
-      proxy = await startFaultProxy(portOf(server.url));
-      const { page, session } = await open(proxy.url, { transports: [name] });
-      const serverCloses: string[] = [];
-      session.on("close", (reason: string) => serverCloses.push(reason));
-      const run = await flow(page, session, 1000, 7000, `CHAOS_SEED=${seed}, ${name}`);
-      const chaos = startChaos(proxy, seededRandom(caseSeed), { duration: 8000 });
+      const { url, proxy } = await suite.serve(true);
+      const { page, session } = await suite.open(url, { transports: [name] });
+      const run = await suite.flow(page, session, 1000, 7000, `CHAOS_SEED=${seed}, ${name}, ${browserName}`);
+      const chaos = startChaos(proxy!, seededRandom(caseSeed), { duration: 8000 });
       await chaos.done;
       const result = await run.check();
-      expect(serverCloses).toEqual([]);
       expect(resumes(result.events).length).toBeGreaterThan(0);
-      measure(`${name} chaos`, "faults", faultSummary(chaos), "");
-      measure(`${name} chaos`, "resumes", resumes(result.events).length, "");
-      measure(`${name} chaos`, "ended on", result.transport, "");
+      measure(`${name} chaos, ${browserName}`, "faults", faultSummary(chaos), "");
+      measure(`${name} chaos, ${browserName}`, "resumes", resumes(result.events).length, "");
+      measure(`${name} chaos, ${browserName}`, "ended on", result.transport, "");
     });
   }
 });
