@@ -6,7 +6,7 @@
 import { type Environment, resolveEnvironment } from "./env.js";
 import { UsageError } from "./errors.js";
 import type { BinaryType } from "./protocol.js";
-import type { Resumption } from "./resume.js";
+import type { ResumeOffer, Resumption } from "./resume.js";
 import type { Trace } from "./trace.js";
 import type { TransportDefinition, TransportName, TransportOptions } from "./transport.js";
 import { type Endpoint, parseEndpoint } from "./url.js";
@@ -104,10 +104,8 @@ export interface SessionSettings {
   rememberUpgrade: boolean;
   connectTimeout: number;
   probeTimeout: number;
-  /** Resumption, when offered. */
-  resumption: Resumption | undefined;
-  /** Bytes of unacknowledged messages a resumable session holds before it stops writing. */
-  resume: number;
+  /** What the session offers of resumption, when it has `resumption` and `resume` is not false. */
+  resumption: ResumeOffer | undefined;
   trace: Trace | undefined;
 }
 
@@ -174,13 +172,11 @@ export function resolveSocketOptions(
     return definition;
   });
   if (definitions.length === 0) throw new UsageError("no transports given");
-  const offer = options.resume;
-  const resumption = offer === false ? undefined : options.resumption;
-  const resume = offer && typeof offer === "object" && offer.maxBytes !== undefined ? offer.maxBytes : 1e6;
-  if (resumption && !(resume > 0)) throw new UsageError("resume.maxBytes must be a positive number of bytes");
+  const resume = options.resume;
+  const resumption = resume === false || !options.resumption ? undefined : options.resumption(resume);
   // a copy: the caller's object may change after the socket is made
   transport.extraHeaders = { ...options.extraHeaders };
-  return { ...all, env, endpoint, definitions, transport, resumption, resume, trace: options.trace };
+  return { ...all, env, endpoint, definitions, transport, resumption, trace: options.trace };
 }
 
 const reconnectDefaults: Required<ReconnectOptions> = {

@@ -6,7 +6,16 @@
  * transport of a resumable session breaks, the reattach.
  */
 import type { Environment } from "./env.js";
-import { type CometaError, HeartbeatError, ProtocolError, refusedAsTooLarge, ResumeError, ServerError, TransportError } from "./errors.js";
+import {
+  type CometaError,
+  HeartbeatError,
+  ProtocolError,
+  refusedAsTooLarge,
+  ResumeError,
+  ServerError,
+  TransportError,
+  UsageError,
+} from "./errors.js";
 import type { SessionSettings, SocketOptions } from "./options.js";
 import type { OpenData, Packet, ReceivedPacket } from "./protocol.js";
 import { type Reattacher, startReattach } from "./reattach.js";
@@ -146,8 +155,14 @@ export interface ResumeSession {
   stop(): void;
 }
 
-/** What `resumption` is: the handshake's offer, and the session's side once the server grants it. */
-export interface Resumption {
+/**
+ * What `resumption` is: given the socket's `resume` option (not false), checked (UsageError),
+ * what the session offers.
+ */
+export type Resumption = (option: true | { maxBytes?: number } | undefined) => ResumeOffer;
+
+export interface ResumeOffer {
+  /** The handshake's query parameters. */
   readonly query: Record<string, string>;
   /** The open packet arrived: the session's resumption, or undefined when the server granted none. */
   start(host: ResumeHost, open: OpenData): ResumeSession | undefined;
@@ -169,15 +184,20 @@ function survivable(error: CometaError | undefined): boolean {
 export const withResumption = <T extends SocketOptions>(options?: T): T =>
   (options === undefined ? { resumption } : options && typeof options === "object" && !options.resumption ? { ...options, resumption } : options) as T;
 
-export const resumption: Resumption = {
-  query: { [resumeOfferParam]: "1" },
-  start(host, open) {
-    const terms = readResumeTerms(open);
-    return terms && resume(host, open, terms);
-  },
+export const resumption: Resumption = (option) => {
+  const maxBytes = option && typeof option === "object" && option.maxBytes !== undefined ? option.maxBytes : 1e6;
+  if (!(maxBytes > 0)) throw new UsageError("resume.maxBytes must be a positive number of bytes");
+  return {
+    query: { [resumeOfferParam]: "1" },
+    start(host, open) {
+      const terms = readResumeTerms(open);
+      return terms && resume(host, open, terms, maxBytes);
+    },
+  };
 };
 
-function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms): ResumeSession {
+/** `maxBytes`: of written messages unacknowledged, past which writing waits for acknowledgements. */
+function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms, maxBytes: number): ResumeSession {
   const { settings, queue, memory } = host;
   const { env, definitions, probeTimeout, rememberUpgrade, trace } = settings;
   const counts = createCounts(env, terms, host.flush);
@@ -230,7 +250,7 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms): ResumeSes
       }
     },
     take() {
-      const packets = queue.take(settings.resume - bytes);
+      const packets = queue.take(maxBytes - bytes);
       const messages = packets.filter((packet) => packet.type === "message").length;
       // a message sent again after a resume has the number it had: `seq` went back with it
       const first = messages && seq + 1;

@@ -439,7 +439,8 @@ export class BareSocket {
     const transport = this._transport;
     const state = this._state;
     const resume = this._resume;
-    if (state === "opening" || state === "resuming" || state === "closed" || this._serverClosed) return;
+    // resuming: the transport in use is closed, and a write waits for the next
+    if (state === "opening" || state === "closed" || this._serverClosed) return;
     if (transport.state !== "open" || !transport.writable) return;
     let packets: Packet[];
     try {
