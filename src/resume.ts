@@ -5,7 +5,6 @@
  * and the client's messages written and not yet acknowledged, numbered, and, when the
  * transport of a resumable session breaks, the reattach.
  */
-import type { Environment } from "./env.js";
 import {
   type CometaError,
   HeartbeatError,
@@ -36,88 +35,6 @@ import {
 
 /** Milliseconds within which a received message is acknowledged when no GET carried the count. */
 export const ackDelay = 200;
-
-export interface Counts {
-  /** What the server granted in the open packet. */
-  readonly terms: ResumeTerms;
-  /** The server's messages delivered to the application in this session. */
-  readonly received: number;
-  /** A message arrived: whether to deliver it (false: a duplicate, dropped unseen). */
-  receive(data: ReceivedPacket["data"]): boolean;
-  /** The server's `6s<S>`: false when S skips messages, a gap that ends the session. */
-  next(seq: number): boolean;
-  /** The count, from now on known to the server: it goes in an `ack` or `reattach` parameter. */
-  tell(): number;
-  /** `6a<N>` with the count, told. */
-  ack(): Packet;
-  /**
-   * The control packets a write starts with: `6a<N>` when an acknowledgement is due, and
-   * `6s<first>` when it carries messages, numbered from `first` (0: it carries none).
-   */
-  prefix(first: number): Packet[];
-  /** The session is on a new transport: the server sends again from the message after the count. */
-  restart(): void;
-  stop(): void;
-}
-
-/**
- * `due` asks the session to write: an acknowledgement is due, `ackDelay` after a message came
- * or at once when a quarter of the server's `maxBytes` came unacknowledged (the server holds
- * them until then, and past `maxBytes` it ends the session).
- */
-export function createCounts(env: Environment, terms: ResumeTerms, due: () => void): Counts {
-  let received = 0;
-  let told = 0;
-  /** The number of the next message the server sends. */
-  let next = 1;
-  let bytes = 0;
-  let timer: unknown;
-
-  const tell = () => {
-    env.clearTimeout(timer);
-    timer = undefined;
-    bytes = 0;
-    return (told = received);
-  };
-  const ack = (): Packet => ({ type: "noop", data: encodeAck(tell()) });
-
-  return {
-    terms,
-    get received() {
-      return received;
-    },
-    receive(data) {
-      if (next++ <= received) return false;
-      received++;
-      bytes += data === undefined ? 0 : size(data);
-      if (bytes >= terms.maxBytes / 4) due();
-      else if (timer === undefined) {
-        timer = env.setTimeout(() => {
-          timer = undefined;
-          due();
-        }, ackDelay);
-      }
-      return true;
-    },
-    next(seq) {
-      next = seq;
-      return seq <= received + 1;
-    },
-    tell,
-    ack,
-    prefix(first) {
-      const packets = received > told ? [ack()] : [];
-      if (first) packets.push({ type: "noop", data: encodeNext(first) });
-      return packets;
-    },
-    restart() {
-      next = received + 1;
-    },
-    stop() {
-      env.clearTimeout(timer);
-    },
-  };
-}
 
 /** What the session lends its resumption: its parts, and the moves of its state it makes itself. */
 export interface ResumeHost {
@@ -196,25 +113,45 @@ export const resumption: Resumption = (option) => {
   };
 };
 
-/** `maxBytes`: of written messages unacknowledged, past which writing waits for acknowledgements. */
+/**
+ * `maxBytes`: of written messages unacknowledged, past which writing waits for acknowledgements.
+ * An acknowledgement of the server's messages is due `ackDelay` after one came, or at once when
+ * a quarter of its `maxBytes` came unacknowledged (the server holds them until then, and past
+ * `maxBytes` it ends the session): then the session is asked to write.
+ */
 function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms, maxBytes: number): ResumeSession {
   const { settings, queue, memory } = host;
   const { env, definitions, probeTimeout, rememberUpgrade, trace } = settings;
-  const counts = createCounts(env, terms, host.flush);
   /** Breaks per transport name in this session: one that broke twice is not used again. */
   const broken: Record<string, number> = {};
   const usable = (name: string) => !(broken[name]! > 1);
   let reattacher: Reattacher | undefined;
   /** Set from the break to the resume: the URLs made meanwhile reattach. */
   let resuming = false;
-  /** Messages written and not acknowledged, in order, and their bytes. */
+
+  // the server's messages: delivered, of those told to the server, the number of the next it
+  // sends, and bytes delivered since told
+  let received = 0;
+  let told = 0;
+  let next = 1;
+  let receivedBytes = 0;
+  let ackTimer: unknown;
+  /** The count, from now on known to the server. */
+  const tell = () => {
+    env.clearTimeout(ackTimer);
+    ackTimer = undefined;
+    receivedBytes = 0;
+    return (told = received);
+  };
+  const ackPacket = (): Packet => ({ type: "noop", data: encodeAck(tell()) });
+
+  // the client's messages: written and not acknowledged, in order, and their bytes; the number
+  // of the last written, of the last that left `unacked`, and the highest acknowledged
   let unacked: Entry[] = [];
   let bytes = 0;
-  /** The number of the last message written, of the last that left `unacked`, and the highest acknowledged. */
   let seq = 0;
   let done = 0;
   let acked = 0;
-
   /** The server delivered messages 1 to `count`: those written leave, in order, their callbacks run. */
   const ack = (count: number) => {
     if (count > acked) acked = count;
@@ -237,27 +174,43 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms, maxBytes: 
   };
 
   return {
-    query: (receiving) => ({ [resuming ? reattachParam : ackParam]: resuming || receiving ? String(counts.tell()) : undefined }),
-    receive: counts.receive,
+    query: (receiving) => ({ [resuming ? reattachParam : ackParam]: resuming || receiving ? String(tell()) : undefined }),
+    receive(data) {
+      // a message the server sends again after a switch of transport, already delivered
+      if (next++ <= received) return false;
+      received++;
+      receivedBytes += data === undefined ? 0 : size(data);
+      if (receivedBytes >= terms.maxBytes / 4) host.flush();
+      else if (ackTimer === undefined) {
+        ackTimer = env.setTimeout(() => {
+          ackTimer = undefined;
+          host.flush();
+        }, ackDelay);
+      }
+      return true;
+    },
     control(data) {
       const control = decodeResumeControl(data);
       if (!control) return;
       if (control.kind === "ack") {
         ack(control.count);
-        host.flush();
-      } else if (!counts.next(control.seq)) {
-        host.fail(new ProtocolError(`the server's message ${control.seq} came after its message ${counts.received}`), "parse error");
+        return host.flush();
       }
+      next = control.seq;
+      // a gap: the server skipped messages
+      if (next > received + 1) host.fail(new ProtocolError(`the server's message ${next} came after its message ${received}`), "parse error");
     },
     take() {
       const packets = queue.take(maxBytes - bytes);
       const messages = packets.filter((packet) => packet.type === "message").length;
-      // a message sent again after a resume has the number it had: `seq` went back with it
-      const first = messages && seq + 1;
+      // acknowledges what is due, and says the number of its first message: a message sent
+      // again after a resume has the number it had, as `seq` went back with it
+      const prefix = received > told ? [ackPacket()] : [];
+      if (messages) prefix.push({ type: "noop", data: encodeNext(seq + 1) });
       seq += messages;
-      return counts.prefix(first).concat(packets);
+      return prefix.concat(packets);
     },
-    before: () => [counts.ack()],
+    before: () => [ackPacket()],
     usable,
     broke(error, reason) {
       if (!survivable(error)) return false;
@@ -289,7 +242,8 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms, maxBytes: 
         create: host.create,
         resumed: (transport, delivered) => {
           resuming = false;
-          counts.restart();
+          // the server sends again from the message after the count
+          next = received + 1;
           // what the server did not deliver goes again first, with its numbers
           ack(delivered);
           queue.requeue(unacked);
@@ -304,7 +258,7 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms, maxBytes: 
       return true;
     },
     stop() {
-      counts.stop();
+      env.clearTimeout(ackTimer);
       if (reattacher) reattacher.cancel();
       queue.hold = undefined;
       // not delivered: the close hands them back, or the next session sends them, first

@@ -1,8 +1,16 @@
 // @vitest-environment node
-/** The counts of the server's messages on a resumable session: dedup, gaps, when to acknowledge. */
+/**
+ * The resumption piece on its own, behind a fake host: the offer and its check, the counts of
+ * the server's messages (dedup, gaps, when to acknowledge) and what a write starts with. The
+ * reattach and the client's unacknowledged messages are in test/unit/resume-session.test.ts,
+ * end to end on a socket.
+ */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { resolveEnvironment } from "../../src/env.js";
-import { ackDelay, createCounts } from "../../src/resume.js";
+import { UsageError } from "../../src/errors.js";
+import { resolveSocketOptions } from "../../src/options.js";
+import { defaultOpenData } from "./support/fake-transport.js";
+import { ackDelay, type ResumeHost, resumption } from "../../src/resume.js";
+import { SendQueue } from "../../src/send-queue.js";
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -11,100 +19,114 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function counts(maxBytes = 1000) {
-  const due = vi.fn();
-  const resumption = createCounts(resolveEnvironment(), { window: 60000, maxBytes }, due);
-  return { resumption, due };
+/** A resumable session's side, granted `maxBytes` by the server; `flush` is the session asked to write. */
+function granted(serverMaxBytes = 1000) {
+  const flush = vi.fn();
+  const fail = vi.fn();
+  const queue = new SendQueue();
+  const settings = resolveSocketOptions("http://localhost:3000", { transports: [{ name: "fake", supported: () => true, create: () => ({}) as never }] }, []);
+  // on a WebSocket, whose drain is not the server's acknowledgement
+  const host = { settings, queue, flush, fail, transport: () => ({ name: "websocket" }) } as unknown as ResumeHost;
+  const session = resumption(true).start(host, { ...defaultOpenData, resume: { window: 60000, maxBytes: serverMaxBytes } } as never)!;
+  const received = (...messages: (string | ArrayBuffer)[]) => messages.map((data) => session.receive(data));
+  const nextWrite = () => session.take().map((packet) => `${packet.type}:${packet.data ?? ""}`);
+  return { session, queue, flush, fail, received, nextWrite };
 }
+
+describe("the offer", () => {
+  test("resume=1 in the handshake; maxBytes checked; no session when the open packet has no terms", () => {
+    expect(resumption(undefined).query).toEqual({ resume: "1" });
+    expect(() => resumption({ maxBytes: 0 })).toThrow(UsageError);
+    expect(() => resumption({ maxBytes: -1 })).toThrow(UsageError);
+    expect(resumption({}).start({} as ResumeHost, defaultOpenData)).toBeUndefined();
+  });
+});
 
 describe("received messages", () => {
   test("each message counts once; after 6s<S> those at or below the count are duplicates", () => {
-    const { resumption } = counts();
-    expect([resumption.receive("a"), resumption.receive("b"), resumption.receive("c")]).toEqual([true, true, true]);
-    expect(resumption.received).toBe(3);
-    expect(resumption.next(2)).toBe(true);
+    const { session, received } = granted();
+    expect(received("a", "b", "c")).toEqual([true, true, true]);
+    session.control("s2");
     // 2 and 3 again, then 4
-    expect([resumption.receive("b"), resumption.receive("c"), resumption.receive("d")]).toEqual([false, false, true]);
-    expect(resumption.received).toBe(4);
+    expect(received("b", "c", "d")).toEqual([false, false, true]);
+    expect(session.query(true)).toEqual({ ack: "4" });
   });
 
-  test("6s<S> past the count + 1 is a gap", () => {
-    const { resumption } = counts();
-    resumption.receive("a");
-    expect(resumption.next(2)).toBe(true);
-    expect(resumption.next(3)).toBe(false);
+  test("6s<S> past the count + 1 is a gap: the session fails with a protocol error", () => {
+    const { session, received, fail } = granted();
+    received("a");
+    session.control("s2");
+    expect(fail).not.toHaveBeenCalled();
+    session.control("s3");
+    expect(fail).toHaveBeenCalledWith(expect.objectContaining({ name: "ProtocolError" }), "parse error");
   });
 
-  test("restart: after a switch the server sends from the message after the count", () => {
-    const { resumption } = counts();
-    resumption.receive("a");
-    resumption.receive("b");
-    resumption.next(1);
-    resumption.receive("a");
-    // the transport broke before "b" came again; the new one sends 3 next
-    resumption.restart();
-    expect(resumption.receive("c")).toBe(true);
-    expect(resumption.received).toBe(3);
+  test("noops that carry no control (keep-alives, poll tokens) change nothing", () => {
+    const { session, fail, flush } = granted();
+    session.control(undefined);
+    session.control("kabc");
+    session.control("a-1");
+    expect([fail, flush].map((spy) => spy.mock.calls.length)).toEqual([0, 0]);
   });
 });
 
 describe("acknowledgements", () => {
-  test(`due ${ackDelay} ms after a message when no one told the count; the prefix carries 6a<N> once`, () => {
-    const { resumption, due } = counts();
-    resumption.receive("a");
-    resumption.receive("b");
+  test(`due ${ackDelay} ms after a message when no one told the count; the next write carries 6a<N> once`, () => {
+    const { received, flush, nextWrite } = granted();
+    received("a", "b");
     vi.advanceTimersByTime(ackDelay - 1);
-    expect(due).not.toHaveBeenCalled();
+    expect(flush).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
-    expect(due).toHaveBeenCalledTimes(1);
-    expect(resumption.prefix(0)).toEqual([{ type: "noop", data: "a2" }]);
-    expect(resumption.prefix(0)).toEqual([]);
+    expect(flush).toHaveBeenCalledTimes(1);
+    expect(nextWrite()).toEqual(["noop:a2"]);
+    expect(nextWrite()).toEqual([]);
   });
 
-  test("a GET that carried the count (tell) cancels the pending acknowledgement", () => {
-    const { resumption, due } = counts();
-    resumption.receive("a");
-    expect(resumption.tell()).toBe(1);
+  test("a GET that carried the count cancels the pending acknowledgement; one not receiving says nothing", () => {
+    const { session, received, flush, nextWrite } = granted();
+    received("a");
+    expect(session.query(false)).toEqual({ ack: undefined });
+    expect(session.query(true)).toEqual({ ack: "1" });
     vi.advanceTimersByTime(ackDelay * 5);
-    expect(due).not.toHaveBeenCalled();
-    expect(resumption.prefix(0)).toEqual([]);
+    expect(flush).not.toHaveBeenCalled();
+    expect(nextWrite()).toEqual([]);
   });
 
   test("at once when a quarter of the server's maxBytes came unacknowledged", () => {
-    const { resumption, due } = counts(100);
-    resumption.receive("x".repeat(20));
-    expect(due).not.toHaveBeenCalled();
-    resumption.receive(new Uint8Array(5).buffer);
-    expect(due).toHaveBeenCalledTimes(1);
-    expect(resumption.prefix(0)).toEqual([{ type: "noop", data: "a2" }]);
+    const { received, flush, nextWrite } = granted(100);
+    received("x".repeat(20));
+    expect(flush).not.toHaveBeenCalled();
+    received(new Uint8Array(5).buffer);
+    expect(flush).toHaveBeenCalledTimes(1);
+    expect(nextWrite()).toEqual(["noop:a2"]);
     // told: the bytes count again from zero
-    resumption.receive("x".repeat(24));
-    expect(due).toHaveBeenCalledTimes(1);
+    received("x".repeat(24));
+    expect(flush).toHaveBeenCalledTimes(1);
   });
 
   test("a write carrying messages says the number of its first: 6s<S>, after any 6a<N>", () => {
-    const { resumption } = counts();
-    expect(resumption.prefix(7)).toEqual([{ type: "noop", data: "s7" }]);
-    resumption.receive("a");
-    expect(resumption.prefix(8)).toEqual([
-      { type: "noop", data: "a1" },
-      { type: "noop", data: "s8" },
-    ]);
+    const { queue, received, nextWrite } = granted();
+    queue.add("one");
+    expect(nextWrite()).toEqual(["noop:s1", "message:one"]);
+    queue.sent();
+    received("a");
+    queue.add("two");
+    expect(nextWrite()).toEqual(["noop:a1", "noop:s2", "message:two"]);
   });
 
-  test("ack() tells the count as 6a<N> even when nothing is due (before 5 on an upgrade)", () => {
-    const { resumption } = counts();
-    expect(resumption.ack()).toEqual({ type: "noop", data: "a0" });
-    resumption.receive("a");
-    expect(resumption.ack()).toEqual({ type: "noop", data: "a1" });
-    expect(resumption.prefix(0)).toEqual([]);
+  test("before an upgrade's 5: 6a<N> even when nothing is due", () => {
+    const { session, received, nextWrite } = granted();
+    expect(session.before()).toEqual([{ type: "noop", data: "a0" }]);
+    received("a");
+    expect(session.before()).toEqual([{ type: "noop", data: "a1" }]);
+    expect(nextWrite()).toEqual([]);
   });
 
   test("stop cancels the pending acknowledgement", () => {
-    const { resumption, due } = counts();
-    resumption.receive("a");
-    resumption.stop();
+    const { session, received, flush } = granted();
+    received("a");
+    session.stop();
     vi.advanceTimersByTime(ackDelay * 2);
-    expect(due).not.toHaveBeenCalled();
+    expect(flush).not.toHaveBeenCalled();
   });
 });
