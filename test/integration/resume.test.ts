@@ -263,6 +263,59 @@ describe.each([
   });
 });
 
+test("a WebSocket that breaks just after each upgrade: the session resumes on polling each time, never probes it a third time, and rememberUpgrade names the transport it ended on", async () => {
+  const server = await startServer({ ...heartbeat, resume: { window: 10_000 } });
+  const proxy = await proxied(server.url);
+  // every WebSocket connection dies once 3 KB went through: past the upgrade, into the stream
+  const isWebSocket = (head: string) => head.includes("transport=websocket");
+  let websockets = 0;
+  proxy.when(
+    (head) => {
+      if (!isWebSocket(head)) return false;
+      websockets++;
+      return true;
+    },
+    { dropAfter: 3000 },
+  );
+  const env = nodeEnv();
+  const socket = connect(proxy.url, { env, rememberUpgrade: true });
+  const life = record(socket, ["upgrade", "resuming", "resumed", "close"]);
+  const session = await server.nextConnection();
+  await within(next(socket, "open"), 5000, "no open");
+  const upstream = collect<string>(session);
+  const downstream = collect(socket);
+  const up = numbered("c", 0, 600);
+  const down = numbered("s", 0, 600);
+  // both ways over 3 s, so each WebSocket dies a little way into the stream
+  for (let i = 0; i < 30; i++) {
+    for (let j = 0; j < 20; j++) {
+      socket.send(up[i * 20 + j]!);
+      session.send(down[i * 20 + j]!);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await within(Promise.all([upstream.until(600), downstream.until(600)]), 10_000, "not everything arrived").catch((error: Error) => {
+    throw new Error(`${error.message}: server got ${upstream.received.length}, client ${downstream.received.length}, events ${JSON.stringify(life)}`);
+  });
+  const ended = socket.transport.name;
+  expect(upstream.received).toEqual(up);
+  expect(downstream.received).toEqual(down);
+  const names = life.map(([name, arg]) => `${String(name)} ${name === "resuming" ? (arg as Error).name : String(arg)}`);
+  expect(names.filter((name) => name.startsWith("upgrade"))).toEqual(["upgrade websocket", "upgrade websocket", `upgrade ${ended}`]);
+  expect(names.filter((name) => name.startsWith("resumed"))).toEqual(["resumed polling", "resumed polling"]);
+  expect(names.filter((name) => name.startsWith("close"))).toEqual([]);
+  expect(websockets).toBe(2);
+  expect(ended).not.toBe("websocket");
+  expect(server.sessions).toHaveLength(1);
+
+  // the next session, with the same storage, starts on what this one ended on
+  socket.close();
+  const again = connect(proxy.url, { env, rememberUpgrade: true });
+  await within(next(again, "open"), 5000, "no open");
+  expect(again.transport.name).toBe(ended);
+  expect(websockets).toBe(2);
+});
+
 /** Packet types a stock engine.io client sends. */
 const stockClientPackets = ["message", "pong", "upgrade", "close"];
 
