@@ -9,7 +9,8 @@ import type { IncomingMessage } from "node:http";
 import type { Socket as EngineSocket } from "engine.io";
 import { Socket as StockClient } from "engine.io-client";
 import { afterEach, describe, expect, test } from "vitest";
-import { ResumeError, Socket } from "../../src/index.js";
+import { ReconnectingSocket, ResumeError, Socket } from "../../src/index.js";
+import type { ReconnectingSocketEvents } from "../../src/reconnect.js";
 import type { SocketOptions } from "../../src/socket.js";
 import { ResumeBufferFullError, ResumeWindowError } from "../../src/server/index.js";
 import { closed, collect, next, once, record, turns, within } from "../support/events.js";
@@ -92,6 +93,11 @@ function acknowledgedByClient(server: TestServer, session: EngineSocket, count: 
     3000,
     `the client did not acknowledge ${count} messages`,
   );
+}
+
+/** The arguments of a ReconnectingSocket's next `event`. */
+function nextOf<E extends keyof ReconnectingSocketEvents>(socket: ReconnectingSocket, event: E): Promise<ReconnectingSocketEvents[E]> {
+  return new Promise((resolve) => socket.once(event, (...args) => resolve(args)));
 }
 
 /** The close reason that goes with the error that broke the transport. */
@@ -314,6 +320,69 @@ test("a WebSocket that breaks just after each upgrade: the session resumes on po
   await within(next(again, "open"), 5000, "no open");
   expect(again.transport.name).toBe(ended);
   expect(websockets).toBe(2);
+});
+
+test("ReconnectingSocket: no disconnect while its session resumes; past the window one disconnect, and what was not acknowledged goes on the next session, in order", async () => {
+  const window = 300;
+  const received: string[] = [];
+  const server = await startServer({ ...heartbeat, resume: { window } }, (session) =>
+    session.on("message", (data: string) => received.push(data)),
+  );
+  const proxy = await proxied(server.url);
+  const socket = new ReconnectingSocket(proxy.url, {
+    env: nodeEnv(),
+    transports: ["polling"],
+    reconnect: { initialDelay: 20, maxDelay: 100, jitter: 0 },
+  });
+  cleanup.push(() => socket.close());
+  const life: string[] = [];
+  socket.on("resuming", (error) => life.push(`resuming ${error.name}`));
+  socket.on("resumed", (transport) => life.push(`resumed ${transport}`));
+  socket.on("disconnect", (reason, details) => life.push(`disconnect ${reason} ${details.error ? `${details.error.name}: ${details.error.message}` : ""}`));
+  socket.on("reconnect", () => life.push("reconnect"));
+  await within(nextOf(socket, "open"), 5000, "no open");
+  const before = numbered("before", 0, 3);
+  const acknowledged: string[] = [];
+  for (const text of before) socket.send(text, () => acknowledged.push(text));
+  await within(
+    (async () => {
+      while (acknowledged.length < before.length) await new Promise((resolve) => setTimeout(resolve, 10));
+    })(),
+    3000,
+    "no acknowledgement",
+  );
+
+  const resuming = nextOf(socket, "resuming");
+  const disconnected = nextOf(socket, "disconnect");
+  proxy.down();
+  const lost = numbered("lost", 0, 3);
+  for (const text of lost) socket.send(text);
+  const brokenAt = Date.now();
+  const [error] = await within(resuming, 3000, "no resuming");
+  const queued = numbered("while resuming", 0, 2);
+  for (const text of queued) socket.send(text);
+  const [reason, details] = await within(disconnected, 5000, "no disconnect");
+  // the session tried for its window before it gave up
+  expect(Date.now() - brokenAt, JSON.stringify(life)).toBeGreaterThanOrEqual(window);
+  expect(reason).toMatch(reasonOf(error));
+  expect(details.error).toBeInstanceOf(ResumeError);
+  expect(details.error!.cause).toBe(error);
+  // kept for the next session, not handed back
+  expect(details.unsent).toEqual([]);
+
+  const reconnected = nextOf(socket, "reconnect");
+  proxy.up();
+  await within(reconnected, 5000, "no reconnect");
+  await within(
+    (async () => {
+      while (received.length < before.length + lost.length + queued.length) await new Promise((resolve) => setTimeout(resolve, 10));
+    })(),
+    3000,
+    `not everything arrived: ${JSON.stringify(received)}`,
+  );
+  expect(received).toEqual([...before, ...lost, ...queued]);
+  expect(server.sessions).toHaveLength(2);
+  expect(life.map((event) => event.split(" ")[0])).toEqual(["resuming", "disconnect", "reconnect"]);
 });
 
 /** Packet types a stock engine.io client sends. */
