@@ -45,7 +45,6 @@ export interface ResumeHost {
   transport(): Transport;
   /** A transport of this session (its URLs ask `query` for their parameters). */
   create(definition: TransportDefinition): Transport;
-  flush(): void;
   fail(error: CometaError, reason: CloseReason): void;
   /** The transport in use broke: the session leaves it and is resuming. False when a `resuming` listener closed it. */
   detach(cause: CometaError): boolean;
@@ -98,8 +97,8 @@ function survivable(error: CometaError | undefined): boolean {
 }
 
 /** Options with `resumption`, unless they name one: what `Socket` and the script-tag builds make. */
-export const withResumption = <T extends SocketOptions>(options?: T): T =>
-  (options === undefined ? { resumption } : options && typeof options === "object" && !options.resumption ? { ...options, resumption } : options) as T;
+export const withResumption = <T extends SocketOptions>(options = {} as T): T =>
+  options && typeof options === "object" && !options.resumption ? { ...options, resumption } : options;
 
 export const resumption: Resumption = (option) => {
   const maxBytes = option && typeof option === "object" && option.maxBytes !== undefined ? option.maxBytes : 1e6;
@@ -180,11 +179,11 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms, maxBytes: 
       if (next++ <= received) return false;
       received++;
       receivedBytes += data === undefined ? 0 : size(data);
-      if (receivedBytes >= terms.maxBytes / 4) host.flush();
+      if (receivedBytes >= terms.maxBytes / 4) queue.flush();
       else if (ackTimer === undefined) {
         ackTimer = env.setTimeout(() => {
           ackTimer = undefined;
-          host.flush();
+          queue.flush();
         }, ackDelay);
       }
       return true;
@@ -194,7 +193,7 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms, maxBytes: 
       if (!control) return;
       if (control.kind === "ack") {
         ack(control.count);
-        return host.flush();
+        return queue.flush();
       }
       next = control.seq;
       // a gap: the server skipped messages

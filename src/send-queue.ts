@@ -57,7 +57,8 @@ export function size(data: MessageData): number {
 export class SendQueue {
   /**
    * Asks the session holding the queue to send what it can: called when a Blob has been read
-   * (or could not be), and by a ReconnectingSocket after it added a message.
+   * (or could not be), by a ReconnectingSocket after it added a message, and by resumption
+   * when an acknowledgement came or is due.
    */
   flush: () => void = () => {};
   /**

@@ -478,7 +478,6 @@ export class BareSocket {
       memory: this._memory,
       transport: () => this._transport,
       create: (definition) => this._create(definition),
-      flush: () => this._flush(),
       fail: (error, reason) => this._fail(error, reason),
       detach: (cause) => {
         this._state = "resuming";

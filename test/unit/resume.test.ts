@@ -24,9 +24,11 @@ function granted(serverMaxBytes = 1000) {
   const flush = vi.fn();
   const fail = vi.fn();
   const queue = new SendQueue();
+  // the session sets it, so that what the queue asks reaches it
+  queue.flush = flush;
   const settings = resolveSocketOptions("http://localhost:3000", { transports: [{ name: "fake", supported: () => true, create: () => ({}) as never }] }, []);
   // on a WebSocket, whose drain is not the server's acknowledgement
-  const host = { settings, queue, flush, fail, transport: () => ({ name: "websocket" }) } as unknown as ResumeHost;
+  const host = { settings, queue, fail, transport: () => ({ name: "websocket" }) } as unknown as ResumeHost;
   const session = resumption(true).start(host, { ...defaultOpenData, resume: { window: 60000, maxBytes: serverMaxBytes } } as never)!;
   const received = (...messages: (string | ArrayBuffer)[]) => messages.map((data) => session.receive(data));
   const nextWrite = () => session.take().map((packet) => `${packet.type}:${packet.data ?? ""}`);
