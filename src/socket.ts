@@ -284,8 +284,10 @@ export class BareSocket {
     ];
   }
 
-  /** Stops listening to the transport in use, and closes it. */
-  private _drop() {
+  /** Stops the heartbeat and the upgrade under way, stops listening to the transport in use and closes it. */
+  private _halt() {
+    if (this._heartbeat) this._heartbeat.stop();
+    this._switching.cancel();
     for (const off of this._unsubscribe) off();
     this._unsubscribe = [];
     this._transport.close();
@@ -481,9 +483,7 @@ export class BareSocket {
       fail: (error, reason) => this._fail(error, reason),
       detach: (cause) => {
         this._state = "resuming";
-        this._heartbeat!.stop();
-        this._switching.cancel();
-        this._drop();
+        this._halt();
         this._events.emit("resuming", cause);
         return this._state === "resuming";
       },
@@ -510,10 +510,8 @@ export class BareSocket {
     const trace = this._trace;
     env.clearTimeout(this._connectTimer);
     env.clearTimeout(this._closeTimer);
-    if (this._heartbeat) this._heartbeat.stop();
     if (this._resume) this._resume.stop();
-    this._switching.cancel();
-    this._drop();
+    this._halt();
     // a queue shared with the next session keeps its messages for it
     const unsent = this._ownQueue ? this._queue.clear() : this._queue.release();
     this._queue.flush = () => {};
