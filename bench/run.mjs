@@ -462,7 +462,7 @@ function describe(data) {
     `(every ${s.pingInterval / 1000} s); growth of the V8 heap (and RSS) after full GCs over a baseline taken after 50 sessions opened and closed, ` +
     `divided by the sessions; median of ${s.resumeMemoryRounds} round(s), modes alternating. ` +
     `Throughput: cometa's Node client forced onto one transport, \`resume\` on and off, ${s.throughput.count.toLocaleString("en")} messages of ${s.throughput.size} B each way ` +
-    `as in the Node table, median burst of ${s.throughputRepeats}, median of ${s.resumeThroughputRounds} round(s) in alternating order; ` +
+    `as in the Node table, median burst of ${s.throughputRepeats} (and the client process's CPU per message over it), median of ${s.resumeThroughputRounds} round(s) in alternating order; ` +
     "the server's `resume.maxBytes` raised to 8 MB there, as a burst is written in one turn, before any acknowledgement can come back, " +
     `and ${((s.throughput.count * s.throughput.size) / 1e6).toFixed(0)} MB is over the 1 MB default (which ends the session: "resume buffer full"). ` +
     `Recovery: ${s.recoveryRuns} sessions on the default ladder through a TCP proxy in the client's process; once on WebSocket, its TCP connection is reset ` +

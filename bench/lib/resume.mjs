@@ -171,7 +171,7 @@ export async function measureResume(builds, settings, { log, deadline }) {
           `  resume throughput ${config.transport} resume ${config.resume ? "on " : "off"} round ${round + 1}: ` +
             (result.error
               ? `FAILED ${result.error}`
-              : `up ${(result.upload / 1000).toFixed(1)}k/s, down ${(result.download / 1000).toFixed(1)}k/s, resumable ${result.resumable}`),
+              : `up ${(result.upload / 1000).toFixed(1)}k/s (${result.uploadCpu.toFixed(2)} µs CPU/msg), down ${(result.download / 1000).toFixed(1)}k/s (${result.downloadCpu.toFixed(2)} µs CPU/msg), resumable ${result.resumable}`),
         );
         if (result.error) out.errors.push(`throughput ${config.transport} resume ${config.resume ? "on" : "off"} round ${round + 1}: ${result.error}`);
       }
@@ -181,6 +181,8 @@ export async function measureResume(builds, settings, { log, deadline }) {
       out.throughput[`${transport}/${resume ? "on" : "off"}`] = {
         upload: median(list.map((r) => r.upload)),
         download: median(list.map((r) => r.download)),
+        uploadCpu: median(list.map((r) => r.uploadCpu)),
+        downloadCpu: median(list.map((r) => r.downloadCpu)),
         resumable: list.length ? list.every((r) => r.resumable === true) : undefined,
         rounds: list.length,
       };
@@ -220,6 +222,7 @@ const times = (r) => (r === undefined ? "–" : `${r.toFixed(2)}×`);
 const bytesCell = (v) => (v === undefined || !Number.isFinite(v) ? "–" : `${Math.round(v).toLocaleString("en")} B`);
 const kibCell = (v) => (v === undefined || !Number.isFinite(v) ? "–" : `${(v / 1024).toFixed(2)} KiB`);
 const rateCell = (v) => (v === undefined ? "–" : v >= 1e4 ? `${(v / 1000).toFixed(0)}k/s` : `${(v / 1000).toFixed(1)}k/s`);
+const usCell = (v) => (v === undefined ? "–" : `${v.toFixed(2)} µs`);
 const msCell = (v) => (v === undefined ? "–" : `${v.toFixed(1)} ms`);
 const line = (cells) => `| ${cells.join(" | ")} |`;
 const table = (header, rows) => [line(header), line(header.map((_, i) => (i === 0 ? "---" : "---:"))), ...rows.map(line)].join("\n");
@@ -271,7 +274,7 @@ export function resumeSection(resume, note) {
   out.push("### Throughput, resume on against off (messages per second)", "");
   out.push(
     table(
-      ["transport", "client → server, off", "on", "on × off", "server → client, off", "on", "on × off", "resumable when on"],
+      ["transport", "client → server, off", "on", "on × off", "server → client, off", "on", "on × off", "client CPU / msg ↑ off", "on", "↓ off", "on", "resumable when on"],
       ["websocket", "polling"].map((t) => {
         const off = resume.throughput[`${t}/off`] ?? {};
         const on = resume.throughput[`${t}/on`] ?? {};
@@ -283,6 +286,10 @@ export function resumeSection(resume, note) {
           rateCell(off.download),
           rateCell(on.download),
           times(ratio(on.download, off.download)),
+          usCell(off.uploadCpu),
+          usCell(on.uploadCpu),
+          usCell(off.downloadCpu),
+          usCell(on.downloadCpu),
           on.resumable === undefined ? "–" : on.resumable ? "yes" : "no",
         ];
       }),
