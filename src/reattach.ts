@@ -62,8 +62,10 @@ export function startReattach(host: ReattachHost): Reattacher {
       // engine.io refuses a sid it does not have with 400 (code 1, which a WebSocket cannot read);
       // a reattach is refused with no other 400, and none would succeed later
       if (error && (error as { status?: number }).status === 400) return host.failed("session unknown to the server");
-      if (env.now() + delay >= deadline) return host.failed(`resume window passed after ${window} ms`);
-      timer = env.setTimeout(attempt, delay);
+      // the server keeps the session the whole window: the last try starts no later than its end
+      const left = deadline - env.now();
+      if (left <= 0) return host.failed(`resume window passed after ${window} ms`);
+      timer = env.setTimeout(attempt, Math.min(delay, left));
       delay = Math.min(delay * 2, maxRetryDelay);
     };
     stop = () => {

@@ -95,13 +95,22 @@ describe("startReattach", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  test("a failure whose backoff would end past the window fails at once", () => {
-    const { polling, journal } = setup({ window: 150 });
+  test("a failure whose backoff would end past the window tries once more at its end, never fails before it", () => {
+    const { polling, journal, started } = setup({ window: 150 });
+    const env = resolveEnvironment();
     polling.last.fail(new TransportError("refused", "polling"));
     vi.advanceTimersByTime(100);
     expect(polling.instances).toHaveLength(2);
+    // the next wait (200 ms) would end past the window: the last try is at its end instead
+    polling.last.fail(new TransportError("refused", "polling"));
+    vi.advanceTimersByTime(49);
+    expect(polling.instances).toHaveLength(2);
+    expect(journal).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(polling.instances).toHaveLength(3);
     polling.last.fail(new TransportError("refused", "polling"));
     expect(journal).toEqual(["failed: resume window passed after 150 ms"]);
+    expect(env.now() - started).toBe(150);
     expect(vi.getTimerCount()).toBe(0);
   });
 
