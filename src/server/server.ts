@@ -129,7 +129,7 @@ export class Server extends EngineServer {
     res.setHeader("X-Content-Type-Options", NOSNIFF);
     const refused = this.check(request, "http");
     if (refused) {
-      this.refuse(request, res, refused);
+      this.refuseAsStock(request, res, refused);
       return;
     }
     const { sid, transport } = request._query;
@@ -137,7 +137,7 @@ export class Server extends EngineServer {
     if (resumption && sid) {
       const refusedHere = resumption.isReattach(request) ? resumption.refusal(request, "http") : resumption.admit(request, "http");
       if (refusedHere) {
-        this.refuse(request, res, refusedHere);
+        this.refuseAsStock(request, res, refusedHere);
         return;
       }
       if (resumption.isReattach(request) && sessionOf(this, sid)) {
@@ -181,6 +181,17 @@ export class Server extends EngineServer {
   /** `Socket#getAvailableUpgrades` asks this (and filters by the `transports` option). */
   override upgrades(name: string): string[] {
     return this.upgradeRegistry.offers(name);
+  }
+
+  /**
+   * A refusal made before engine.io saw the request, answered after its middlewares (`use()`
+   * and `cors`) as its own refusals are: a page can read why (a reattach refused, a request of a
+   * detached session), where without CORS headers it would see only a network error.
+   */
+  private refuseAsStock(req: EngineRequest, res: ServerResponse, refused: Refusal): void {
+    applyMiddlewares(this, req, res, () => {
+      if (!res.headersSent && !res.writableEnded) this.refuse(req, res, refused);
+    });
   }
 
   private refuse(req: EngineRequest, res: ServerResponse, refused: Refusal): void {

@@ -214,6 +214,22 @@ describe("detach and reattach", () => {
     expect(events.filter(([name]) => name === "close")).toEqual([]);
   });
 
+  it("refusals of a detached session's requests and of bad reattaches carry the CORS headers engine.io's own refusals carry", async () => {
+    const page = "http://page.test";
+    const { session, peer } = await onWebSocket({ cors: { origin: page, credentials: true } });
+    const detached = once(session.socket, "detached");
+    peer.ws.terminate();
+    await detached;
+    const fromPage = { Origin: page };
+    const refusedPost = await post(session.url("transport=polling"), "6s4\x1e4c4", fromPage);
+    const refusedReattach = await httpRequest(session.url("transport=polling&reattach=99"), { headers: fromPage });
+    for (const refused of [refusedPost, refusedReattach]) {
+      expect(refusalOf(refused)).toEqual({ status: 400, body: BAD_REQUEST });
+      expect(refused.headers["access-control-allow-origin"]).toBe(page);
+      expect(refused.headers["access-control-allow-credentials"]).toBe("true");
+    }
+  });
+
   it("a session opened on a WebSocket detaches on its break and reattaches on polling", async () => {
     const server = await startServer();
     const connection = server.nextConnection();
