@@ -38,6 +38,8 @@ const coveredElsewhere: Readonly<Record<string, string>> = {
   "src/server/http.ts": "test/server/responses.test.ts",
   "src/server/session-guards.ts": "test/server/backpressure.test.ts",
   "src/server/upgrades.ts": "test/server/upgrade.test.ts",
+  "src/server/resume.ts": "test/server/resume.test.ts",
+  "src/server/resume-errors.ts": "test/server/resume.test.ts",
   "src/server/transports/factory.ts": "test/server/streaming.test.ts",
   "src/server/upstream.ts": "test/server/responses.test.ts",
   "src/server/transports/framing.ts": "test/server/streaming.test.ts",
