@@ -119,7 +119,11 @@ export interface ResolvedResume {
 }
 
 export const DEFAULT_RESUME_WINDOW = 60_000;
-export const DEFAULT_RESUME_MAX_BYTES = 1_000_000;
+/**
+ * As much as `maxBufferedBytes` lets wait for a client: a burst the application writes in one
+ * turn is all handed to a WebSocket before any acknowledgement can come back.
+ */
+export const DEFAULT_RESUME_MAX_BYTES = DEFAULT_MAX_BUFFERED_BYTES;
 
 export interface ResolvedOptions {
   /** What engine.io's constructor gets. */

@@ -21,13 +21,13 @@ describe("negotiation", () => {
   it("grants the terms in the open packet to a handshake that offers resumption", async () => {
     const server = await startServer();
     const session = await openSession(server);
-    expect(session.open.resume).toEqual({ window: 60000, maxBytes: 1000000 });
+    expect(session.open.resume).toEqual({ window: 60000, maxBytes: 16777216 });
     const custom = await startServer({ resume: { window: 5000, maxBytes: 4096 } });
     expect((await openSession(custom)).open.resume).toEqual({ window: 5000, maxBytes: 4096 });
     // over a WebSocket handshake too (the open packet leaves inside engine.io's constructor)
     const peer = new WsPeer(server.endpoint("transport=websocket&resume=1").replace(/^http/, "ws"));
     const [open] = await peer.take(1);
-    expect(JSON.parse(open!.slice(1)).resume).toEqual({ window: 60000, maxBytes: 1000000 });
+    expect(JSON.parse(open!.slice(1)).resume).toEqual({ window: 60000, maxBytes: 16777216 });
   });
 
   it("grants nothing without the offer, nor with resume: false", async () => {

@@ -126,15 +126,15 @@ describe("validation", () => {
 });
 
 describe("resume", () => {
-  it("is on by default, with a 60 s window and 1 MB of unacknowledged messages", () => {
-    expect(resolveOptions({}).resume).toEqual({ window: 60_000, maxBytes: 1_000_000 });
-    expect([DEFAULT_RESUME_WINDOW, DEFAULT_RESUME_MAX_BYTES]).toEqual([60_000, 1_000_000]);
+  it("is on by default, with a 60 s window and 16 MiB of unacknowledged messages (as maxBufferedBytes)", () => {
+    expect(resolveOptions({}).resume).toEqual({ window: 60_000, maxBytes: 16_777_216 });
+    expect([DEFAULT_RESUME_WINDOW, DEFAULT_RESUME_MAX_BYTES]).toEqual([60_000, 16_777_216]);
   });
 
   it("takes each field alone, the other keeping its default; false turns it off", () => {
-    expect(resolveOptions({ resume: { window: 5000 } }).resume).toEqual({ window: 5000, maxBytes: 1_000_000 });
+    expect(resolveOptions({ resume: { window: 5000 } }).resume).toEqual({ window: 5000, maxBytes: 16_777_216 });
     expect(resolveOptions({ resume: { maxBytes: 10 } }).resume).toEqual({ window: 60_000, maxBytes: 10 });
-    expect(resolveOptions({ resume: {} }).resume).toEqual({ window: 60_000, maxBytes: 1_000_000 });
+    expect(resolveOptions({ resume: {} }).resume).toEqual({ window: 60_000, maxBytes: 16_777_216 });
     expect(resolveOptions({ resume: false }).resume).toBeUndefined();
   });
 
