@@ -456,15 +456,14 @@ function describe(data) {
     "in ms of CPU per second per 1,000 sessions (short-polling polls every second by default, so it is never idle)." +
     (s.sessions < 1000 ? ` With only ${s.sessions} sessions, fixed costs weigh more: per-session RSS reads higher than with 2,000.` : "");
   s.resumeNote =
-    `cometa/server with its defaults (resume on: window 60 s, maxBytes 1 MB), a fresh process (\`--expose-gc\`) per measurement. ` +
+    `cometa/server with its defaults (resume on: window 60 s, maxBytes 16 MiB), a fresh process (\`--expose-gc\`) per measurement. ` +
     `Memory: ${s.sessions} sessions per transport and mode held by minimal raw clients (bench/lib/resume-swarm.mjs) that offer \`resume=1\` or not; ` +
     "each sends one message and reads its echo (acknowledged both ways when resumable), then sits idle answering pings " +
     `(every ${s.pingInterval / 1000} s); growth of the V8 heap (and RSS) after full GCs over a baseline taken after 50 sessions opened and closed, ` +
     `divided by the sessions; median of ${s.resumeMemoryRounds} round(s), modes alternating. ` +
     `Throughput: cometa's Node client forced onto one transport, \`resume\` on and off, ${s.throughput.count.toLocaleString("en")} messages of ${s.throughput.size} B each way ` +
-    `as in the Node table, median burst of ${s.throughputRepeats} (and the client process's CPU per message over it), median of ${s.resumeThroughputRounds} round(s) in alternating order; ` +
-    "the server's `resume.maxBytes` raised to 8 MB there, as a burst is written in one turn, before any acknowledgement can come back, " +
-    `and ${((s.throughput.count * s.throughput.size) / 1e6).toFixed(0)} MB is over the 1 MB default (which ends the session: "resume buffer full"). ` +
+    `as in the Node table, median burst of ${s.throughputRepeats} (and the client process's CPU per message over it), median of ${s.resumeThroughputRounds} round(s) in alternating order ` +
+    `(a burst, ${((s.throughput.count * s.throughput.size) / 1e6).toFixed(0)} MB, is written in one turn, before any acknowledgement can come back: it fits in \`resume.maxBytes\`). ` +
     `Recovery: ${s.recoveryRuns} sessions on the default ladder through a TCP proxy in the client's process; once on WebSocket, its TCP connection is reset ` +
     "at the proxy (both ways); time to `resumed` (the session reattached) and to `upgrade` to WebSocket again, then an echo.";
   s.method = [
