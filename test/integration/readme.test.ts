@@ -5,10 +5,13 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, expect, test } from "vitest";
 import { Socket } from "../../src/index.js";
+import { attach } from "../../src/server/index.js";
 import { nodeEnv } from "../support/node-env.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -123,5 +126,25 @@ test("the Delivery guarantees section names only tests that exist, and every opt
   // what a reader must be able to look up: both sides' options, the errors a close carries, the events
   for (const name of ["resume.window", "resume.maxBytes", "ResumeError", "ResumeWindowError", "ResumeBufferFullError", "undelivered", "unsent", "resuming", "resumed"]) {
     expect(section, name).toContain(name);
+  }
+});
+
+test("the resume defaults the README gives for cometa/server are the terms it grants", async () => {
+  const http = createServer();
+  const engine = attach(http);
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  try {
+    const { port } = http.address() as AddressInfo;
+    const open = await (await fetch(`http://127.0.0.1:${port}/engine.io/?EIO=4&transport=polling&resume=1`)).text();
+    const { window, maxBytes } = (JSON.parse(open.slice(1)) as { resume: { window: number; maxBytes: number } }).resume;
+    const size = maxBytes % 2 ** 20 === 0 ? `${maxBytes / 2 ** 20} MiB` : String(maxBytes);
+    expect(readme).toContain(`| \`resume\` | \`{ window: ${window}, maxBytes: ${size} }\` |`);
+    expect(readme).toContain(`| \`resume\` | server | \`{ window: ${window}, maxBytes: ${size} }\` |`);
+    expect(readme).toContain(`| \`resume.window\` | server | \`${window}\` (ms) |`);
+    expect(readme).toContain(`| \`resume.maxBytes\` | server | ${size} `);
+  } finally {
+    engine.close();
+    http.closeAllConnections();
+    await new Promise((resolve) => http.close(resolve));
   }
 });
