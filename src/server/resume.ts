@@ -59,6 +59,26 @@ export const RESUME_BUFFER_FULL = "resume buffer full";
  */
 const INTRUSIONS = new Set(["overlap from client", "data request overlap from client", "poll token mismatch"]);
 
+/**
+ * A WebSocket message over maxHttpBufferSize (ws's words, which engine.io's websocket transport
+ * passes on as its error): the client would send it again on every reattach, so the session
+ * ends as without resumption, and the client hands the message back in its `unsent`.
+ */
+const TOO_LARGE = /Max payload size exceeded/;
+
+/**
+ * The callback index (`j`) of the request that made a JSONP transport, as engine.io reads it
+ * (its digits): the page's script tags of one client transport all carry it, and each client
+ * transport has its own.
+ */
+const callbackIndexes = new WeakMap<EngineTransport, string>();
+
+/** A request's JSONP callback index, undefined for a request that is not JSONP. */
+function callbackIndex(req: EngineRequest | undefined): string | undefined {
+  const j = req?._query.j;
+  return j === undefined ? undefined : String(j).replace(/[^0-9]/g, "");
+}
+
 /** Every resumable session's state, by its engine.io socket. */
 const sessions = new WeakMap<EngineSocket, ResumeState>();
 /** The same, by each transport made for the session (a dropped one is forgotten). */
@@ -132,14 +152,17 @@ export class ResumeState {
     return count <= this.acked + this.handed.length;
   }
 
-  /** Takes over the session and its first transport. */
+  /** Takes over the session and its first transport, made by the handshake. */
   start(): void {
     sessions.set(this.socket, this);
-    this.adopt(this.socket.transport);
+    this.adopt(this.socket.transport, this.socket.request as EngineRequest | undefined);
     overrideSession(this.socket, SESSION_OVERRIDES);
   }
 
-  adopt(transport: EngineTransport): void {
+  /** `transport` is the session's, made for `req` (then its JSONP callback index is kept). */
+  adopt(transport: EngineTransport, req?: EngineRequest): void {
+    const index = callbackIndex(req);
+    if (index !== undefined) callbackIndexes.set(transport, index);
     transports.set(transport, this);
     overridePacketHandler(transport, receivePacket);
   }
@@ -242,7 +265,7 @@ export class ResumeState {
     if (this.broken !== null) return reason === "transport error" || reason === "transport close" || reason === "ping timeout";
     if (this.socket.readyState !== "open") return false;
     if (reason === "ping timeout") return true;
-    if (reason === "transport error") return !(description instanceof Error && INTRUSIONS.has(description.message));
+    if (reason === "transport error") return !(description instanceof Error && (INTRUSIONS.has(description.message) || TOO_LARGE.test(description.message)));
     // An HTTP transport closes on the client's `1` only; a WebSocket also when it breaks.
     return reason === "transport close" && this.socket.transport.name === "websocket" && !this.closing;
   }
@@ -391,19 +414,28 @@ export class Resumption {
   /** A transport just made for a request naming a session (an upgrade candidate, a reattach). */
   onTransportCreated(transport: EngineTransport, req: EngineRequest): void {
     const socket = this.host.session(req._query.sid);
-    if (socket) sessions.get(socket)?.adopt(transport);
+    if (socket) sessions.get(socket)?.adopt(transport, req);
   }
 
   /**
    * Before engine.io sees a request of an existing session (not a reattach): a detached session
-   * takes none, and a GET on the transport in use puts back what its `ack` does not cover.
+   * takes none, nor does the transport in use take a JSONP request of another client transport,
+   * and a GET on the transport in use puts back what its `ack` does not cover.
    */
   admit(req: EngineRequest, kind: "http" | "websocket"): Refusal | null {
     const socket = this.host.session(req._query.sid);
     const state = socket && sessions.get(socket);
     if (!socket || !state) return null;
     if (state.isDetached) return refusal(ENGINE_ERRORS.BAD_REQUEST, "SESSION_DETACHED");
-    if (kind === "http" && req.method === "GET" && req._query.transport === socket.transport.name) {
+    if (kind !== "http" || req._query.transport !== socket.transport.name) return null;
+    // A page cannot abort a script, and a browser sends a GET again (a POST too, at times) when
+    // its connection is reset before an answer: a JSONP request of a client transport given up
+    // (a broken one, a reattach try that timed out) can come after another took over. Let in,
+    // it would overlap the poll held (which ends the session), or be answered under the
+    // callback of the transport in use, which the page runs as the answer to its own poll:
+    // messages it already has, counted as new ones.
+    if (callbackIndex(req) !== callbackIndexes.get(socket.transport)) return refusal(ENGINE_ERRORS.BAD_REQUEST, "STALE_JSONP_REQUEST");
+    if (req.method === "GET") {
       const count = parseCount(req._query[ackParam]);
       if (count !== undefined) {
         // a stream keeps what its last response could not carry: it all goes out again from here

@@ -145,6 +145,53 @@ describe("JSONP", () => {
     expect(received.received).toEqual(["a", "b"]);
     expect(splitPayload(script((await httpRequest(url("&ack=0"))).body))).toEqual(["6a2"]);
   });
+
+  it("a request of a JSONP transport the client gave up (a script cannot be aborted; a reset connection's GET is sent again) is refused and changes nothing", async () => {
+    const server = await startServer();
+    const connection = server.nextConnection();
+    /** The callback a JSONP answer calls, and its packets. */
+    const answer = (body: string) => {
+      const [, index, payload] = /^___eio\[(\d+)\]\((.*)\);$/s.exec(body)!;
+      return { index: Number(index), packets: splitPayload(JSON.parse(payload!) as string) };
+    };
+    const handshake = await httpRequest(server.endpoint("transport=polling&resume=1&j=0"));
+    const { sid } = JSON.parse(answer(handshake.body).packets[0]!.slice(1)) as { sid: string };
+    const socket = await connection;
+    const events: string[] = [];
+    socket.on("close", (reason: string, description: unknown) => events.push(`close: ${reason} ${String(description)}`));
+    const received = collect<string>(socket);
+    const url = (j: number, q: string) => server.endpoint(`transport=polling&j=${j}&sid=${encodeURIComponent(sid)}${q}`);
+    const form = (...packets: string[]) => "d=" + encodeURIComponent(packets.join("\x1e"));
+    const formHeaders = { "Content-Type": "application/x-www-form-urlencoded" };
+    // as it arrived, so an answer where a refusal was due shows as it is
+    const refused = { status: 400, body: JSON.stringify(BAD_REQUEST) };
+    const asIs = (response: { status: number; body: string }) => ({ status: response.status, body: response.body });
+
+    socket.send("s1");
+    socket.send("s2");
+    expect(answer((await httpRequest(url(0, "&ack=0"))).body)).toEqual({ index: 0, packets: ["4s1", "4s2"] });
+    // the page's transport (callback 0) broke: it reattaches on a new one (callback 1)
+    expect(answer((await httpRequest(url(1, "&reattach=2"))).body)).toEqual({ index: 1, packets: ["6a0"] });
+    socket.send("s3");
+    expect(answer((await httpRequest(url(1, "&ack=2"))).body)).toEqual({ index: 1, packets: ["4s3"] });
+
+    // the old transport's poll arrives again: answered, it would carry s3 again under callback 1,
+    // which the page would count as its message 4
+    expect(asIs(await httpRequest(url(0, "&ack=2")))).toEqual(refused);
+    // beside the poll held: no overlap, the session goes on
+    const held = httpRequest(url(1, "&ack=3"));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(asIs(await httpRequest(url(0, "&ack=0")))).toEqual(refused);
+    // the old transport's POST too: its messages come again on the transport in use
+    expect(asIs(await post(url(0, ""), form("6s1", "4c1"), formHeaders))).toEqual(refused);
+    expect(received.received).toEqual([]);
+    socket.send("s4");
+    expect(answer((await held).body)).toEqual({ index: 1, packets: ["4s4"] });
+    expect((await post(url(1, ""), form("6s1", "4c1"), formHeaders)).body).toBe("ok");
+    expect(received.received).toEqual(["c1"]);
+    expect(events).toEqual([]);
+    expect(socket.readyState).toBe("open");
+  });
 });
 
 /** A POST whose connection drops mid-body: engine.io's "data request connection closed prematurely". */
@@ -228,6 +275,16 @@ describe("detach and reattach", () => {
       expect(refused.headers["access-control-allow-origin"]).toBe(page);
       expect(refused.headers["access-control-allow-credentials"]).toBe("true");
     }
+  });
+
+  it("a WebSocket message over maxHttpBufferSize ends the session, no detach: every reattach would bring it again", async () => {
+    const { session, peer } = await onWebSocket({ maxHttpBufferSize: 1000 });
+    const events = recordEvents(session.socket);
+    const closed = once<[string, Error]>(session.socket, "close");
+    peer.send("6s4", "4" + "x".repeat(2000));
+    const [reason, error] = await closed;
+    expect([reason, error.message]).toEqual(["transport error", expect.stringMatching(/Max payload size exceeded/)]);
+    expect(events.map(([name]) => name)).toEqual(["close"]);
   });
 
   it("a session opened on a WebSocket detaches on its break and reattaches on polling", async () => {
