@@ -316,6 +316,17 @@ export class ResumeState {
     this.ended();
   }
 
+  /**
+   * A POST of the session was answered 413: its client ends the session on that answer (the
+   * message would be refused again on every transport) and will not reattach, so the server
+   * ends it too rather than keep it for the window.
+   */
+  refusedAsTooLarge(): void {
+    if (this.socket.readyState !== "open") return;
+    endSession(this.socket, "transport error", new Error("a POST of the session was over maxHttpBufferSize (413)"));
+    this.ended();
+  }
+
   /** Ended by `close()` while detached: at once, there is no transport to drain. */
   closeDetached(): void {
     endSession(this.socket, "forced close");
@@ -422,6 +433,16 @@ export class Resumption {
    * takes none, nor does the transport in use take a JSONP request of another client transport,
    * and a GET on the transport in use puts back what its `ack` does not cover.
    */
+  /** Watches a POST of a resumable session: a 413 answer ends the session (`refusedAsTooLarge`). */
+  watchWrite(req: EngineRequest, res: ServerResponse): void {
+    const socket = this.host.session(req._query.sid);
+    const state = socket && sessions.get(socket);
+    if (!state || req.method !== "POST") return;
+    res.once("finish", () => {
+      if (res.statusCode === 413) state.refusedAsTooLarge();
+    });
+  }
+
   admit(req: EngineRequest, kind: "http" | "websocket"): Refusal | null {
     const socket = this.host.session(req._query.sid);
     const state = socket && sessions.get(socket);

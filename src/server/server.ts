@@ -144,6 +144,7 @@ export class Server extends EngineServer {
         resumption.reattachOverHttp(request, res);
         return;
       }
+      resumption.watchWrite(request, res);
     }
     if (sid && isStreamingTransport(transport)) {
       const socket = sessionOf(this, sid);

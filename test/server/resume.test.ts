@@ -287,6 +287,17 @@ describe("detach and reattach", () => {
     expect(events.map(([name]) => name)).toEqual(["close"]);
   });
 
+  it("a POST over maxHttpBufferSize (413) ends a resumable session at once, as its client ends it on that answer", async () => {
+    const server = await startServer({ maxHttpBufferSize: 1000 });
+    const session = await openSession(server);
+    const events = recordEvents(session.socket);
+    const closed = once<[string, Error]>(session.socket, "close");
+    expect((await session.send("6s1", "4" + "x".repeat(2000))).status).toBe(413);
+    const [reason, error] = await closed;
+    expect([reason, error.message]).toEqual(["transport error", expect.stringMatching(/413/)]);
+    expect(events.map(([name]) => name)).toEqual(["close"]);
+  });
+
   it("a session opened on a WebSocket detaches on its break and reattaches on polling", async () => {
     const server = await startServer();
     const connection = server.nextConnection();
