@@ -123,7 +123,7 @@ describeEngines("the long-polling + WebSocket IIFE in a page", (browserName) => 
     const result = await loadGlobals(page, "/dist/cometa.core.min.js");
     expect(result.added).toEqual(["Cometa"]);
     expect(result.exports).toEqual(
-      ["BareSocket", "Socket", "polling", "protocol", "resumption", "transports", "websocket", ...errorClasses].sort(),
+      ["BareSocket", "Socket", "polling", "protocol", "transports", "websocket", ...errorClasses].sort(),
     );
     expect(result.transports).toEqual(["polling", "websocket"]);
   });

@@ -250,9 +250,9 @@ describe.skipIf(!hasNginx)("3. proxy_read_timeout 2s, pingInterval 5s", () => {
     cuts.stop();
   });
 
-  test("websocket: the cut ends the session (a Socket does not come back; see ReconnectingSocket)", async () => {
+  test("websocket, a plain session (resume: false): the cut ends it (a Socket does not come back; see ReconnectingSocket)", async () => {
     await behind(proxyConfigs.shortReadTimeout, heartbeat);
-    const socket = connect();
+    const socket = connect({ resume: false });
     const { transport } = await watchLadder(socket).upgraded();
     expect(transport).toBe("websocket");
     const upgradedAt = Date.now();
@@ -260,12 +260,32 @@ describe.skipIf(!hasNginx)("3. proxy_read_timeout 2s, pingInterval 5s", () => {
     expect(reason).toBe("transport close");
     measure("3 read timeout, websocket", "idle WebSocket closed by nginx after upgrade", Date.now() - upgradedAt);
   });
+
+  test("websocket, a resumable session: the cut is resumed, the session goes on, messages arrive once, in order", { timeout: 20_000 }, async () => {
+    await behind(proxyConfigs.shortReadTimeout, heartbeat);
+    const socket = connect();
+    const dead = failOnClose(socket);
+    const { transport } = await watchLadder(socket).upgraded();
+    expect(transport).toBe("websocket");
+    expect(socket.resumable).toBe(true);
+    const cutAt = Date.now();
+    const resumedOn = await Promise.race([
+      within(new Promise<string>((resolve) => socket.once("resumed", resolve)), 5000, "no resume"),
+      dead.promise,
+    ]);
+    measure("3 read timeout, websocket", `idle WebSocket cut by nginx, resumed on ${String(resumedOn)} after`, Date.now() - cutAt);
+    const id = socket.id;
+    await echoes(socket, 30);
+    expect(socket.id).toBe(id);
+    expect(server!.sessions).toHaveLength(1);
+    dead.stop();
+  });
 });
 
 describe.skipIf(!hasNginx)("3. proxy_read_timeout 2s, with ReconnectingSocket", () => {
   // (a cut held poll costs no session with cometa/server: see the long-polling test above)
   test.each([{ name: "websocket", transports: ["polling", "websocket"] as const }])(
-    "$name: each cut costs a session, and messages still arrive once, in order", { timeout: 20_000 }, async ({ name, transports }) => {
+    "$name, plain sessions (resume: false): each cut costs a session, and messages still arrive once, in order", { timeout: 20_000 }, async ({ name, transports }) => {
     const upstream: string[] = [];
     await behind(proxyConfigs.shortReadTimeout, { pingInterval: 5000, pingTimeout: 5000 }, (session) =>
       session.on("message", (data: string) => {
@@ -276,6 +296,7 @@ describe.skipIf(!hasNginx)("3. proxy_read_timeout 2s, with ReconnectingSocket", 
     const socket = new ReconnectingSocket(nginx!.url, {
       env: nodeEnv(),
       transports,
+      resume: false,
       reconnect: { initialDelay: 20, maxDelay: 200, jitter: 0 },
     });
     reconnectingSockets.push(socket);
