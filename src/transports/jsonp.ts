@@ -52,7 +52,9 @@ export const jsonp: TransportDefinition = {
     const { env } = context;
     const scope = env.window as unknown as { ___eio?: Registry };
     const registry = scope.___eio || (scope.___eio = []);
-    // the server keeps only the digits of `j`: an index into the page's registry
+    // the server keeps only the digits of `j`: an index into the page's registry, one per
+    // transport, by which cometa/server tells this transport's requests from those of one given
+    // up (a script cannot be aborted: the browser may still send it, or send it again)
     const index = registry.length;
     let deliver: (payload: string) => void = noop;
     registry.push((payload) => deliver(payload));
@@ -98,6 +100,9 @@ export const jsonp: TransportDefinition = {
 
     const post = (ctx: TransportContext, payload: string, callback: HttpCallback): Abort => {
       let cancelled = false;
+      // a POST given up (its transport closed) is ended, not left to the browser, which could
+      // send it again after a reset, when another transport carries the session
+      const controller = typeof AbortController === "function" ? new AbortController() : undefined;
       let body = "";
       let error: CometaError | undefined;
       try {
@@ -121,6 +126,7 @@ export const jsonp: TransportDefinition = {
             credentials: "include",
             headers: { "Content-Type": "application/x-www-form-urlencoded" },
             body,
+            signal: controller && controller.signal,
           }).then(
             // an opaque response: the server's answer cannot be read, only that it came
             () => undefined,
@@ -129,6 +135,7 @@ export const jsonp: TransportDefinition = {
       ).then((failure) => !cancelled && callback(failure, failure ? "" : "ok"));
       return () => {
         cancelled = true;
+        if (controller) controller.abort();
       };
     };
 

@@ -108,6 +108,20 @@ test("a failed POST is a TransportError", async () => {
   expect(errors.map((error) => error.name)).toEqual(["TransportError"]);
 });
 
+test("a POST in flight when its transport closes is aborted: the browser does not keep it, nor send it again after a reset", async () => {
+  const fetchImpl = vi.fn((_url: string, _init: RequestInit) => new Promise<Response>(() => {}));
+  const { transport, context, errors } = setup(fetchImpl as never);
+  context.session.sid = "abc";
+  transport.open();
+  transport.send([{ type: "message", data: "x" }]);
+  const { signal } = fetchImpl.mock.calls[0]![1];
+  expect(signal!.aborted).toBe(false);
+  transport.close();
+  expect(signal!.aborted).toBe(true);
+  await Promise.resolve();
+  expect(errors).toEqual([]);
+});
+
 test("closing empties the callback slot but keeps the indexes of the others", () => {
   const { transport } = setup();
   transport.open();
