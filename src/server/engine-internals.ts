@@ -372,6 +372,15 @@ export function sendControlPacket(socket: EngineSocket, data: string): void {
   socketPrivates(socket).sendPacket("noop", data);
 }
 
+/**
+ * Queues a close packet (`1`) behind what the socket's buffer holds. engine.io's `close()` ends
+ * a WebSocket without one (polling sends it); a resumable client needs it to tell the server's
+ * close from a broken connection, after which it would try to reattach.
+ */
+export function sendClosePacket(socket: EngineSocket): void {
+  socketPrivates(socket).sendPacket("close");
+}
+
 /** Hands the socket's buffer to its transport if it is writable (engine.io's `flush`). */
 export function flushSession(socket: EngineSocket): void {
   socketPrivates(socket).flush();

@@ -39,6 +39,7 @@ import {
   passPacket,
   prependPackets,
   restartHeartbeat,
+  sendClosePacket,
   sendControlPacket,
   stockClose,
   stopHeartbeat,
@@ -385,7 +386,10 @@ const SESSION_OVERRIDES = {
   close(this: EngineSocket, discard?: boolean): EngineSocket {
     const state = sessions.get(this);
     if (state?.isDetached) state.closeDetached();
-    else stockClose(this, discard);
+    else {
+      if (state && !discard && this.readyState === "open" && this.transport.name === "websocket") sendClosePacket(this);
+      stockClose(this, discard);
+    }
     return this;
   },
 };

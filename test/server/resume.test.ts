@@ -298,6 +298,17 @@ describe("detach and reattach", () => {
     expect(events.map(([name]) => name)).toEqual(["close"]);
   });
 
+  it("the server's close() on a WebSocket sends 1 first (engine.io's does not), so the client tells it from a break", async () => {
+    const { session, peer } = await onWebSocket();
+    const events = recordEvents(session.socket);
+    const closed = once<[string]>(session.socket, "close");
+    session.socket.send("s3");
+    session.socket.close();
+    expect(await peer.take(2)).toEqual(["4s3", "1"]);
+    expect((await closed)[0]).toBe("forced close");
+    expect(events.map(([name]) => name)).toEqual(["close"]);
+  });
+
   it("a session opened on a WebSocket detaches on its break and reattaches on polling", async () => {
     const server = await startServer();
     const connection = server.nextConnection();
