@@ -89,6 +89,42 @@ const pageState = (page: DrivenPage) =>
     };
   }, undefined);
 
+/** CHAOS_TRACE=1: both sides' trace lines in a failure's message. */
+const tracing = Boolean(process.env.CHAOS_TRACE);
+
+/**
+ * One line per request as it arrives and as it is answered: method, the resumption and JSONP
+ * parameters, then status, the callback called and the server's messages (`s N`) it carries.
+ */
+function traceRequests(http: { prependListener(event: "request", listener: (req: IncomingMessage, res: ServerResponse) => void): unknown }): string[] {
+  const lines: string[] = [];
+  let count = 0;
+  http.prependListener("request", (req, res) => {
+    const id = ++count;
+    const query = new URL(req.url ?? "", "http://127.0.0.1").searchParams;
+    const what = ["transport", "j", "ack", "reattach"].filter((name) => query.has(name)).map((name) => `${name}=${query.get(name)}`);
+    lines.push(`${Date.now()} server #${id} ${req.method} ${what.join(" ")}`);
+    const body: string[] = [];
+    const keep = (chunk: unknown) => {
+      if (typeof chunk === "string" || Buffer.isBuffer(chunk)) body.push(String(chunk));
+    };
+    const write = res.write as (...args: unknown[]) => boolean;
+    const end = res.end as (...args: unknown[]) => ServerResponse;
+    res.write = ((chunk: unknown, ...rest: unknown[]) => (keep(chunk), write.call(res, chunk, ...rest))) as typeof res.write;
+    res.end = ((chunk: unknown, ...rest: unknown[]) => (keep(chunk), end.call(res, chunk, ...rest))) as typeof res.end;
+    res.on("close", () => {
+      const text = body.join("");
+      const numbers = [...text.matchAll(/s (\d+)/g)].map((match) => match[1]);
+      const callback = /^___eio\[(\d+)\]/.exec(text);
+      const carried = numbers.length > 0 ? ` s ${numbers[0]}..${numbers.at(-1)} (${numbers.length})` : "";
+      const controls = [...text.matchAll(/6[as]\d+/g)].map((match) => match[0]).join(",");
+      const answer = res.writableFinished ? `${res.statusCode}${callback ? ` ___eio[${callback[1]}]` : ""}${carried} ${controls}` : "cut";
+      lines.push(`${Date.now()} server #${id} -> ${answer}${!numbers.length && text.length < 60 ? ` ${JSON.stringify(text)}` : ""}`);
+    });
+  });
+  return lines;
+}
+
 const resumes = (events: string[]) => events.filter((event) => event.startsWith("resumed "));
 
 /**
@@ -103,6 +139,8 @@ function resumeSuite(title: string, openPage: (url: string) => Promise<DrivenPag
   let withoutCors: string[] = [];
   /** The server session's events: detached, reattached, upgrade, close. */
   let serverLog: string[] = [];
+  /** With CHAOS_TRACE=1: the server's requests and the session's events, one line each. */
+  let serverTrace: string[] = [];
 
   beforeAll(async () => {
     pages = await startPageServer();
@@ -133,6 +171,7 @@ function resumeSuite(title: string, openPage: (url: string) => Promise<DrivenPag
         if (!res.getHeader("access-control-allow-origin")) withoutCors.push(`${req.method} ${res.statusCode} ${req.url}`);
       });
     });
+    serverTrace = tracing ? traceRequests(engine.http) : [];
     if (proxied) proxy = await startFaultProxy(portOf(engine.url));
     return { engine, proxy, url: proxy ? proxy.url : engine.url };
   }
@@ -141,8 +180,13 @@ function resumeSuite(title: string, openPage: (url: string) => Promise<DrivenPag
   async function open(url: string, options: Record<string, unknown>): Promise<{ page: DrivenPage; session: EngineSocket }> {
     const page = await openPage(pages.url("/index.html"));
     const id = await page.evaluate(
-      async ([url, options]) => {
-        const socket = new Cometa.Socket(url, { withCredentials: true, ...options });
+      async ([url, options, tracing]) => {
+        const traced: string[] = [];
+        (globalThis as unknown as { traced: string[] }).traced = traced;
+        const trace = tracing
+          ? (topic: string, text: string, data?: unknown) => void traced.push(`${Date.now()} page ${topic}: ${text} ${data ? JSON.stringify(data) : ""}`)
+          : undefined;
+        const socket = new Cometa.Socket(url, { withCredentials: true, trace, ...options });
         const state: PageState = { socket, messages: [], events: [], closes: [], sent: 0, pings: 0 };
         (globalThis as unknown as { state: PageState }).state = state;
         socket.on("message", (data) => state.messages.push(data as string));
@@ -157,7 +201,7 @@ function resumeSuite(title: string, openPage: (url: string) => Promise<DrivenPag
         await new Promise<void>((resolve) => socket.once("open", () => resolve()));
         return socket.id!;
       },
-      [url, options] as const,
+      [url, options, tracing] as const,
     );
     const session = engine!.session(id);
     if (!session) throw new Error(`no server session ${id}`);
@@ -165,6 +209,12 @@ function resumeSuite(title: string, openPage: (url: string) => Promise<DrivenPag
     session.on("detached", (reason: string) => serverLog.push(`detached: ${reason}`));
     session.on("reattached", (transport: string) => serverLog.push(`reattached: ${transport}`));
     session.on("upgrade", (transport: { name: string }) => serverLog.push(`upgrade: ${transport.name}`));
+    if (tracing) {
+      const line = (text: string) => serverTrace.push(`${Date.now()} server session ${text}`);
+      session.on("detached", (reason: string) => line(`detached: ${reason}`));
+      session.on("reattached", (transport: string) => line(`reattached: ${transport}`));
+      session.on("close", (reason: string, description: unknown) => line(`close: ${reason} ${String(description)}`));
+    }
     session.on("close", (reason: string, description: unknown) =>
       serverLog.push(`close: ${reason}${description instanceof Error ? ` (${description.name}: ${description.message})` : ""}`),
     );
@@ -176,7 +226,15 @@ function resumeSuite(title: string, openPage: (url: string) => Promise<DrivenPag
     const s = await pageState(page);
     const page_ = { ...s, messages: s.messages.length, events: s.events.slice(-12) };
     const received = engine ? [...engine.received.values()].map((list) => list.length) : [];
-    return `page ${JSON.stringify(page_)}; server received ${JSON.stringify(received)}, session ${JSON.stringify(serverLog.slice(-12))}`;
+    return `page ${JSON.stringify(page_)}; server received ${JSON.stringify(received)}, session ${JSON.stringify(serverLog.slice(-12))}${await traces(page)}`;
+  }
+
+  /** With CHAOS_TRACE=1: the last lines of the page's trace and of the server's requests, merged in time. */
+  async function traces(page: DrivenPage): Promise<string> {
+    if (!tracing) return "";
+    const pageTrace = await page.evaluate(() => (globalThis as unknown as { traced?: string[] }).traced ?? [], undefined);
+    const lines = [...serverTrace, ...pageTrace].sort((a, b) => Number(a.split(" ", 1)[0]) - Number(b.split(" ", 1)[0]));
+    return `\ntrace (ms, side, what):\n${lines.slice(-150).join("\n")}`;
   }
 
   /** Resolves once `fn(arg)` holds in the page; fails after `timeout` ms with both sides' status. */
@@ -260,9 +318,10 @@ function resumeSuite(title: string, openPage: (url: string) => Promise<DrivenPag
           `no heartbeat after everything arrived (${replay})`,
         );
         const result = await pageState(page);
-        expect(result.closes, `the page's socket closed (${replay})`).toEqual([]);
-        expect(deliveryReport(up, upstream()), `page to server (${replay})`).toEqual(exactly(count));
-        expect(deliveryReport(down, result.messages), `server to page (${replay})`).toEqual(exactly(count));
+        const trace = await traces(page);
+        expect(result.closes, `the page's socket closed (${replay})${trace}`).toEqual([]);
+        expect(deliveryReport(up, upstream()), `page to server (${replay})${trace}`).toEqual(exactly(count));
+        expect(deliveryReport(down, result.messages), `server to page (${replay})${trace}`).toEqual(exactly(count));
         expect(engine!.sessions, `sessions (${replay})`).toHaveLength(1);
         expect(serverLog.filter((event) => event.startsWith("close")), `the server closed the session (${replay})`).toEqual([]);
         expect(withoutCors, `answers without CORS headers (${replay})`).toEqual([]);
