@@ -129,7 +129,8 @@ export class Server extends EngineServer {
     res.setHeader("X-Content-Type-Options", NOSNIFF);
     const refused = this.check(request, "http");
     if (refused) {
-      this.refuseAsStock(request, res, refused);
+      // a page outside allowedOrigins gets no CORS header: it must not read the session's answers
+      this.refuse(request, res, refused);
       return;
     }
     const { sid, transport } = request._query;
@@ -185,9 +186,10 @@ export class Server extends EngineServer {
   }
 
   /**
-   * A refusal made before engine.io saw the request, answered after its middlewares (`use()`
-   * and `cors`) as its own refusals are: a page can read why (a reattach refused, a request of a
-   * detached session), where without CORS headers it would see only a network error.
+   * A refusal of a resumable session's request made before engine.io saw it, answered after
+   * its middlewares (`use()` and `cors`) as its own refusals are: the page can read why (a
+   * reattach refused, a request of a detached session), where without CORS headers it would see
+   * only a network error.
    */
   private refuseAsStock(req: EngineRequest, res: ServerResponse, refused: Refusal): void {
     applyMiddlewares(this, req, res, () => {
