@@ -387,8 +387,12 @@ const SESSION_OVERRIDES = {
     const state = sessions.get(this);
     if (state?.isDetached) state.closeDetached();
     else {
-      if (state && !discard && this.readyState === "open" && this.transport.name === "websocket") sendClosePacket(this);
-      stockClose(this, discard);
+      // Server.close() (a shutdown) closes with discard, which ends a transport without the 1;
+      // a resumable client would take that for a break and reattach to a server that is gone.
+      // A transport that can carry the 1 now (a WebSocket, a held poll, an open stream) gets it.
+      const open = state !== undefined && this.readyState === "open";
+      if (open && this.transport.name === "websocket") sendClosePacket(this);
+      stockClose(this, discard && !(open && this.transport.writable));
     }
     return this;
   },

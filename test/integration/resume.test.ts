@@ -132,6 +132,39 @@ async function exchange(server: TestServer, socket: Socket, session: EngineSocke
   return { upstream, downstream, acknowledged, up, down };
 }
 
+/** Resolves once `condition` holds, checked at each turn of the event loop. */
+async function turnsUntil(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe.each([
+  { name: "polling", options: { transports: ["polling"] } as SocketOptions, upgrade: false },
+  { name: "websocket", options: {} as SocketOptions, upgrade: true },
+  { name: "sse", options: { transports: ["polling", "sse"] } as SocketOptions, upgrade: true },
+  { name: "xhr-streaming", options: { transports: ["polling", "xhr-streaming"] } as SocketOptions, upgrade: true },
+])("cometa/server shut down under a resumable session on $name", ({ options, upgrade }) => {
+  test("the server's close() sends the close packet: the client closes with it, no reattach to a server that is gone", async () => {
+    const server = await startServer({}, echo);
+    const socket = connect(server.url, options);
+    const session = await server.nextConnection();
+    await opened(socket, upgrade);
+    expect(socket.resumable).toBe(true);
+    const echoed = next(socket, "message");
+    socket.send("before the shutdown");
+    expect(await within(echoed, 3000, "no echo")).toEqual(["before the shutdown"]);
+    // long-polling carries the 1 on a held poll: the shutdown comes while one is held (between
+    // two polls there is no request to carry it, and the client cannot tell a server gone from a cut)
+    await within(turnsUntil(() => session.transport.writable), 3000, "the transport is not writable");
+    const events = record(socket, ["resuming", "close"]);
+    const clientClosed = closed(socket);
+    await server.close();
+    const { reason } = await within(clientClosed, 3000, "the client did not close");
+    // as a plain session closes on the server's close packet
+    expect(reason).toBe("transport close");
+    expect(events.map(([name]) => name)).toEqual(["close"]);
+  });
+});
+
 describe.each([
   { name: "polling", options: { transports: ["polling"] } as SocketOptions, upgrade: false },
   { name: "websocket (upgraded)", options: {} as SocketOptions, upgrade: true },

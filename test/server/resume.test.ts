@@ -309,6 +309,16 @@ describe("detach and reattach", () => {
     expect(events.map(([name]) => name)).toEqual(["close"]);
   });
 
+  it("the server's close() (engine.io's Server.close, which discards) sends 1 on a WebSocket too, so its clients close instead of reattaching", async () => {
+    const { server, session, peer } = await onWebSocket();
+    const events = recordEvents(session.socket);
+    const closed = once<[string]>(session.socket, "close");
+    server.engine.close();
+    expect(await peer.take(1)).toEqual(["1"]);
+    expect((await closed)[0]).toBe("forced close");
+    expect(events.map(([name]) => name)).toEqual(["close"]);
+  });
+
   it("a session opened on a WebSocket detaches on its break and reattaches on polling", async () => {
     const server = await startServer();
     const connection = server.nextConnection();
