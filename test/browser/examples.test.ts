@@ -62,6 +62,10 @@ describeBrowser("examples in Chromium", () => {
       chat = await startChatServer({ port: 0 });
     });
     afterEach(async () => {
+      // The windows leave before the server goes, as users close them: a page still open when
+      // its server is gone would keep reattaching its session (for the resume window), and
+      // report each refused try.
+      for (const page of windows.splice(0)) await page.close();
       await chat?.close();
       const problems = second.problems.splice(0);
       expect(problems, "console errors or exceptions in window B").toEqual([]);
@@ -78,11 +82,16 @@ describeBrowser("examples in Chromium", () => {
       return page;
     }
 
+    /** The pages of the test running, closed before its server. */
+    const windows: Page[] = [];
+
     /** Windows A (the harness's context) and B (the second context), both joined. */
     async function twoWindows(): Promise<[Page, Page]> {
       const a = await browser.open(chat.url);
+      windows.push(a);
       await a.setViewportSize(viewport);
       const b = await openSecond(chat.url);
+      windows.push(b);
       // A step that hangs fails with its locator, well within the test's timeout.
       for (const page of [a, b]) page.setDefaultTimeout(8000);
       await joinAs(a, "Ada");
