@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { Socket } from "../../src/index.js";
 import type { SocketOptions } from "../../src/socket.js";
-import { closed } from "../support/events.js";
+import { closed, record } from "../support/events.js";
 import { nodeEnv } from "../support/node-env.js";
 // @ts-expect-error: a plain .mjs example without types
 import { limits, startChatServer } from "../../examples/chat/server.mjs";
@@ -120,11 +120,17 @@ test("the user list follows each session's transport", async () => {
   expect(ada.socket.transport.name).toBe("websocket");
 
   // Forcing a transport: a new session that takes the name back with its token, quietly.
+  // the server closes the old session as it welcomes the new one: its close packet may be in
+  // before the welcome is read
+  const oldClosed = closed(ada.socket);
+  const resuming = record(ada.socket, ["resuming"]);
   const again = client({ transports: ["sse"] }, { users: true });
   again.send({ type: "join", name: "Ada2", token: ada.welcome.token });
   expect(await again.next()).toMatchObject({ type: "welcome", name: "Ada2", users: [{ name: "Ada2", transport: "sse" }] });
   expect(await again.next()).toEqual({ type: "users", users: [{ name: "Ada2", transport: "sse" }] });
-  await closed(ada.socket); // the server let the old session go
+  // the server let the old session go, as a close (no reattach: its reason is the server's)
+  expect((await oldClosed).reason).toBe("transport close");
+  expect(resuming).toEqual([]);
   await again.close();
 });
 
