@@ -127,6 +127,13 @@ export class Server extends EngineServer {
     const request = prepareRequest(this, req);
     // Set before anything answers, so stock responses (polling, errors) carry it too.
     res.setHeader("X-Content-Type-Options", NOSNIFF);
+    // A page cannot abort a JSONP script: one sent on a kept-alive connection that the network
+    // dropped silently (a NAT that forgot it) hangs, and holds one of the browser's few
+    // connections to this host, for minutes. Kept alive, every idle connection is such a trap
+    // after a silent outage, until none is left for the next poll or reattach. Closed after
+    // each answer, only the requests in flight during the outage are lost (a new connection
+    // for each, the price).
+    if (request._query.j !== undefined) res.setHeader("Connection", "close");
     const refused = this.check(request, "http");
     if (refused) {
       // a page outside allowedOrigins gets no CORS header: it must not read the session's answers

@@ -146,6 +146,25 @@ describe("JSONP", () => {
     expect(splitPayload(script((await httpRequest(url("&ack=0"))).body))).toEqual(["6a2"]);
   });
 
+  it("every answer to a JSONP request closes its connection: a script sent on a kept-alive connection that died silently could not be aborted", async () => {
+    const server = await startServer();
+    // asked to keep them, as browsers do
+    const keep = { Connection: "keep-alive" };
+    const jsonp = await httpRequest(server.endpoint("transport=polling&resume=1&j=0"), { headers: keep });
+    const { sid } = JSON.parse((JSON.parse(/^___eio\[0\]\((.*)\);$/s.exec(jsonp.body)![1]!) as string).slice(1)) as { sid: string };
+    const form = { ...keep, "Content-Type": "application/x-www-form-urlencoded" };
+    const posted = await post(server.endpoint(`transport=polling&j=0&sid=${sid}`), "d=" + encodeURIComponent("6s1\x1e4a"), form);
+    const refused = await httpRequest(server.endpoint(`transport=polling&j=7&sid=${sid}&ack=0`), { headers: keep });
+    expect([jsonp, posted, refused].map((response) => [response.status, response.headers.connection])).toEqual([
+      [200, "close"],
+      [200, "close"],
+      [400, "close"],
+    ]);
+    // long-polling keeps its connections
+    const polling = await httpRequest(server.endpoint("transport=polling&resume=1"), { headers: keep });
+    expect(polling.headers.connection).toBe("keep-alive");
+  });
+
   it("a request of a JSONP transport the client gave up (a script cannot be aborted; a reset connection's GET is sent again) is refused and changes nothing", async () => {
     const server = await startServer();
     const connection = server.nextConnection();
