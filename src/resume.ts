@@ -66,6 +66,8 @@ export interface ResumeSession {
   before(): Packet[];
   /** Whether a transport may carry the session: not one that broke twice in it. */
   usable(name: string): boolean;
+  /** Whether every message written was acknowledged. */
+  settled(): boolean;
   /** The transport in use failed: true when the session resumes rather than closes. */
   broke(error: CometaError | undefined, reason: CloseReason): boolean;
   stop(): void;
@@ -152,14 +154,16 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms, maxBytes: 
   let done = 0;
   let acked = 0;
   /** The server delivered messages 1 to `count`: those written leave, in order, their callbacks run. */
-  const ack = (count: number) => {
+  const ack = (count: number, later?: boolean): Entry[] => {
     if (count > acked) acked = count;
     let leaving = 0;
     while (leaving < unacked.length && done < acked) {
       bytes -= unacked[leaving++]!.bytes;
       done++;
     }
-    queue.done(unacked.splice(0, leaving));
+    const left = unacked.splice(0, leaving);
+    if (!later) queue.done(left);
+    return left;
   };
   // the messages of a write wait for the server's acknowledgement, unless the transport's drain
   // is it (an HTTP answer); those of a write cut by a break, always
@@ -211,6 +215,7 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms, maxBytes: 
     },
     before: () => [ackPacket()],
     usable,
+    settled: () => unacked.length === 0,
     broke(error, reason) {
       if (!survivable(error)) return false;
       const name = host.transport().name;
@@ -244,13 +249,16 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms, maxBytes: 
           // the server sends again from the message after the count
           next = received + 1;
           // what the server did not deliver goes again first, with its numbers
-          ack(delivered);
+          const left = ack(delivered, true);
           queue.requeue(unacked);
           unacked = [];
           bytes = 0;
           seq = done;
           trace && trace("session", "resumed", { transport: transport.name, acked: delivered });
           host.attach(transport);
+          // the callbacks of what the server had delivered run once the session is whole again:
+          // one may close it
+          queue.done(left);
         },
         failed: (message) => host.fail(new ResumeError(message, { cause }), reason),
       });

@@ -111,6 +111,8 @@ export class BareSocket {
   private _connectTimer: unknown;
   private _closeTimer: unknown;
   private _remembered: string | undefined;
+  /** `close()` was called and its close packet is not written yet. */
+  private _closeWaits = false;
   /** The server sent its close packet; the session ends once the in-flight write settles. */
   private _serverClosed = false;
 
@@ -224,7 +226,8 @@ export class BareSocket {
       () => this._finish("forced close"),
       this._settings.transport.requestTimeout || 10000,
     );
-    this._write({ type: "close" });
+    this._closeWaits = true;
+    this._flush();
     return this;
   }
 
@@ -441,6 +444,18 @@ export class BareSocket {
     const transport = this._transport;
     const state = this._state;
     const resume = this._resume;
+    const queue = this._queue;
+    // closing: the close packet follows what is queued. Where a write's end says nothing of
+    // delivery (WebSocket, JSONP), a resumable session first waits for the server's
+    // acknowledgements, which cannot come after the close packet, so `unsent` is only what the
+    // server did not get (the close timer bounds the wait)
+    if (
+      this._closeWaits &&
+      (!resume || transport.confirmsDelivery || (resume.settled() && queue.waiting === 0 && !queue.busy))
+    ) {
+      this._closeWaits = false;
+      queue.control({ type: "close" });
+    }
     // resuming: the transport in use is closed, and a write waits for the next
     if (state === "opening" || state === "closed" || this._serverClosed) return;
     if (transport.state !== "open" || !transport.writable) return;
@@ -482,6 +497,8 @@ export class BareSocket {
       create: (definition) => this._create(definition),
       fail: (error, reason) => this._fail(error, reason),
       detach: (cause) => {
+        // a send callback run by the cut write's acknowledgement may have closed the session
+        if (this._state !== "open") return false;
         this._state = "resuming";
         this._halt();
         this._events.emit("resuming", cause);

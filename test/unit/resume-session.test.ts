@@ -514,6 +514,77 @@ describe("a break, and the session resumed", () => {
   });
 });
 
+describe("a send callback that closes the session", () => {
+  test("run by the reattach's 6a<M>: it runs once the session is whole again, and the close is the usual one", () => {
+    const polling = fakeDefinition("polling", { pausable: true, confirmsDelivery: true });
+    const websocket = fakeDefinition("websocket");
+    const socket = new BareSocket(url, { transports: [websocket.definition, polling.definition], resumption });
+    const events = record(socket, ["close", "resuming", "resumed"]);
+    websocket.last.receiveOpen({ upgrades: [], resume: terms } as never);
+    const ws = websocket.last;
+    socket.send("a", () => socket.close());
+    socket.send("b");
+    ws.drain();
+    ws.fail(new TransportError("cut", "websocket"));
+    const reattach = polling.last;
+    reattach.accept();
+    reattach.receive({ type: "noop", data: "a1" });
+    // resumed first; then the callback's close: what was queued goes out before the close packet
+    expect(events.map(([name]) => name)).toEqual(["resuming", "resumed"]);
+    expect(socket.state).toBe("closing");
+    expect(reattach.wire).toEqual(["noop:s2", "message:b"]);
+    reattach.drain();
+    expect(reattach.wire).toEqual(["noop:s2", "message:b", "close"]);
+    reattach.drain();
+    expect(events.map(([name]) => name)).toEqual(["resuming", "resumed", "close"]);
+    expect(events.at(-1)!.slice(1)).toEqual(["forced close", { unsent: [] }]);
+    expect(socket.state).toBe("closed");
+    expect(reattach.state).toBe("closed");
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe("close()", () => {
+  test("on websocket, the close packet waits for the server's acknowledgement of what was written: unsent is only what it did not get", () => {
+    const s = open({}, "websocket");
+    const ws = s.websocket.last;
+    const calls: string[] = [];
+    s.socket.send("a", () => calls.push("a"));
+    s.socket.send("b", () => calls.push("b"));
+    s.socket.close();
+    ws.drain();
+    ws.drain();
+    expect(ws.wire).not.toContain("close");
+    ws.receive({ type: "noop", data: "a2" });
+    expect(calls).toEqual(["a", "b"]);
+    expect(ws.wire.at(-1)).toBe("close");
+    ws.drain();
+    expect(s.events.at(-1)!.slice(0, 3)).toEqual(["close", "forced close", { unsent: [] }]);
+  });
+
+  test("with no acknowledgement, the close timer ends it and hands back what was not acknowledged", () => {
+    const s = open({}, "websocket");
+    const ws = s.websocket.last;
+    s.socket.send("a");
+    s.socket.close();
+    ws.drain();
+    expect(ws.wire).not.toContain("close");
+    vi.advanceTimersByTime(10000);
+    expect(s.events.at(-1)!.slice(0, 3)).toEqual(["close", "forced close", { unsent: ["a"] }]);
+  });
+
+  test("on an HTTP upstream, the close packet goes with what is queued, as without resumption", () => {
+    const s = open();
+    const polling = s.polling.last;
+    s.socket.send("a");
+    s.socket.send("b");
+    s.socket.close();
+    expect(polling.wire).toEqual(["noop:s1", "message:a"]);
+    polling.drain();
+    expect(polling.wire).toEqual(["noop:s1", "message:a", "noop:s2", "message:b", "close"]);
+  });
+});
+
 describe("ReconnectingSocket", () => {
   function reconnecting() {
     const polling = fakeDefinition("polling", { pausable: true, confirmsDelivery: true });
