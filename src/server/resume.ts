@@ -199,9 +199,26 @@ export class ResumeState {
     this.handedBytes = 0;
   }
 
+  /**
+   * A JSONP poll whose answer carries something anyway (messages, a ping): it opens with
+   * `6a<N>` again. The page learns of delivery only from these, and one lost with a cut poll
+   * would otherwise hold the send callbacks (and at the client's `maxBytes` its writes) until
+   * its next message prompted another; this way until the next ping at the latest. An idle
+   * poll is not answered for it, which would poll without pause.
+   */
+  reacknowledge(): void {
+    const buffered = bufferedPackets(this.socket);
+    if (this.received === 0 || buffered.length === 0) return;
+    if (buffered.some((packet) => packet.type === "noop" && decodeResumeControl(packet.data)?.kind === "ack")) return;
+    prependPackets(this.socket, [{ type: "noop", data: encodeAck(this.received), options: { compress: true } }]);
+  }
+
   /** A packet from `transport`: false when it is resumption's own (a control, a duplicate). */
   receive(transport: EngineTransport, packet: Packet): boolean {
     const socket = this.socket;
+    // a candidate given up (on a reattach, or past engine.io's upgradeTimeout) is closing but
+    // its WebSocket still reports frames: its late `6a<N>` and `5` must not put messages back
+    if (transport !== socket.transport && transport.readyState !== "open") return false;
     const current = transport === socket.transport && this.broken === null;
     switch (packet.type) {
       case "noop": {
@@ -392,7 +409,8 @@ const SESSION_OVERRIDES = {
       // A transport that can carry the 1 now (a WebSocket, a held poll, an open stream) gets it.
       const open = state !== undefined && this.readyState === "open";
       if (open && this.transport.name === "websocket") sendClosePacket(this);
-      stockClose(this, discard && !(open && this.transport.writable));
+      // (a busy WebSocket included: engine.io's close without discard waits for its drain)
+      stockClose(this, discard && !(open && (this.transport.writable || this.transport.name === "websocket")));
     }
     return this;
   },
@@ -471,6 +489,7 @@ export class Resumption {
         const kept = streamOf(socket.transport)?.takeBackPending() ?? [];
         state.requeue(count);
         prependPackets(socket, kept.filter((packet) => packet.type !== "message"));
+        if (isJsonpTransport(socket.transport)) state.reacknowledge();
       }
     }
     return null;

@@ -144,6 +144,14 @@ describe("JSONP", () => {
     expect((await post(url(""), form, { "Content-Type": "application/x-www-form-urlencoded" })).body).toBe("ok");
     expect(received.received).toEqual(["a", "b"]);
     expect(splitPayload(script((await httpRequest(url("&ack=0"))).body))).toEqual(["6a2"]);
+    // with a poll held, the ack goes out at once
+    const held = httpRequest(url("&ack=0"));
+    await new Promise((resolve) => socket.transport.once("ready", resolve));
+    expect((await post(url(""), "d=" + encodeURIComponent("6s3\x1e4c"), { "Content-Type": "application/x-www-form-urlencoded" })).body).toBe("ok");
+    expect(splitPayload(script((await held).body))).toEqual(["6a3"]);
+    // that answer lost on the way: the next answer that carries something opens with it again
+    socket.send("s1");
+    expect(splitPayload(script((await httpRequest(url("&ack=0"))).body))).toEqual(["6a3", "4s1"]);
   });
 
   it("every answer to a JSONP request closes its connection: a script sent on a kept-alive connection that died silently could not be aborted", async () => {
@@ -365,6 +373,30 @@ describe("detach and reattach", () => {
     peer.ws.close();
     expect((await closed)[0]).toBe("transport close");
     expect(events.map(([name]) => name)).toEqual(["close"]);
+  });
+
+  it("a late 6a<N> and 5 on an upgrade candidate given up at a reattach put nothing back: no message comes twice", async () => {
+    const server = await startServer();
+    const session = await openSession(server);
+    session.socket.send("m1");
+    expect(messagesIn(await session.poll("&ack=0"))).toEqual(["m1"]);
+    const upgrading = once<[{ socket: { on(event: "message", listener: (data: unknown) => void): void } }]>(session.socket, "upgrading");
+    const peer = new WsPeer(session.wsUrl("transport=websocket"));
+    await peer.opened;
+    peer.send("2probe");
+    expect(await peer.take(1)).toEqual(["3probe"]);
+    const [candidate] = await upgrading;
+    // the client reads nothing more from it (not the server's close either), as a stalled link
+    (peer.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    session.socket.send("m2");
+    // the client gives the candidate up and reattaches on polling: m2 comes, and is acknowledged
+    expect(messagesIn(await session.reattachPoll(1))).toEqual(["m2"]);
+    // then the candidate's frames, late, from a client that no longer listens to it
+    const arrived = new Promise<void>((resolve) => candidate.socket.on("message", (data) => String(data) === "5" && resolve()));
+    peer.send("6a0", "5");
+    await arrived;
+    session.socket.send("m3");
+    expect(messagesIn(await session.poll("&ack=2"))).toEqual(["m3"]);
   });
 
   it("a second poll beside the client's ends the session as without resumption (whoever sent it could reattach too)", async () => {

@@ -59,6 +59,8 @@ export interface Session {
   wsUrl(query: string): string;
   /** A polling GET (`query` added), its packets. */
   poll(query?: string): Promise<string[]>;
+  /** A reattach on polling (`reattach=count`), its packets. */
+  reattachPoll(count: number): Promise<string[]>;
   /** A polling POST of `packets`, its response. */
   send(...packets: string[]): Promise<Response>;
   /** Opens a WebSocket on the session and completes the upgrade, saying `6a<ack>` before `5`. */
@@ -81,6 +83,7 @@ export async function openSession(server: TestServer, query = "resume=1"): Promi
     url,
     wsUrl,
     poll: async (q = "") => splitPayload((await httpRequest(url(`transport=polling${q}`))).body),
+    reattachPoll: async (count) => splitPayload((await httpRequest(url(`transport=polling&reattach=${count}`))).body),
     send: (...packets) => post(url("transport=polling"), packets.join("\x1e")),
     upgrade: async (ack) => {
       const peer = new WsPeer(wsUrl("transport=websocket"));
