@@ -111,6 +111,8 @@ export class BareSocket {
   private _connectTimer: unknown;
   private _closeTimer: unknown;
   private _remembered: string | undefined;
+  /** The transport the handshake came on. */
+  private _openedOn = "";
   /** `close()` was called and its close packet is not written yet. */
   private _closeWaits = false;
   /** The server sent its close packet; the session ends once the in-flight write settles. */
@@ -364,6 +366,7 @@ export class BareSocket {
     const trace = this._trace;
     env.clearTimeout(this._connectTimer);
     this._handshake = open;
+    this._openedOn = this._transport.name;
     this._session.sid = open.sid;
     this._session.maxPayload = open.maxPayload;
     this._state = "open";
@@ -382,7 +385,12 @@ export class BareSocket {
    */
   private _ready(resumed?: boolean) {
     this._flush();
-    if (this._state === "open" && this._settings.upgrade && this._transport.pause) this._startUpgrades(this._handshake!.upgrades, resumed);
+    // resumed: the server also serves the transport the session opened on (a session opened on
+    // WebSocket was offered no upgrade, and may go back to it from long-polling)
+    const upgrades = this._handshake!.upgrades;
+    if (this._state === "open" && this._settings.upgrade && this._transport.pause) {
+      this._startUpgrades(resumed ? upgrades.concat(this._openedOn) : upgrades, resumed);
+    }
   }
 
   private _pingTimedOut() {

@@ -544,6 +544,19 @@ describe("a send callback that closes the session", () => {
   });
 });
 
+describe("upgrades after a resume", () => {
+  test("a session opened on WebSocket (offered no upgrade) and resumed on long-polling probes WebSocket again", () => {
+    const s = open({}, "websocket");
+    s.websocket.last.end();
+    const reattach = s.polling.last;
+    reattach.accept();
+    reattach.receive({ type: "noop", data: "a0" });
+    expect(s.socket.transport.name).toBe("polling");
+    expect(s.websocket.instances).toHaveLength(2);
+    expect(s.websocket.last.state).toBe("opening");
+  });
+});
+
 describe("close()", () => {
   test("on websocket, the close packet waits for the server's acknowledgement of what was written: unsent is only what it did not get", () => {
     const s = open({}, "websocket");
