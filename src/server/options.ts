@@ -107,7 +107,7 @@ export interface ServerOptions extends Omit<StockServerOptions, "transports"> {
    * both ways. `maxBytes`: bytes of messages handed to a transport and not yet acknowledged by
    * the client that a session may hold; past it the session ends ("resume buffer full").
    * `false` grants none.
-   * @defaultValue `{ window: 60000, maxBytes: 1000000 }`
+   * @defaultValue `{ window: 60000, maxBytes: 16 MiB }` (maxBytes: `maxBufferedBytes`'s default)
    */
   resume?: false | { window?: number; maxBytes?: number };
 }
