@@ -101,8 +101,8 @@ export const pageHelpersScript = String.raw`
     this.socket.on("ping", function () { self.pings++; self.check(); });
     this.socket.on("message", function (data) { self.messages.push(data); self.check(); });
     // a condition may turn on a packet that raises no other event (a send callback that runs
-    // at the server's acknowledgement)
-    this.socket.on("packet", function () { self.check(); });
+    // at the server's acknowledgement): checked once the socket has acted on it
+    this.socket.on("packet", function () { Promise.resolve().then(function () { self.check(); }); });
     ["open", "upgrading", "upgrade", "upgradeError", "error", "close", "drain"].forEach(function (name) {
       self.socket.on(name, function () {
         if (name !== "drain") self.events.push([name].concat(Array.prototype.slice.call(arguments).map(plainArg)));
