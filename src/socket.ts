@@ -302,6 +302,9 @@ export class BareSocket {
     const trace = this._trace;
     const name = this._transport.name;
     trace && trace("transport", `${name} failed: ${error.message}`, { transport: name, error });
+    // the server closed the session: a write still in flight is refused (Session ID unknown),
+    // which ends it as the close packet said; what it carried goes back in `unsent`
+    if (this._serverClosed) return this._finish("transport close");
     if (this._state === "opening" && this._remembered) {
       // the remembered transport no longer works here: forget it and start the usual way
       this._memory.forget();

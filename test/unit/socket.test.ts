@@ -399,6 +399,16 @@ describe("close", () => {
     expect(transport.state).toBe("closed");
   });
 
+  test("a close packet from the server while a write is in flight, which the server then refuses: transport close, no error, the write in unsent", () => {
+    const { socket, transport, events } = openSocket();
+    socket.send("a");
+    transport.receive({ type: "close" });
+    expect(names(events)).toEqual(["handshake", "open"]);
+    transport.fail(new ServerError(1, "Session ID unknown", 400, "fake"));
+    expect(names(events)).toEqual(["handshake", "open", "close"]);
+    expect(events.at(-1)).toEqual(["close", "transport close", { error: undefined, unsent: ["a"] }]);
+  });
+
   test("the transport ending: transport close", () => {
     const { transport, events } = openSocket();
     transport.end();
