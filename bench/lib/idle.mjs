@@ -7,21 +7,10 @@
  *      (after - baseline) / N;
  *   4. CPU: process.cpuUsage() of the server over a window of idle heartbeats.
  */
-import { join } from "node:path";
-import { benchDir, sleep, spawnChild } from "./util.mjs";
+import { sleep, startChild, waitForSessions } from "./util.mjs";
 
 const IFRAME_ORIGIN = "http://bench.invalid";
 
-async function start(file, config, execArgv = []) {
-  let ready;
-  const readyPromise = new Promise((resolve) => (ready = resolve));
-  const child = spawnChild(join(benchDir, "lib", file), [JSON.stringify(config)], {
-    execArgv,
-    onMessage: (message) => message?.ready && ready(message.ready),
-  });
-  const value = await Promise.race([readyPromise, child.exited.then(() => Promise.reject(new Error(`${file} exited early`)))]);
-  return { ...child, value };
-}
 
 export async function measureIdle(builds, { transports, sessions, warmupSessions = 50, pingInterval, cpuWindowMs, log, deadline }) {
   const results = {};
@@ -34,12 +23,12 @@ export async function measureIdle(builds, { transports, sessions, warmupSessions
     let server;
     let swarm;
     try {
-      server = await start(
+      server = await startChild(
         "server.mjs",
         { serverModule: builds.server, pingInterval, pingTimeout: Math.max(20000, pingInterval * 4), iframeOrigin: IFRAME_ORIGIN },
         ["--expose-gc"],
       );
-      swarm = await start("swarm.mjs", { clientModule: builds.client, url: server.value, transport, iframeOrigin: IFRAME_ORIGIN });
+      swarm = await startChild("swarm.mjs", { clientModule: builds.client, url: server.value, transport, iframeOrigin: IFRAME_ORIGIN });
       const warm = await swarm.request({ type: "open", count: warmupSessions }, 60_000);
       if (warm.open === 0) throw new Error(`no session opens on ${transport}: ${warm.firstError}`);
       await swarm.request({ type: "close" });
@@ -79,10 +68,3 @@ export async function measureIdle(builds, { transports, sessions, warmupSessions
   return results;
 }
 
-async function waitForSessions(server, count, ms) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if ((await server.request({ type: "sessions" })) <= count) return;
-    await sleep(100);
-  }
-}

@@ -17,7 +17,7 @@
  */
 import { Agent, request } from "node:http";
 import WebSocket from "ws";
-import { serveRequests, withTimeout } from "./util.mjs";
+import { openMany, serveRequests } from "./util.mjs";
 
 const config = JSON.parse(process.argv[2]);
 const SEPARATOR = "\x1e";
@@ -148,21 +148,8 @@ function openWebSocket() {
 serveRequests({
   async open({ count, concurrency = 50 }) {
     const opener = config.transport === "websocket" ? openWebSocket : openPolling;
-    let failed = 0;
-    let firstError;
-    let next = 0;
-    const worker = async () => {
-      while (next < count) {
-        next++;
-        try {
-          sessions.push(await withTimeout(opener(), 15000, "session open and echo"));
-        } catch (error) {
-          failed++;
-          firstError ??= String(error?.message ?? error);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+    const { opened, failed, firstError } = await openMany(count, concurrency, opener, "session open and echo");
+    sessions.push(...opened);
     return { open: sessions.length, failed, firstError, granted };
   },
   status: () => ({ open: sessions.length, lost, granted }),

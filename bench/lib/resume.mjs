@@ -15,33 +15,12 @@
  * Every step is bounded; what fails is reported in its row and the phase goes on.
  */
 import { join } from "node:path";
-import { benchDir, median, sleep, spawnChild, withTimeout } from "./util.mjs";
+import { benchDir, median, sleep, spawnChild, startChild, waitForSessions, withTimeout } from "./util.mjs";
 
-async function start(file, config, execArgv = []) {
-  let ready;
-  const readyPromise = new Promise((resolve) => (ready = resolve));
-  const child = spawnChild(join(benchDir, "lib", file), [JSON.stringify(config)], {
-    execArgv,
-    onMessage: (message) => message?.ready && ready(message.ready),
-  });
-  const value = await withTimeout(
-    Promise.race([readyPromise, child.exited.then(() => Promise.reject(new Error(`${file} exited early`)))]),
-    20_000,
-    `${file} start`,
-  );
-  return { ...child, value };
-}
 
-async function waitForSessions(server, count, ms) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if ((await server.request({ type: "sessions" })) <= count) return;
-    await sleep(100);
-  }
-}
 
 const startServer = (builds, pingInterval, engine = {}) =>
-  start("server.mjs", { serverModule: builds.server, pingInterval, pingTimeout: Math.max(20000, pingInterval * 4), engine }, ["--expose-gc"]);
+  startChild("server.mjs", { serverModule: builds.server, pingInterval, pingTimeout: Math.max(20000, pingInterval * 4), engine }, ["--expose-gc"]);
 
 /** One transport, one mode: memory per idle session. */
 async function measureMemory(builds, { transport, offer, sessions, warmupSessions, pingInterval }) {
@@ -50,7 +29,7 @@ async function measureMemory(builds, { transport, offer, sessions, warmupSession
   const started = Date.now();
   try {
     server = await startServer(builds, pingInterval);
-    swarm = await start("resume-swarm.mjs", { url: server.value, transport, offer });
+    swarm = await startChild("resume-swarm.mjs", { url: server.value, transport, offer });
     const warm = await swarm.request({ type: "open", count: warmupSessions }, 60_000);
     if (warm.open === 0) throw new Error(`no session opens on ${transport}: ${warm.firstError}`);
     await swarm.request({ type: "close" });

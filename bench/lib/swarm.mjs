@@ -11,7 +11,7 @@ import { Agent, request } from "node:http";
 import { pathToFileURL } from "node:url";
 import { EventSource } from "eventsource";
 import WebSocket from "ws";
-import { serveRequests, withTimeout } from "./util.mjs";
+import { openMany, serveRequests } from "./util.mjs";
 
 const config = JSON.parse(process.argv[2]);
 const { Socket } = await import(pathToFileURL(config.clientModule).href);
@@ -98,21 +98,8 @@ function openIframe() {
 serveRequests({
   async open({ count, concurrency = 50 }) {
     const opener = config.transport === "iframe" ? openIframe : openCometa;
-    let failed = 0;
-    let firstError;
-    let next = 0;
-    const worker = async () => {
-      while (next < count) {
-        next++;
-        try {
-          sessions.push(await withTimeout(opener(), 15000, "session open"));
-        } catch (error) {
-          failed++;
-          firstError ??= String(error?.message ?? error);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+    const { opened, failed, firstError } = await openMany(count, concurrency, opener, "session open");
+    sessions.push(...opened);
     return { open: sessions.length, failed, firstError };
   },
   status: () => ({ open: sessions.length, lost }),

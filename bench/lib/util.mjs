@@ -1,6 +1,6 @@
 /** Small helpers shared by the bench's Node processes: timeouts, children, statistics. */
 import { fork } from "node:child_process";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const benchDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -111,4 +111,56 @@ export function median(values) {
 export function percentile(sorted, p) {
   if (sorted.length === 0) return undefined;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/**
+ * Forks `bench/lib/<file>` with `config` and waits (up to 20 s) for its `{ ready }` message:
+ * the child, and the value it sent as `value`.
+ */
+export async function startChild(file, config, execArgv = []) {
+  let ready;
+  const readyPromise = new Promise((resolve) => (ready = resolve));
+  const child = spawnChild(join(benchDir, "lib", file), [JSON.stringify(config)], {
+    execArgv,
+    onMessage: (message) => message?.ready && ready(message.ready),
+  });
+  const value = await withTimeout(
+    Promise.race([readyPromise, child.exited.then(() => Promise.reject(new Error(`${file} exited early`)))]),
+    20_000,
+    `${file} start`,
+  );
+  return { ...child, value };
+}
+
+/** Waits until a bench server holds at most `count` sessions, or `ms` passed. */
+export async function waitForSessions(server, count, ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if ((await server.request({ type: "sessions" })) <= count) return;
+    await sleep(100);
+  }
+}
+
+/**
+ * Opens `count` sessions with `opener`, `concurrency` at a time, each bounded by 15 s: those
+ * opened, how many failed and the first failure's message.
+ */
+export async function openMany(count, concurrency, opener, label) {
+  const opened = [];
+  let failed = 0;
+  let firstError;
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      try {
+        opened.push(await withTimeout(opener(), 15000, label));
+      } catch (error) {
+        failed++;
+        firstError ??= String(error?.message ?? error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return { opened, failed, firstError };
 }
