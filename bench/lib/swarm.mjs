@@ -59,7 +59,9 @@ function openIframe() {
     let sid;
     let buffered = "";
     let closed = false;
-    const req = request(`${config.url}/engine.io/?${query}`, { agent: false });
+    // as a browser loads the frame of a page on iframeOrigin: the server checks that the page
+    // it is asked to post to is the one that embeds it
+    const req = request(`${config.url}/engine.io/?${query}`, { agent: false, headers: { Referer: `${config.iframeOrigin}/` } });
     const close = () => {
       closed = true;
       // a close packet ends the session, as cometa's close() would; then drop the document
