@@ -2,7 +2,8 @@
  * WebSocket: one engine.io packet per frame, binary frames for binary data. The browser's
  * WebSocket, or in Node whatever `env.WebSocket` is given (the `ws` package, or Node's own).
  * The socket's events are the downstream part, its `send` the upstream part, which drains once
- * the socket's `bufferedAmount` is back to 0: only then is a write handed to the network.
+ * the socket's `bufferedAmount` is at most `highWaterMark`: a writer faster than the network
+ * waits there instead of piling its messages up inside the WebSocket.
  */
 import type { WebSocketLike } from "../env.js";
 import { IncomingTooLargeError, TransportError } from "../errors.js";
@@ -12,7 +13,13 @@ import { createTransport, type Parts, type Report } from "./machine.js";
 
 const name = "websocket";
 const OPEN = 1;
-/** Milliseconds between checks of `bufferedAmount` while it is above 0: from 4, doubling up to this. */
+/**
+ * Bytes the socket may hold unsent when the next write is taken. Not 0: a browser lowers
+ * `bufferedAmount` only after the task that sent (its network thread reports later), so waiting
+ * for 0 held every write behind a timer, 4 ms at least, and an echo took that long.
+ */
+const highWaterMark = 65536;
+/** Milliseconds between checks of `bufferedAmount` while it is above `highWaterMark`: from 4, doubling up to this. */
 const maxDrainDelay = 50;
 
 function frames(context: TransportContext, report: Report): Parts {
@@ -20,10 +27,10 @@ function frames(context: TransportContext, report: Report): Parts {
   let ws: WebSocketLike | undefined;
   /** The next check of `bufferedAmount`, while a write waits for it to reach 0. */
   let drainTimer: unknown;
-  /** Drains once nothing is buffered, checking again `delay` ms later until then; closed meanwhile, never. */
+  /** Drains once at most `highWaterMark` is buffered, checking again `delay` ms later until then; closed meanwhile, never. */
   const drain = (delay: number) => {
     if (!ws) return;
-    if (!ws.bufferedAmount) return report.sent();
+    if (!(ws.bufferedAmount! > highWaterMark)) return report.sent();
     drainTimer = env.setTimeout(() => drain(Math.min(delay * 2, maxDrainDelay)), delay);
   };
   const failed = (message: string, cause?: unknown) => report.end(new TransportError(message, name, undefined, { cause }));
