@@ -137,12 +137,24 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms, maxBytes: 
   let next = 1;
   let receivedBytes = 0;
   let ackTimer: unknown;
+  /**
+   * The acknowledgement is due (its delay passed, or enough came): it goes with the next write
+   * whatever the transport. Before, only a write that carries it at no cost takes it along.
+   */
+  let ackDue = false;
+  /** The transport the last `6s<S>` went on. */
+  let numberedOn: Transport | undefined;
   /** The count, from now on known to the server. */
   const tell = () => {
     env.clearTimeout(ackTimer);
     ackTimer = undefined;
+    ackDue = false;
     receivedBytes = 0;
     return (told = received);
+  };
+  const dueNow = () => {
+    ackDue = true;
+    queue.flush();
   };
   const ackPacket = (): Packet => ({ type: "noop", data: encodeAck(tell()) });
 
@@ -183,11 +195,11 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms, maxBytes: 
       if (next++ <= received) return false;
       received++;
       receivedBytes += data === undefined ? 0 : size(data);
-      if (receivedBytes >= terms.maxBytes / 4) queue.flush();
+      if (receivedBytes >= terms.maxBytes / 4) dueNow();
       else if (ackTimer === undefined) {
         ackTimer = env.setTimeout(() => {
           ackTimer = undefined;
-          queue.flush();
+          dueNow();
         }, ackDelay);
       }
       return true;
@@ -206,10 +218,18 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms, maxBytes: 
     take() {
       const packets = queue.take(maxBytes - bytes);
       const messages = packets.filter((packet) => packet.type === "message").length;
-      // acknowledges what is due, and says the number of its first message: a message sent
-      // again after a resume has the number it had, as `seq` went back with it
-      const prefix = received > told ? [ackPacket()] : [];
-      if (messages) prefix.push({ type: "noop", data: encodeNext(seq + 1) });
+      const transport = host.transport();
+      // An HTTP write carries both at no cost, and needs the number: a request can reach the
+      // server after the transport it was sent on was replaced, and a message sent again after
+      // a resume has the number it had, as `seq` went back with it. On WebSocket each is a
+      // frame, and a frame cannot outlive its connection: the number goes on a new transport's
+      // first write, from which the server counts on, and the acknowledgement once due.
+      const framed = transport.name === "websocket";
+      const prefix = received > told && (ackDue || !framed) ? [ackPacket()] : [];
+      if (messages && (!framed || numberedOn !== transport)) {
+        numberedOn = transport;
+        prefix.push({ type: "noop", data: encodeNext(seq + 1) });
+      }
       seq += messages;
       return prefix.concat(packets);
     },
@@ -254,6 +274,7 @@ function resume(host: ResumeHost, open: OpenData, terms: ResumeTerms, maxBytes: 
           unacked = [];
           bytes = 0;
           seq = done;
+          numberedOn = undefined;
           trace && trace("session", "resumed", { transport: transport.name, acked: delivered });
           host.attach(transport);
           // the callbacks of what the server had delivered run once the session is whole again:

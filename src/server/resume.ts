@@ -120,6 +120,16 @@ function acksExplicitly(transport: EngineTransport): boolean {
   return transport.name === "websocket" || isJsonpTransport(transport);
 }
 
+/**
+ * Milliseconds within which a WebSocket's messages are acknowledged. Each `6a<N>` is a frame of
+ * its own there: sent in the turn that delivered, a request and answer exchange would carry two
+ * frames for one message each way; within this delay one acknowledges many. The client's send
+ * callbacks wait for it.
+ */
+const WEBSOCKET_ACK_DELAY = 10;
+/** Bytes of messages unacknowledged after which a WebSocket's are acknowledged in the same turn. */
+const ACK_AT_ONCE_BYTES = 65536;
+
 export class ResumeState {
   /** The client's messages delivered to the application (the `M` of `6a<M>`). */
   private received = 0;
@@ -132,7 +142,11 @@ export class ResumeState {
   private handedBytes = 0;
   /** Set while detached. */
   private broken: Break | null = null;
-  private ackScheduled = false;
+  /** The acknowledgement due: at the end of this turn, or within {@link WEBSOCKET_ACK_DELAY}. */
+  private ackImmediate: ReturnType<typeof setImmediate> | undefined;
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Bytes of messages delivered since the last acknowledgement. */
+  private unackedBytes = 0;
   /** The upgrade candidate said what the client has (`6a<N>` before `5`). */
   private requeueOnUpgrade = false;
   /** The client sent `1` on its WebSocket: the close that follows is not a break. */
@@ -244,13 +258,13 @@ export class ResumeState {
         if (current) this.closing = true;
         return true;
       case "message":
-        return current ? this.deliver(transport) : true;
+        return current ? this.deliver(transport, packet) : true;
       default:
         return true;
     }
   }
 
-  private deliver(transport: EngineTransport): boolean {
+  private deliver(transport: EngineTransport, packet: Packet): boolean {
     const seq = this.next;
     if (seq <= this.received) {
       this.next++;
@@ -263,16 +277,21 @@ export class ResumeState {
     }
     this.next++;
     this.received++;
-    if (acksExplicitly(transport) && !this.ackScheduled) {
-      this.ackScheduled = true;
-      setImmediate(sendAck, this);
+    if (acksExplicitly(transport) && this.ackImmediate === undefined) {
+      this.unackedBytes += packetBytes(packet);
+      // a JSONP acknowledgement rides the answer to the held poll: one per turn
+      if (transport.name !== "websocket" || this.unackedBytes >= ACK_AT_ONCE_BYTES) this.ackImmediate = setImmediate(sendAck, this);
+      else if (this.ackTimer === undefined) this.ackTimer = setTimeout(sendAck, WEBSOCKET_ACK_DELAY, this);
     }
     return true;
   }
 
-  /** Once per turn of the event loop that delivered messages from a WebSocket or a JSONP POST. */
+  /** Acknowledges the messages delivered from a WebSocket or a JSONP POST. */
   sendAck(): void {
-    this.ackScheduled = false;
+    clearImmediate(this.ackImmediate);
+    clearTimeout(this.ackTimer);
+    this.ackImmediate = this.ackTimer = undefined;
+    this.unackedBytes = 0;
     const socket = this.socket;
     if (socket.readyState !== "open" || this.broken !== null || !acksExplicitly(socket.transport)) return;
     sendControlPacket(socket, encodeAck(this.received));

@@ -6,7 +6,7 @@
 import { Socket as ClientSocket } from "engine.io-client";
 import { request } from "node:http";
 import type { Socket as EngineSocket } from "engine.io";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ResumeBufferFullError, ResumeWindowError } from "../../src/server/index.js";
 import { SseParser } from "./support/framing.js";
 import { PacketStream, httpRequest, post, splitPayload } from "./support/http-client.js";
@@ -126,6 +126,33 @@ describe("numbering and acknowledgements", () => {
     peer.send("6s2", "4c2", "4c3");
     expect(await peer.take(1)).toEqual(["6a3"]);
     expect(received.received).toEqual(["c1", "c2", "c3"]);
+  });
+});
+
+describe("acknowledgements on WebSocket", () => {
+  it("an exchange gets one 6a<N> for many messages, within 10 ms; 64 KiB unacknowledged are acknowledged in the same turn", async () => {
+    const server = await startServer();
+    const session = await openSession(server);
+    session.socket.on("message", (data: string) => session.socket.send(data));
+    const peer = await session.upgrade(0);
+    // only the acknowledgement's timer is faked: the sockets run as they do
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      peer.send("6s1", "4c1");
+      expect(await peer.take(1)).toEqual(["4c1"]);
+      peer.send("4c2");
+      expect(await peer.take(1)).toEqual(["4c2"]);
+      vi.advanceTimersByTime(9);
+      peer.send("4c3");
+      expect(await peer.take(1)).toEqual(["4c3"]);
+      vi.advanceTimersByTime(1);
+      expect(await peer.take(1)).toEqual(["6a3"]);
+      const large = "x".repeat(65536);
+      peer.send(`4${large}`);
+      expect(await peer.take(2)).toEqual([`4${large}`, "6a4"]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -20,19 +20,22 @@ afterEach(() => {
 });
 
 /** A resumable session's side, granted `maxBytes` by the server; `flush` is the session asked to write. */
-function granted(serverMaxBytes = 1000) {
+function granted(serverMaxBytes = 1000, transportName = "websocket") {
   const flush = vi.fn();
   const fail = vi.fn();
   const queue = new SendQueue();
   // the session sets it, so that what the queue asks reaches it
   queue.flush = flush;
   const settings = resolveSocketOptions("http://localhost:3000", { transports: [{ name: "fake", supported: () => true, create: () => ({}) as never }] }, []);
-  // on a WebSocket, whose drain is not the server's acknowledgement
-  const host = { settings, queue, fail, transport: () => ({ name: "websocket" }) } as unknown as ResumeHost;
+  // by default on a WebSocket, whose drain is not the server's acknowledgement
+  let transport = { name: transportName };
+  /** The session goes on over a new transport of that name (an upgrade). */
+  const switchTo = (name: string) => void (transport = { name });
+  const host = { settings, queue, fail, transport: () => transport } as unknown as ResumeHost;
   const session = resumption(true).start(host, { ...defaultOpenData, resume: { window: 60000, maxBytes: serverMaxBytes } } as never)!;
   const received = (...messages: (string | ArrayBuffer)[]) => messages.map((data) => session.receive(data));
   const nextWrite = () => session.take().map((packet) => `${packet.type}:${packet.data ?? ""}`);
-  return { session, queue, flush, fail, received, nextWrite };
+  return { session, queue, flush, fail, received, nextWrite, switchTo };
 }
 
 describe("the offer", () => {
@@ -106,14 +109,38 @@ describe("acknowledgements", () => {
     expect(flush).toHaveBeenCalledTimes(1);
   });
 
-  test("a write carrying messages says the number of its first: 6s<S>, after any 6a<N>", () => {
-    const { queue, received, nextWrite } = granted();
+  test("an HTTP write carrying messages says the number of its first, 6s<S>, after 6a<N> when the count grew", () => {
+    const { queue, received, nextWrite } = granted(1000, "polling");
     queue.add("one");
     expect(nextWrite()).toEqual(["noop:s1", "message:one"]);
     queue.sent();
     received("a");
     queue.add("two");
     expect(nextWrite()).toEqual(["noop:a1", "noop:s2", "message:two"]);
+    queue.sent();
+    queue.add("three");
+    expect(nextWrite()).toEqual(["noop:s3", "message:three"]);
+  });
+
+  test("on WebSocket: 6s<S> on each transport's first write with messages, 6a<N> only once due", () => {
+    const { queue, received, nextWrite, flush, switchTo } = granted();
+    queue.add("one");
+    expect(nextWrite()).toEqual(["noop:s1", "message:one"]);
+    queue.sent();
+    // a message came: its acknowledgement is not due yet, and is no frame of its own
+    received("a");
+    queue.add("two");
+    expect(nextWrite()).toEqual(["message:two"]);
+    queue.sent();
+    vi.advanceTimersByTime(ackDelay);
+    expect(flush).toHaveBeenCalledTimes(1);
+    queue.add("three");
+    expect(nextWrite()).toEqual(["noop:a1", "message:three"]);
+    queue.sent();
+    // a new transport (an upgrade, a resume) is numbered from its first write again
+    switchTo("websocket");
+    queue.add("four");
+    expect(nextWrite()).toEqual(["noop:s4", "message:four"]);
   });
 
   test("before an upgrade's 5: 6a<N> even when nothing is due", () => {
