@@ -6,6 +6,7 @@
 //   dist/server.{mjs,cjs,d.ts}          Node server extension, only when src/server/index.ts exists
 //   dist/engine.io-client{,.node}.{mjs,cjs}, .d.ts   engine.io-client's face over cometa (browsers, Node)
 //   dist/engine.io-client-{register,hooks}.mjs       Node loader hook aliasing engine.io-client to it
+//   dist/engine.io-client-register.cjs               the same for `node --require`
 //   dist/socket.io.min.js               socket.io-client 4.8 on cometa, global `io` like socket.io's own
 //   dist/diagnose.{mjs,cjs,d.ts}, dist/diagnose.min.js (global `CometaDiagnose`)   what gets through, per transport
 // No source maps: the ES module and CommonJS builds are unminified and readable as they are, and
@@ -156,6 +157,14 @@ const compat = [
     external: compatNodeExternal,
     plugins: [typescript({ target: "node20", platform: "node" })],
     output: { dir: "dist", format: "es", entryFileNames: "[name].mjs" },
+    onwarn,
+  },
+  {
+    // the same registration for `node --require`, in a CommonJS app
+    input: "src/compat/node/register.ts",
+    external: compatNodeExternal,
+    plugins: [typescript({ target: "node20", platform: "node" })],
+    output: { file: "dist/engine.io-client-register.cjs", format: "cjs" },
     onwarn,
   },
   {

@@ -1,6 +1,7 @@
 /**
- * The Node way in: `node --import cometa/engine.io-client/register app.mjs` runs an unchanged
- * socket.io-client app on cometa's built compat entry (needs `npm run build`).
+ * The Node way in: `node --import cometa/engine.io-client/register app.mjs`, or `node --require
+ * cometa/engine.io-client/register app.cjs`, runs an unchanged socket.io-client app on cometa's
+ * built compat entry (needs `npm run build`).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -8,7 +9,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type IoTestServer, startIoServer } from "../support/server.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const app = fileURLToPath(new URL("./fixtures/node-app.mjs", import.meta.url));
+const apps = {
+  import: fileURLToPath(new URL("./fixtures/node-app.mjs", import.meta.url)),
+  require: fileURLToPath(new URL("./fixtures/node-app.cjs", import.meta.url)),
+};
+type Way = keyof typeof apps;
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -21,8 +26,8 @@ async function server(): Promise<IoTestServer> {
   return started;
 }
 
-function run(url: string, mode: "unref" | "ref"): { child: ChildProcess; output: string[]; lines: (count: number) => Promise<string[]>; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "cometa/engine.io-client/register", app, url, mode], {
+function run(url: string, mode: "unref" | "ref", way: Way = "import", app = apps[way]): { child: ChildProcess; output: string[]; lines: (count: number) => Promise<string[]>; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [`--${way}`, "cometa/engine.io-client/register", app, url, mode], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -74,5 +79,33 @@ describe("node --import cometa/engine.io-client/register", () => {
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000)),
     ]);
     expect(exited).toBe(false);
+  });
+});
+
+describe("node --require cometa/engine.io-client/register", () => {
+  it("runs a CommonJS socket.io-client app on cometa (socket.io-client's CommonJS build requires engine.io-client), upgrades, and exits with autoUnref", async () => {
+    const { url } = await server();
+    const { output, exit } = run(url, "unref", "require");
+    expect(await exit).toBe(0);
+    expect(output).toContain("connected on cometa: true");
+    expect(output).toContain("ack hello");
+    expect(output).toContain("upgrade websocket");
+  });
+
+  it("--import covers require too: the CommonJS app runs on cometa", async () => {
+    const { url } = await server();
+    const { output, exit } = run(url, "unref", "import", apps.require);
+    expect(await exit).toBe(0);
+    expect(output).toContain("connected on cometa: true");
+  });
+
+  it("a CommonJS app without the registration stays on engine.io-client", async () => {
+    const { url } = await server();
+    const child = spawn(process.execPath, [apps.require, url, "unref"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    cleanup.push(() => child.exitCode === null && child.kill());
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    await new Promise((resolve) => child.once("exit", resolve));
+    expect(output).toContain("connected on cometa: false");
   });
 });
