@@ -42,11 +42,13 @@ export const IIFE_TARGET = "es2018";
  * Terser for the minified builds. Members named `_something` are internal to the bundle (the
  * public API never uses a leading underscore), so their names are mangled too. No function
  * expression here is called with `new` or read for its `prototype`, so those that do not use
- * `this` may become arrows, and object members methods.
+ * `this` may become arrows, and object members methods. Statements stay statements rather than
+ * comma sequences: a few bytes longer minified, but gzip finds more repeats in them (measured:
+ * smaller min+gzip for all three script-tag builds).
  */
 export const terserOptions = (target) => ({
   ecma: Number(target.slice(2)),
-  compress: { passes: 3, unsafe_arrows: true, unsafe_methods: true },
+  compress: { passes: 4, sequences: false, unsafe_arrows: true, unsafe_methods: true },
   mangle: { properties: { regex: /^_[a-zA-Z]/ } },
   format: { comments: false },
 });

@@ -148,7 +148,6 @@ export const jsonp: TransportDefinition = {
       // a no-cors POST's answer is opaque: a refusal reads as a success, so a resumable session
       // waits for the server's `6a<N>` instead
       opaquePost: true,
-      pollDelay: () => 0,
     });
     transport.on("close", () => {
       // indexes are positions in a shared array: keep the slot, drop the closure

@@ -16,12 +16,12 @@ const maxGatewayErrors = 3;
 export interface PollingVariant {
   /** The adapter's name. */
   name: string;
-  /** The `transport=` value on the wire. */
-  wireName: string;
+  /** The `transport=` value on the wire, when it is not `name`. */
+  wireName?: string;
   /** Starts one GET of a payload. */
   get(context: TransportContext, callback: HttpCallback): Abort;
-  /** Milliseconds to wait between a poll's answer and the next poll. */
-  pollDelay(context: TransportContext): number;
+  /** Milliseconds to wait between a poll's answer and the next poll; none unless given. */
+  pollDelay?(context: TransportContext): number;
   /** How a payload goes up; a text POST unless given. */
   post?: PostPayload;
   /** How big packets are in that POST's body; a text payload's sizes unless given. */
@@ -87,7 +87,7 @@ export function createPoller(context: TransportContext, variant: PollingVariant,
       return Boolean(abortGet) || pollTimer !== undefined;
     },
     next(now) {
-      const delay = now ? 0 : variant.pollDelay(context);
+      const delay = now || !variant.pollDelay ? 0 : variant.pollDelay(context);
       if (delay > 0) {
         pollTimer = env.setTimeout(() => {
           pollTimer = undefined;
@@ -108,7 +108,7 @@ export function createPoller(context: TransportContext, variant: PollingVariant,
 export function createPollingTransport(context: TransportContext, variant: PollingVariant): Transport {
   return createTransport(variant.name, context, (report) => ({
     down: createPoller(context, variant, report),
-    up: createHttpWriter(context, report, variant.post || postText(variant.wireName), variant.postBody, !variant.opaquePost),
+    up: createHttpWriter(context, report, variant.post || postText(variant.wireName || variant.name), variant.postBody, !variant.opaquePost),
     // the server takes a POST at any time; the socket only writes once the session is open
     writable: true,
     pausable: true,

@@ -9,6 +9,5 @@ import { createPollingTransport, getText } from "./polling-core.js";
 export const polling: TransportDefinition = {
   name: "polling",
   supported: canRequest,
-  create: (context) =>
-    createPollingTransport(context, { name: "polling", wireName: "polling", get: getText("polling"), pollDelay: () => 0 }),
+  create: (context) => createPollingTransport(context, { name: "polling", get: getText("polling") }),
 };

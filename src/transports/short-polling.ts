@@ -21,7 +21,6 @@ export const shortPolling: TransportDefinition = {
     const get = getText("short-polling");
     return createPollingTransport(context, {
       name: "short-polling",
-      wireName: "short-polling",
       get: (ctx, callback) => {
         const k = token;
         // the same GET as any poll's, with the token among its URL's parameters
