@@ -40,9 +40,9 @@ export const encodeJsonpForm = (payload: string): string => encodeURIComponent(e
 /** The form body's size: what engine.io's maxHttpBufferSize counts, after URL-encoding. */
 const formBody: BodySize = {
   packet: (text) => encodeJsonpForm(text).length,
-  separator: 3, // U+001E as %1E
-  overhead: 2, // d=
-  perChar: 9, // three UTF-8 bytes, each as %XX
+  _separator: 3, // U+001E as %1E
+  _overhead: 2, // d=
+  _perChar: 9, // three UTF-8 bytes, each as %XX
 };
 
 export const jsonp: TransportDefinition = {
@@ -141,13 +141,13 @@ export const jsonp: TransportDefinition = {
 
     const transport = createPollingTransport(context, {
       name: "jsonp",
-      wireName: "polling",
+      _wireName: "polling",
       get,
       post,
-      postBody: formBody,
+      _postBody: formBody,
       // a no-cors POST's answer is opaque: a refusal reads as a success, so a resumable session
       // waits for the server's `6a<N>` instead
-      opaquePost: true,
+      _opaquePost: true,
     });
     transport.on("close", () => {
       // indexes are positions in a shared array: keep the slot, drop the closure

@@ -30,7 +30,7 @@ export interface Upstream extends Part {
   /** Sends packets in order; reports `sent` once all are on the network, or `failed`. */
   send(packets: readonly Packet[]): void;
   /** `sent` comes with the server's answer, after it handled the packets: the transport's `confirmsDelivery`. */
-  readonly confirms?: boolean;
+  readonly _confirms?: boolean;
 }
 
 /** What the parts report to the machine; nothing else changes the transport's state. */
@@ -58,7 +58,7 @@ export interface Parts {
   /** Writable before it opens: the server takes a POST at any time (HTTP transports). */
   writable?: boolean;
   /** Can pause for an upgrade (polling transports). */
-  pausable?: boolean;
+  _pausable?: boolean;
 }
 
 export function createTransport(name: string, context: TransportContext, build: (report: Report) => Parts): Transport {
@@ -160,12 +160,12 @@ export function createTransport(name: string, context: TransportContext, build: 
     },
   };
 
-  const { down, up, writable: early, pausable } = build(report);
+  const { down, up, writable: early, _pausable: pausable } = build(report);
   writable = Boolean(early);
 
   const transport: Transport = {
     name,
-    confirmsDelivery: !!up.confirms,
+    confirmsDelivery: !!up._confirms,
     get state() {
       return state;
     },

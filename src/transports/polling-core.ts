@@ -17,17 +17,17 @@ export interface PollingVariant {
   /** The adapter's name. */
   name: string;
   /** The `transport=` value on the wire, when it is not `name`. */
-  wireName?: string;
+  _wireName?: string;
   /** Starts one GET of a payload. */
   get(context: TransportContext, callback: HttpCallback): Abort;
   /** Milliseconds to wait between a poll's answer and the next poll; none unless given. */
-  pollDelay?(context: TransportContext): number;
+  _pollDelay?(context: TransportContext): number;
   /** How a payload goes up; a text POST unless given. */
   post?: PostPayload;
   /** How big packets are in that POST's body; a text payload's sizes unless given. */
-  postBody?: BodySize;
+  _postBody?: BodySize;
   /** The POST's answer cannot be read (an opaque response): its end says nothing of delivery. */
-  opaquePost?: boolean;
+  _opaquePost?: boolean;
 }
 
 /** The usual downstream: a GET answered with a text payload, a receiving GET (its URL says so). */
@@ -87,7 +87,7 @@ export function createPoller(context: TransportContext, variant: PollingVariant,
       return Boolean(abortGet) || pollTimer !== undefined;
     },
     next(now) {
-      const delay = now || !variant.pollDelay ? 0 : variant.pollDelay(context);
+      const delay = now || !variant._pollDelay ? 0 : variant._pollDelay(context);
       if (delay > 0) {
         pollTimer = env.setTimeout(() => {
           pollTimer = undefined;
@@ -108,9 +108,9 @@ export function createPoller(context: TransportContext, variant: PollingVariant,
 export function createPollingTransport(context: TransportContext, variant: PollingVariant): Transport {
   return createTransport(variant.name, context, (report) => ({
     down: createPoller(context, variant, report),
-    up: createHttpWriter(context, report, variant.post || postText(variant.wireName || variant.name), variant.postBody, !variant.opaquePost),
+    up: createHttpWriter(context, report, variant.post || postText(variant._wireName || variant.name), variant._postBody, !variant._opaquePost),
     // the server takes a POST at any time; the socket only writes once the session is open
     writable: true,
-    pausable: true,
+    _pausable: true,
   }));
 }

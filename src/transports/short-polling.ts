@@ -37,7 +37,7 @@ export const shortPolling: TransportDefinition = {
           callback(error, body);
         });
       },
-      pollDelay: (ctx) => ctx.options.pollInterval,
+      _pollDelay: (ctx) => ctx.options.pollInterval,
     });
   },
 };

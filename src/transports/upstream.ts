@@ -13,15 +13,15 @@ export interface BodySize {
   /** Bytes of one encoded packet. */
   packet(text: string): number;
   /** Bytes between two packets. */
-  separator: number;
+  _separator: number;
   /** Bytes of the body besides the packets. */
-  overhead: number;
+  _overhead: number;
   /** The most bytes one UTF-16 code unit of a payload can take, separators included. */
-  perChar: number;
+  _perChar: number;
 }
 
 /** A plain text payload: packets joined by U+001E, in UTF-8. */
-export const textBody: BodySize = { packet: utf8Length, separator: 1, overhead: 0, perChar: 3 };
+export const textBody: BodySize = { packet: utf8Length, _separator: 1, _overhead: 0, _perChar: 3 };
 
 /**
  * Encodes packets into payloads of at most `maxPayload` bytes. A packet larger than that on
@@ -31,17 +31,17 @@ export function splitPayloads(packets: readonly Packet[], maxPayload: number, bo
   const texts = packets.map(encodeTextPacket);
   const whole = texts.join(separator);
   // fits even if every character took its largest size: nothing to count, the usual case
-  if (whole && body.overhead + body.perChar * whole.length <= maxPayload) return [whole];
+  if (whole && body._overhead + body._perChar * whole.length <= maxPayload) return [whole];
   const payloads: string[] = [];
   let batch: string[] = [];
   let size = 0;
   for (const text of texts) {
     const length = body.packet(text);
-    if (batch.length > 0 && size + body.separator + length > maxPayload) {
+    if (batch.length > 0 && size + body._separator + length > maxPayload) {
       payloads.push(batch.join(separator));
       batch = [];
     }
-    size = batch.length > 0 ? size + body.separator + length : body.overhead + length;
+    size = batch.length > 0 ? size + body._separator + length : body._overhead + length;
     batch.push(text);
   }
   if (batch.length > 0) payloads.push(batch.join(separator));
@@ -105,7 +105,7 @@ export function createHttpWriter(
     get busy() {
       return busy;
     },
-    confirms,
+    _confirms: confirms,
     send(packets) {
       busy = true;
       let payloads;

@@ -105,9 +105,9 @@ test("an encoder that throws: EncodingError with the cause reported, and send() 
     packet: () => {
       throw cause;
     },
-    separator: 1,
-    overhead: 0,
-    perChar: 3,
+    _separator: 1,
+    _overhead: 0,
+    _perChar: 3,
   };
   const reports: unknown[][] = [];
   const writer = createHttpWriter(context, { sent: () => reports.push(["sent"]), end: (error) => reports.push(["end", error]) }, postText("polling"), failing);

@@ -9,7 +9,7 @@ import { makeContext } from "../support/context.js";
 import { record } from "../../support/events.js";
 
 /** A transport over two fake parts whose `busy` the test sets and whose calls it reads. */
-function setup(options: { writable?: boolean; pausable?: boolean } = { writable: true, pausable: true }) {
+function setup({ writable, pausable }: { writable?: boolean; pausable?: boolean } = { writable: true, pausable: true }) {
   const trace = vi.fn<Trace>();
   const context = { ...makeContext(resolveEnvironment()), trace };
   const down = { busy: false, next: vi.fn<(now?: boolean) => void>(), hold: vi.fn(), stop: vi.fn() };
@@ -17,7 +17,7 @@ function setup(options: { writable?: boolean; pausable?: boolean } = { writable:
   let report!: Report;
   const transport = createTransport("polling", context, (r) => {
     report = r;
-    return { down, up, ...options };
+    return { down, up, writable, _pausable: pausable };
   });
   const events = record(transport, ["open", "packet", "drain", "error", "close"]);
   const names = () => events.map(([name]) => name);

@@ -25,13 +25,13 @@ function setup({ sid = "s1", pollDelay = 0 }: { sid?: string; pollDelay?: number
   const gets: { answer: HttpCallback; aborted: boolean }[] = [];
   const transport = createPollingTransport(context, {
     name: "polling",
-    wireName: "polling",
+    _wireName: "polling",
     get: (_context, answer) => {
       const get = { answer, aborted: false };
       gets.push(get);
       return () => (get.aborted = true);
     },
-    pollDelay: () => pollDelay,
+    _pollDelay: () => pollDelay,
   });
   const events = record(transport, ["open", "packet", "drain", "error", "close"]);
   const answer = (body: string, error?: CometaError) => gets[gets.length - 1]!.answer(error, body);
@@ -166,7 +166,7 @@ test("a request timeout fails the transport, traced with the timeout as the reas
     clearTimeout: () => {},
   });
   const context = { ...makeContext(env, { requestTimeout: 5000 }, { sid: "s1" }), trace };
-  const transport = createPollingTransport(context, { name: "polling", wireName: "polling", get: getText("polling"), pollDelay: () => 0 });
+  const transport = createPollingTransport(context, { name: "polling", get: getText("polling") });
   const events = record(transport, ["error", "close"]);
   transport.open();
   expect(fetch).toHaveBeenCalledOnce();

@@ -72,7 +72,7 @@ describe("splitPayloads", () => {
   });
 
   test("a body with its own sizes: overhead, separator and per-packet bytes are its", () => {
-    const body = { packet: (text: string) => 2 * text.length, separator: 5, overhead: 4, perChar: 5 };
+    const body = { packet: (text: string) => 2 * text.length, _separator: 5, _overhead: 4, _perChar: 5 };
     // 4 + 2×3 + 5 + 2×3 = 21
     expect(splitPayloads([message("aa"), message("bb")], 21, body)).toEqual(["4aa\x1e4bb"]);
     expect(splitPayloads([message("aa"), message("bb")], 20, body)).toEqual(["4aa", "4bb"]);
