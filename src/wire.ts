@@ -65,6 +65,12 @@ export const lineSeparator = "\n";
 export const jsonLineStart = (paddingBytes: number): string => " ".repeat(paddingBytes) + lineSeparator;
 /** One line for one payload. */
 export const encodeJsonLine = (payload: string): string => JSON.stringify(payload) + lineSeparator;
+/**
+ * The query parameter (value `1`) of an xhr-streaming GET read by a reader that keeps nothing of
+ * what it read (a fetch stream). XMLHttpRequest keeps the whole response in `responseText`, so
+ * without it cometa/server recycles the response sooner (docs/wire.md, "Recycling").
+ */
+export const discardingReaderParam = "rd";
 /** A noop frame (`encodeJsonLine(noopPacket)`, spelled out: nothing runs at import): the client ignores it, proxies see traffic. */
 export const jsonLineKeepAlive = '"6"\n';
 /** Padding and blank lines carry nothing. */

@@ -26,7 +26,18 @@ export function isStreamingTransport(name: string | undefined): name is Streamin
   return (STREAMING_TRANSPORTS as readonly string[]).includes(name ?? "");
 }
 
-export const DEFAULT_RECYCLE_BYTES = 256 * 1024;
+/**
+ * A stream's recycle threshold when its client keeps what it read: an iframe document (Chromium
+ * holds about twice its bytes until the document ends), an xhr-streaming response read through
+ * XMLHttpRequest (whose `responseText` holds it all).
+ */
+export const DEFAULT_RECYCLE_BYTES = 1024 * 1024;
+/**
+ * A stream's recycle threshold when its client keeps nothing of what it read: an EventSource,
+ * an xhr-streaming response read as a fetch stream. A recycle costs the client a new request,
+ * so a long burst pays it once per this many bytes.
+ */
+export const DEFAULT_DISCARDED_RECYCLE_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_KEEP_ALIVE_INTERVAL = 15_000;
 /** 16 MiB: 16 times engine.io's default `maxHttpBufferSize`, minutes of backlog on a slow link. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
@@ -58,8 +69,10 @@ export interface ServerOptions extends Omit<StockServerOptions, "transports"> {
   /**
    * Bytes after which a streaming response (sse, xhr-streaming, iframe) is ended at a frame
    * boundary, so browsers and proxies do not keep an ever-growing response in memory; the
-   * client reopens it with the same sid.
-   * @defaultValue 262144 (256 KiB)
+   * client reopens it with the same sid. Set, it applies to every stream.
+   * @defaultValue 4194304 (4 MiB) where the client keeps nothing of what it read (sse, and
+   * xhr-streaming read as a fetch stream), 1048576 (1 MiB) where it does (iframe, and
+   * xhr-streaming read through XMLHttpRequest)
    */
   recycleBytes?: number;
   /**
@@ -130,7 +143,8 @@ export interface ResolvedOptions {
   readonly engine: EngineOptions;
   readonly enabled: ReadonlySet<ExtensionTransportName>;
   readonly isAllowedOrigin: OriginCheck | undefined;
-  readonly recycleBytes: number;
+  /** undefined: each stream's own default. */
+  readonly recycleBytes: number | undefined;
   readonly paddingBytes: number | undefined;
   readonly keepAliveInterval: number;
   readonly maxBufferedBytes: number;
@@ -180,7 +194,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     engine: { ...engineOptions, transports: names },
     enabled: new Set(names.filter(isExtensionTransport)),
     isAllowedOrigin,
-    recycleBytes: nonNegativeInteger("recycleBytes", recycleBytes, DEFAULT_RECYCLE_BYTES, 1),
+    recycleBytes: recycleBytes === undefined ? undefined : nonNegativeInteger("recycleBytes", recycleBytes, 0, 1),
     paddingBytes: paddingBytes === undefined ? undefined : nonNegativeInteger("paddingBytes", paddingBytes, 0),
     keepAliveInterval: nonNegativeInteger("keepAliveInterval", keepAliveInterval, DEFAULT_KEEP_ALIVE_INTERVAL),
     maxBufferedBytes:

@@ -34,6 +34,14 @@ export function canRequest(env: Environment): boolean {
   return Boolean(env.XMLHttpRequest || env.fetch);
 }
 
+/**
+ * Whether a streamed response is read through fetch, which keeps nothing of what it read:
+ * XMLHttpRequest keeps the whole response in responseText, and browsers pace its progress events.
+ */
+export function streamsWithFetch(env: Environment): boolean {
+  return !env.XMLHttpRequest || Boolean(env.fetch && typeof ReadableStream === "function");
+}
+
 /** The error for a finished response that is not a 200, or undefined for a 200. */
 export function responseError(status: number, body: string, transport: string): CometaError | undefined {
   if (status === 200) return undefined;
@@ -91,9 +99,7 @@ export function httpRequest(
 
   try {
     const XHR = env.XMLHttpRequest;
-    // a stream is read through fetch where it can be: XMLHttpRequest keeps the whole response
-    // in responseText, and browsers pace its progress events
-    if (XHR && !(stream && env.fetch && typeof ReadableStream === "function")) {
+    if (XHR && !(stream && streamsWithFetch(env))) {
       const xhr = new XHR();
       /** How much of responseText went to `stream` already. */
       let seen = 0;

@@ -5,7 +5,8 @@
  */
 import { type CometaError, IncomingTooLargeError } from "../errors.js";
 import type { TransportDefinition } from "../transport.js";
-import { canRequest, httpRequest } from "./http.js";
+import { discardingReaderParam } from "../wire.js";
+import { canRequest, httpRequest, streamsWithFetch } from "./http.js";
 import { createLineReader } from "./line-reader.js";
 import { type ConnectStream, createStreamingTransport, parseJsonFrame } from "./stream-core.js";
 import { timestamp } from "./upstream.js";
@@ -37,7 +38,11 @@ const connect: ConnectStream = (context, handlers) => {
   const stop = httpRequest(
     context,
     name,
-    { method: "GET", url: context.url("http", name, timestamp(context), true) },
+    {
+      method: "GET",
+      // read as a fetch stream, the response can run longer before the server recycles it
+      url: context.url("http", name, timestamp(context, streamsWithFetch(context.env) ? { [discardingReaderParam]: "1" } : undefined), true),
+    },
     (error) => {
       if (stopped) return;
       // a proxy's read timeout cuts a stream it already let through: reopen it, as when it ends

@@ -156,6 +156,28 @@ describe.each(STREAMING_CASES)("$name transport", (t) => {
     expect(seen).toEqual(messages.map((m) => `4${m}`));
   });
 
+  it("without recycleBytes, recycles after 4 MiB where the client keeps nothing of what it read, else after 1 MiB", async () => {
+    server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
+    // EventSource and a fetch stream (xhr-streaming's rd=1) keep nothing; responseText and an
+    // iframe document keep it all
+    const readers: [query: string, recycleBytes: number][] =
+      t.name === "sse" ? [["", 4_194_304]] : t.name === "iframe" ? [["", 1_048_576]] : [["", 1_048_576], ["&rd=1", 4_194_304]];
+    const message = "y".repeat(65_536);
+    for (const [query, recycleBytes] of readers) {
+      const connection = server.nextConnection();
+      const stream = openStream(t, query);
+      await stream.packet(0);
+      const socket = await connection;
+      for (let i = 0; i < recycleBytes / message.length + 3; i++) socket.send(message);
+      await stream.ended;
+      // ended after the frame during which it reached recycleBytes (a frame: one such message)
+      const bytes = Buffer.byteLength(stream.raw);
+      expect(bytes).toBeGreaterThanOrEqual(recycleBytes);
+      expect(bytes).toBeLessThan(recycleBytes + message.length + 512);
+      socket.close();
+    }
+  });
+
   it("refuses a second GET while the stream is alive: 400 and the session ends, the second GET gets nothing", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
     const { stream, sid, socket } = await handshake(t);

@@ -31,6 +31,7 @@ import { sse } from "../../src/transports/sse.js";
 import { splitPayloads } from "../../src/transports/upstream.js";
 import { xhrStreaming } from "../../src/transports/xhr-streaming.js";
 import {
+  discardingReaderParam,
   decodeIframeMessage,
   decodeJsonFrame,
   decodePollToken,
@@ -104,6 +105,7 @@ describe("JSON lines (xhr-streaming)", () => {
     expect(encodeJsonLine("4a\nb")).toBe('"4a\\nb"\n');
     expect(jsonLineKeepAlive).toBe(encodeJsonLine(noopPacket));
     expect(jsonLineKeepAlive).toBe('"6"\n');
+    expect(discardingReaderParam).toBe("rd");
     expect(encodeJsonLine(["4hello", "4a\nb", "bAQID"].join(payloadSeparator))).toBe('"4hello\\u001e4a\\nb\\u001ebAQID"\n');
   });
 

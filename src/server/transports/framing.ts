@@ -16,6 +16,11 @@ export interface StreamFraming {
   readonly headers: Readonly<Record<string, string>>;
   /** Checks a GET's parameters before anything is written; null when acceptable. */
   validate?(req: EngineRequest): Refusal | null;
+  /**
+   * Bytes after which a response is recycled unless the server's `recycleBytes` says otherwise:
+   * what the client keeps of a response while reading it decides (see options.ts).
+   */
+  recycleBytes(req: EngineRequest): number;
   /** Start of the body: padding, then whatever the format needs first. */
   open(req: EngineRequest): string;
   /**

@@ -5,6 +5,7 @@
 import type { IncomingMessage } from "node:http";
 import { type OriginCheck, isIframeOriginAcceptable } from "../origin.js";
 import { encodeIframeScript, iframeContentType, iframeDocumentEnd, iframeKeepAlive, iframeStart } from "../../wire.js";
+import { DEFAULT_RECYCLE_BYTES } from "../options.js";
 import type { Refusal, StreamFraming } from "./framing.js";
 
 export const IFRAME_DEFAULT_PADDING = 1024;
@@ -30,6 +31,7 @@ export function iframeFraming(paddingBytes: number, isAllowed: OriginCheck): Str
     contentType: iframeContentType,
     headers: { "Cache-Control": "no-store", "X-Accel-Buffering": "no" },
     validate: (req) => validateIframeRequest(req, isAllowed),
+    recycleBytes: () => DEFAULT_RECYCLE_BYTES,
     // validate() ran first, so both are present and well-formed; iframeStart encodes them anyway.
     open: (req) => iframeStart(paddingBytes, req._query.origin ?? "", req._query.f ?? ""),
     frame: encodeIframeScript,

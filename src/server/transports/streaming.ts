@@ -28,8 +28,11 @@ import { PacketQueue } from "./packet-queue.js";
 import { payloadSeparator } from "../../wire.js";
 
 export interface StreamingSettings extends HttpTransportSettings {
-  /** Bytes after which a response is ended (at a frame boundary) and reopened by the client. */
-  readonly recycleBytes: number;
+  /**
+   * Bytes after which a response is ended (at a frame boundary) and reopened by the client;
+   * undefined: the framing's default for the GET.
+   */
+  readonly recycleBytes: number | undefined;
   /** Silence (ms) after which the framing's keep-alive is written; 0 disables. */
   readonly keepAliveInterval: number;
 }
@@ -61,6 +64,8 @@ export class StreamDownstream implements Downstream {
   private stream: OpenStream | null = null;
   /** Bytes written to the current response (padding and keep-alives included). */
   private written = 0;
+  /** Bytes after which the current response is recycled. */
+  private recycleBytes = 0;
   private keepAliveTimer: ReturnType<typeof setTimeout> | null = null;
   /**
    * Packets accepted but not written yet, and where each `send` ended (engine.io's socket
@@ -182,6 +187,7 @@ export class StreamDownstream implements Downstream {
     res.on("close", onPrematureClose);
     this.stream = { res, onPrematureClose };
     this.written = 0;
+    this.recycleBytes = this.settings.recycleBytes ?? this.framing.recycleBytes(req);
     this.writeChunk(this.framing.open(req));
     this.resume();
   }
@@ -243,7 +249,7 @@ export class StreamDownstream implements Downstream {
       // The payload is counted in UTF-16 units, a lower bound of its UTF-8 bytes and so of its
       // frame's (framing only escapes and adds): its UTF-8 bytes are counted once it could reach
       // what is left before `recycleBytes`, and then packet by packet.
-      const untilRecycle = this.settings.recycleBytes - this.written;
+      const untilRecycle = this.recycleBytes - this.written;
       let payload = "";
       let bytes = -1;
       let finished = 0;
@@ -261,7 +267,7 @@ export class StreamDownstream implements Downstream {
       // Recycled at a frame boundary, once the frames written reach `recycleBytes`: the rest (of
       // the batch too) waits for the reopen GET. The state is settled before `drain`, whose
       // send callbacks may send again at once.
-      if (this.written >= this.settings.recycleBytes) this.endStream(true);
+      if (this.written >= this.recycleBytes) this.endStream(true);
       else if (!accepted) {
         this.host.writable = false;
         stream.res.once("drain", () => {

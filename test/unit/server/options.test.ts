@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import {
   CLOSE_TIMEOUT,
+  DEFAULT_DISCARDED_RECYCLE_BYTES,
   DEFAULT_KEEP_ALIVE_INTERVAL,
   DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_RECYCLE_BYTES,
@@ -28,14 +29,15 @@ describe("defaults", () => {
   it("has the documented values", () => {
     const resolved = resolveOptions({});
     expect(resolved).toMatchObject({
-      recycleBytes: 262_144,
+      // each stream's own: DEFAULT_RECYCLE_BYTES or DEFAULT_DISCARDED_RECYCLE_BYTES
+      recycleBytes: undefined,
       paddingBytes: undefined,
       keepAliveInterval: 15_000,
       maxBufferedBytes: 16 * 1024 * 1024,
       path: undefined,
     });
-    expect([DEFAULT_RECYCLE_BYTES, DEFAULT_KEEP_ALIVE_INTERVAL, DEFAULT_MAX_BUFFERED_BYTES, CLOSE_TIMEOUT]).toEqual([
-      262_144, 15_000, 16_777_216, 30_000,
+    expect([DEFAULT_RECYCLE_BYTES, DEFAULT_DISCARDED_RECYCLE_BYTES, DEFAULT_KEEP_ALIVE_INTERVAL, DEFAULT_MAX_BUFFERED_BYTES, CLOSE_TIMEOUT]).toEqual([
+      1_048_576, 4_194_304, 15_000, 16_777_216, 30_000,
     ]);
   });
 

@@ -68,6 +68,15 @@ describe("xhr-streaming over fetch", () => {
     expect(calls[0]!.init.credentials).toBe("include");
   });
 
+  test("every GET says its reader keeps nothing (rd=1), reopens included: the server recycles it later", async () => {
+    const { calls } = start();
+    expect(new URL(calls[0]!.url).searchParams.get("rd")).toBe("1");
+    calls[0]!.write("\n");
+    calls[0]!.end();
+    await until(() => calls.length === 2);
+    expect(new URL(calls[1]!.url).searchParams.get("rd")).toBe("1");
+  });
+
   test("padding skipped; lines read as they arrive, split anywhere, multi-byte characters included", async () => {
     const { calls, events } = start();
     const bytes = encoder.encode(' '.repeat(16) + '\n"4é😀"\n"6"\n"4b');
@@ -198,6 +207,8 @@ describe("xhr-streaming over XMLHttpRequest progress (no fetch streams)", () => 
   test("opens at the headers, reads only what each progress event adds", () => {
     const { xhr, events } = start();
     expect(xhr().method).toBe("GET");
+    // responseText keeps the whole response: no rd=1, the server recycles it sooner
+    expect(new URL(xhr().url).searchParams.has("rd")).toBe(false);
     expect(xhr().headers).toEqual({ "X-A": "1" });
     xhr().headersArrived();
     expect(events).toEqual([["open"]]);
