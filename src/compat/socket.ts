@@ -137,7 +137,7 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
   readonly session: BareSocket;
   readonly opts: SocketOptions;
   private readonly _platform: Platform;
-  private _transport: TransportView;
+  private _transport: TransportView | undefined;
 
   constructor(
     uri: string | SocketOptions | null | undefined,
@@ -171,15 +171,13 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
     };
     this._configure(cometa);
     this.session = new BareSocket(endpoint(uri || undefined, options), cometa, registry);
-    this._transport = new TransportView(this.session.transport.name, this.session.transport);
     this._listen(this.session);
   }
 
   /** The current transport: `name` and `writable`, as engine.io-client's. */
   get transport(): TransportView {
-    if (this._transport.name !== this.session.transport.name) {
-      this._transport = new TransportView(this.session.transport.name, this.session.transport);
-    }
+    const current = this.session.transport;
+    if (!this._transport || this._transport.name !== current.name) this._transport = new TransportView(current.name, current);
     return this._transport;
   }
 
