@@ -27,9 +27,9 @@ export function isStreamingTransport(name: string | undefined): name is Streamin
 }
 
 /**
- * A stream's recycle threshold when its client keeps what it read: an iframe document (Chromium
- * holds about twice its bytes until the document ends), an xhr-streaming response read through
- * XMLHttpRequest (whose `responseText` holds it all).
+ * A stream's recycle threshold when its client keeps what it read: an iframe document (its
+ * scripts stay in the page's memory until the document ends), an xhr-streaming response read
+ * through XMLHttpRequest (whose `responseText` holds it all).
  */
 export const DEFAULT_RECYCLE_BYTES = 1024 * 1024;
 /**

@@ -35,6 +35,17 @@ const connect: ConnectStream = (context, handlers) => {
     stop();
     after();
   };
+  /**
+   * The document ended: the next one (which `ended` opens at once) starts loading before this
+   * frame is torn down, since removing a frame whose document ran many scripts takes a browser
+   * milliseconds, and the next document's navigation can run meanwhile.
+   */
+  const end = () => {
+    if (stopped) return;
+    stop(true);
+    handlers.ended();
+    iframe.remove();
+  };
 
   const onMessage = (event: MessageEvent) => {
     // only this frame's own window, from the server's origin, in the agreed shape
@@ -44,7 +55,7 @@ const connect: ConnectStream = (context, handlers) => {
     else if (body === iframeReady && !ready) {
       ready = true;
       handlers.opened();
-    } else if (body === iframeEnd) finish(handlers.ended);
+    } else if (body === iframeEnd) end();
   };
   const onFrameLoad = () => {
     // A frame's messages can trail its load event: a cross-site frame's, and a short document
@@ -70,19 +81,20 @@ const connect: ConnectStream = (context, handlers) => {
     (doc.body || doc.documentElement).appendChild(iframe);
     frameWindow = iframe.contentWindow;
   };
-  const stop = () => {
+  /** `keepFrame`: the caller removes the iframe itself (see {@link end}). */
+  const stop = (keepFrame?: boolean) => {
     stopped = true;
     win.removeEventListener("message", onMessage);
     win.removeEventListener("load", insert);
     iframe.onload = null;
     if (loadTimer !== undefined) env.clearTimeout(loadTimer);
-    iframe.remove();
+    if (!keepFrame) iframe.remove();
   };
 
   win.addEventListener("message", onMessage);
   if (doc.readyState === "complete") insert();
   else win.addEventListener("load", insert, { once: true });
-  return stop;
+  return () => stop();
 };
 
 export const iframe: TransportDefinition = {

@@ -154,6 +154,25 @@ test("reopens a new frame on the document's end marker, after its last packet", 
   transport.close();
 });
 
+test("on the end marker the next frame is in the page before the ended one is removed (its navigation starts first)", () => {
+  const { transport } = setup();
+  transport.open();
+  const first = frames()[0]!;
+  deliver(first, ["cometa", frameIdOf(first), 1]);
+  const changes: string[] = [];
+  const observer = new MutationObserver(() => {});
+  observer.observe(document.body, { childList: true });
+  deliver(first, ["cometa", frameIdOf(first), 0]);
+  for (const record of observer.takeRecords()) {
+    for (const node of Array.from(record.addedNodes)) changes.push(node === first ? "added first" : "added next");
+    for (const node of Array.from(record.removedNodes)) changes.push(node === first ? "removed first" : "removed next");
+  }
+  observer.disconnect();
+  expect(changes).toEqual(["added next", "removed first"]);
+  transport.close();
+  expect(frames()).toHaveLength(0);
+});
+
 test("a document that loads without its bootstrap is refused once its messages had their moment", () => {
   vi.useFakeTimers();
   try {
