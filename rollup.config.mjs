@@ -58,6 +58,14 @@ function browserParserOnly() {
   };
 }
 
+/**
+ * The script-tag builds also tree-shake inside try blocks, which rollup otherwise keeps whole in
+ * case they detect a feature by a call that may throw. None here does: the other script-tag
+ * builds come out the same either way, and dist/cometa.core.min.js, which has no streaming
+ * transport, loses the streaming path of an HTTP request, which sits inside one.
+ */
+const scriptTreeshake = { ...treeshake, tryCatchDeoptimization: false };
+
 /** A minified IIFE for a `<script>` tag, global `Cometa`, everything bundled for browsers. */
 function iife(input, file) {
   return {
@@ -68,7 +76,7 @@ function iife(input, file) {
       typescript({ target: IIFE_TARGET }),
       browserParserOnly(),
     ],
-    treeshake,
+    treeshake: scriptTreeshake,
     output: {
       file,
       format: "iife",
