@@ -55,6 +55,22 @@ export const sseStart = (paddingBytes: number): string => `:${" ".repeat(padding
 export const encodeSseEvent = (payload: string): string => `data: ${JSON.stringify(payload)}\n\n`;
 /** A comment: proxies see traffic, EventSource dispatches nothing. */
 export const sseKeepAlive = ":\n\n";
+/** The field that carries an event's frame, as {@link encodeSseEvent} writes it. */
+export const sseDataField = "data:";
+/**
+ * What one line of the event stream carries, for a client that reads the stream as text rather
+ * than through EventSource: the JSON frame of a `data:` line (for {@link decodeJsonFrame}), null
+ * for a line that carries none (the blank line ending an event, a comment: the padding, a
+ * keep-alive), undefined for any other line (cometa/server writes no other field). A trailing
+ * `\r` (a CRLF line end) is dropped, as EventSource drops it.
+ */
+export function decodeSseLine(line: string): string | null | undefined {
+  if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+  if (line === "" || line.charCodeAt(0) === 58 /* : */) return null;
+  if (line.lastIndexOf(sseDataField, 0) !== 0) return;
+  // EventSource drops one space after the colon
+  return line.slice(line.charCodeAt(sseDataField.length) === 32 ? sseDataField.length + 1 : sseDataField.length);
+}
 
 // --- xhr-streaming: `text/plain`, one JSON string (a payload) per line ---
 

@@ -7,9 +7,10 @@ import { type CometaError, IncomingTooLargeError, ProtocolError, TransportError 
 import { decodePayload } from "../protocol.js";
 import type { Transport, TransportContext } from "../transport.js";
 import { decodeJsonFrame, type StreamingTransportName } from "../wire.js";
-import type { Abort } from "./http.js";
+import { type Abort, httpRequest } from "./http.js";
+import { createLineReader } from "./line-reader.js";
 import { createTransport, type Downstream, type Report } from "./machine.js";
-import { createHttpWriter, postText } from "./upstream.js";
+import { createHttpWriter, postText, timestamp } from "./upstream.js";
 
 export interface StreamHandlers {
   /** The response started: headers arrived, or the stream is otherwise known to be up. */
@@ -120,4 +121,63 @@ export function parseJsonFrame(frame: string): string {
   const packet = decodeJsonFrame(frame);
   if (packet === undefined) throw new ProtocolError(`frame is not a JSON string: ${frame.slice(0, 80)}`, frame);
   return packet;
+}
+
+/**
+ * A stream read as text lines through the HTTP client (a fetch stream where there is one,
+ * XMLHttpRequest progress where not): `payloadOf` gives each line's payload, null for a line
+ * that carries none; one it throws on fails the stream. A line is bounded by `maxIncomingBytes`
+ * plus `overhead` (what the framing adds around a JSON-escaped payload) while it arrives.
+ */
+export function connectLines(
+  name: StreamingTransportName,
+  query: (context: TransportContext) => Record<string, string> | undefined,
+  payloadOf: (line: string) => string | null,
+  overhead = 0,
+): ConnectStream {
+  return (context, handlers) => {
+    const limit = context.options.maxIncomingBytes;
+    let stopped = false;
+    /** Headers of a 200 arrived: a failure from now on is the stream being cut, not refused. */
+    let streaming = false;
+    const fail = (error: CometaError) => !stopped && handlers.failed(error);
+    const read = createLineReader(
+      (line) => {
+        if (stopped) return;
+        // only the line's decoding fails the stream: a listener's exception is not the stream's
+        let payload: string | null;
+        try {
+          payload = payloadOf(line);
+        } catch (error) {
+          return fail(error as CometaError);
+        }
+        if (payload !== null) handlers.payload(payload);
+      },
+      limit + overhead,
+      (length) => fail(new IncomingTooLargeError(name, length, limit)),
+    );
+    const stop = httpRequest(
+      context,
+      name,
+      { method: "GET", url: context.url("http", name, timestamp(context, query(context)), true) },
+      (error) => {
+        if (stopped) return;
+        // a proxy's read timeout cuts a stream it already let through: reopen it, as when it ends
+        if (!error) handlers.ended();
+        else if (streaming) handlers.ended(true);
+        else fail(error);
+      },
+      {
+        opened() {
+          streaming = true;
+          handlers.opened();
+        },
+        chunk: read,
+      },
+    );
+    return () => {
+      stopped = true;
+      stop();
+    };
+  };
 }

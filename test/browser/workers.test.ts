@@ -3,7 +3,7 @@
  * from the ES module build (`import { Socket } from "cometa"`), and a Service Worker loading the
  * minified IIFE with importScripts. Neither has a document; the service worker has no
  * XMLHttpRequest either (Chromium gives both kinds EventSource). Long-polling, short polling and
- * xhr-streaming run over fetch, sse over EventSource, websocket over WebSocket; jsonp and iframe
+ * xhr-streaming and sse run over fetch, websocket over WebSocket; jsonp and iframe
  * (which insert elements into a document) are refused by their `supported()` check, so forcing
  * them alone is a UsageError and the ladder never tries them.
  */

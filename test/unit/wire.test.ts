@@ -31,6 +31,7 @@ import { sse } from "../../src/transports/sse.js";
 import { splitPayloads } from "../../src/transports/upstream.js";
 import { xhrStreaming } from "../../src/transports/xhr-streaming.js";
 import {
+  decodeSseLine,
   discardingReaderParam,
   decodeIframeMessage,
   decodeJsonFrame,
@@ -57,6 +58,7 @@ import {
   pollTokenPacket,
   pollTokenParam,
   sseContentType,
+  sseDataField,
   sseKeepAlive,
   sseStart,
   streamingTransports,
@@ -81,6 +83,13 @@ describe("sse", () => {
     expect(encodeSseEvent('4a\nb\r"\u2028')).toBe('data: "4a\\nb\\r\\"\u2028"\n\n');
     expect(encodeSseEvent("4\ud800")).toBe('data: "4\\ud800"\n\n');
     expect(sseKeepAlive).toBe(":\n\n");
+    // read as text lines: a data line's frame, nothing for blank lines and comments, CRLF as LF
+    expect(sseDataField).toBe("data:");
+    expect(decodeSseLine('data: "4a"')).toBe('"4a"');
+    expect(decodeSseLine('data:"4a"')).toBe('"4a"');
+    expect(decodeSseLine('data:  "4a"\r')).toBe(' "4a"');
+    expect([decodeSseLine(""), decodeSseLine("\r"), decodeSseLine(":   "), decodeSseLine(":")]).toEqual([null, null, null, null]);
+    expect([decodeSseLine("event: x"), decodeSseLine("<html>"), decodeSseLine(' data: "4a"')]).toEqual([undefined, undefined, undefined]);
   });
 
   test("one event carries the packets of one write, joined by U+001E (escaped by JSON)", () => {
@@ -327,7 +336,21 @@ describe("server framing → client adapter, arbitrary packets", () => {
     );
   });
 
-  test("sse: every packet of every batch exactly, through a real EventSource, however the bytes are cut", async () => {
+  test("sse: every packet of every batch exactly, read as a fetch stream, however the bytes are cut", async () => {
+    const framing = sseFraming(64);
+    await fc.assert(
+      fc.asyncProperty(batchList, cuts, async (packets, at) => {
+        let next!: () => void;
+        const fetch = fetchOnce(() => streamResponse(chunked(streamBody(framing, {}, packets), at), sseContentType), () => next());
+        const received = await receive(sse, { EventSource: undefined, XMLHttpRequest: undefined, fetch }, (resolve) => (next = resolve));
+        // keep-alives are comments, which carry nothing
+        expect(received.map(normal)).toEqual(packets.flat().map(normal));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  test("sse: every packet of every batch exactly, through a real EventSource where fetch cannot stream, however the bytes are cut", async () => {
     const framing = sseFraming(64);
     await fc.assert(
       fc.asyncProperty(batchList, cuts, async (packets, at) => {
@@ -338,7 +361,7 @@ describe("server framing → client adapter, arbitrary packets", () => {
             super(url, { ...init, fetch });
           }
         }
-        const received = await receive(sse, { EventSource: FetchingEventSource, fetch }, (resolve) => (next = resolve));
+        const received = await receive(sse, { EventSource: FetchingEventSource, XMLHttpRequest: undefined, fetch: undefined }, (resolve) => (next = resolve));
         // keep-alives are comments: EventSource dispatches nothing for them
         expect(received.map(normal)).toEqual(packets.flat().map(normal));
       }),

@@ -1,8 +1,11 @@
 // @vitest-environment node
-/** The sse adapter on a fake EventSource: the URL it opens, what it does with events and errors. */
+/**
+ * The sse adapter: read as a fetch stream where fetch can stream, on a fake EventSource where it
+ * cannot: the URL it opens, what it does with events, lines and errors.
+ */
 import { describe, expect, test, vi } from "vitest";
 import { type EventHandler, type EventSourceLike, resolveEnvironment } from "../../../src/env.js";
-import { ProtocolError, TransportError } from "../../../src/errors.js";
+import { IncomingTooLargeError, ProtocolError, TransportError } from "../../../src/errors.js";
 import type { Trace } from "../../../src/trace.js";
 import { sse } from "../../../src/transports/sse.js";
 import { record } from "../../support/events.js";
@@ -53,10 +56,11 @@ function setup(options = {}, EventSource: typeof FakeEventSource = FakeEventSour
   FakeEventSource.instances = [];
   const trace = vi.fn<Trace>();
   const timers: (() => void)[] = [];
+  // no fetch that could stream the response: EventSource reads it (POSTs would take XMLHttpRequest)
   const env = resolveEnvironment({
     EventSource,
-    XMLHttpRequest: undefined,
-    fetch: vi.fn() as unknown as typeof fetch,
+    XMLHttpRequest: class {} as unknown as typeof XMLHttpRequest,
+    fetch: undefined,
     setTimeout: (callback) => timers.push(callback),
   });
   const context = { ...makeContext(env, options, { sid: "s1" }), trace };
@@ -73,7 +77,7 @@ test("supported with an EventSource and a way to POST", () => {
   expect(sse.supported(resolveEnvironment({ EventSource: FakeEventSource, XMLHttpRequest: undefined, fetch: undefined }))).toBe(false);
 });
 
-describe("sse", () => {
+describe("sse through EventSource, where fetch cannot stream", () => {
   test("opens the session's sse URL, with credentials as asked", () => {
     const { source } = setup({ withCredentials: true });
     const url = new URL(source().url);
@@ -168,5 +172,81 @@ describe("sse", () => {
     expect(first.closed).toBe(true);
     expect(first.onmessage).toBeNull();
     expect(names()).toEqual(["open", "close"]);
+  });
+});
+
+describe("sse read as a fetch stream", () => {
+  const encoder = new TextEncoder();
+  function start(options = {}) {
+    const calls: { url: string; write(text: string): void; end(): void }[] = [];
+    const fetch = vi.fn((url: string, init: RequestInit) => {
+      let controller!: ReadableStreamDefaultController<Uint8Array>;
+      const body = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+      let respond!: (response: Response) => void;
+      const answer = new Promise<Response>((resolve, reject) => {
+        respond = resolve;
+        init.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+      });
+      let answered = false;
+      const ok = () => answered || ((answered = true), respond(new Response(body, { status: 200, headers: { "Content-Type": "text/event-stream" } })));
+      calls.push({ url, write: (text) => (ok(), controller.enqueue(encoder.encode(text))), end: () => (ok(), controller.close()) });
+      return answer;
+    });
+    FakeEventSource.instances = [];
+    const env = resolveEnvironment({ EventSource: FakeEventSource, XMLHttpRequest: undefined, fetch: fetch as unknown as typeof globalThis.fetch });
+    const context = makeContext(env, options, { sid: "s1" });
+    const transport = sse.create(context);
+    const events = record(transport, ["open", "packet", "error", "close"]);
+    transport.open();
+    return { transport, events, calls };
+  }
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  test("one GET of the session's sse URL, no EventSource; data lines read, comments and blank lines skipped, CRLF too", async () => {
+    const { calls, events, transport } = start();
+    expect(FakeEventSource.instances).toHaveLength(0);
+    expect(calls).toHaveLength(1);
+    const url = new URL(calls[0]!.url);
+    expect([url.searchParams.get("transport"), url.searchParams.get("sid")]).toEqual(["sse", "s1"]);
+    calls[0]!.write(":" + " ".repeat(16) + "\n\ndata: " + JSON.stringify("4hello\nworld\x1e4two"));
+    calls[0]!.write("\n\n:\n\ndata: \"6\"\r\n\r\n");
+    await settle();
+    expect(events).toEqual([
+      ["open"],
+      ["packet", { type: "message", data: "hello\nworld" }],
+      ["packet", { type: "message", data: "two" }],
+      ["packet", { type: "noop" }],
+    ]);
+    transport.close();
+  });
+
+  test("a data line past maxIncomingBytes (plus `data: `) is refused while it arrives: IncomingTooLargeError", async () => {
+    const { calls, events } = start({ maxIncomingBytes: 100 });
+    calls[0]!.write('data: "4' + "a".repeat(97) + '"\n\n');
+    await settle();
+    expect(events.map(([name]) => name)).toEqual(["open", "packet"]);
+    calls[0]!.write('data: "4' + "a".repeat(98) + '"');
+    await settle();
+    expect(events.map(([name]) => name)).toEqual(["open", "packet", "error", "close"]);
+    expect(events[2]![1]).toBeInstanceOf(IncomingTooLargeError);
+  });
+
+  test("a line cometa/server never writes (an error page's) is a ProtocolError and a close", async () => {
+    const { calls, events } = start();
+    calls[0]!.write("<html>\n");
+    await settle();
+    expect(events.map(([name]) => name)).toEqual(["open", "error", "close"]);
+    expect(events[1]![1]).toBeInstanceOf(ProtocolError);
+  });
+
+  test("the stream ends: a new GET opens", async () => {
+    const { calls, events, transport } = start();
+    calls[0]!.write('data: "4a"\n\n');
+    calls[0]!.end();
+    await settle();
+    expect(calls).toHaveLength(2);
+    expect(new URL(calls[1]!.url).searchParams.get("transport")).toBe("sse");
+    expect(events.map(([name]) => name)).toEqual(["open", "packet"]);
+    transport.close();
   });
 });
