@@ -155,7 +155,8 @@ describe("iframe", () => {
     expect(iframeStart(2, "https://page.example", "f1")).toBe(
       '<!doctype html><html><head><meta charset="utf-8"></head><body>\n' +
         "<!--  -->\n" +
-        '<script>var o="https://page.example",f="f1";function p(d){parent.postMessage(["cometa",f,d],o)}p(1)</script>\n',
+        '<script>var o="https://page.example",f="f1";function p(d){parent.postMessage(["cometa",f,d],o);' +
+          "var s=document.currentScript;s&&s.parentNode&&s.parentNode.removeChild(s)}p(1)</script>\n",
     );
     expect(encodeIframeScript("4<b>")).toBe('<script>p("4\\u003cb\\u003e")</script>\n');
     expect(encodeIframeScript(["4</script>", "4\u2028", "bAQID"].join(payloadSeparator))).toBe(
@@ -382,7 +383,8 @@ describe("server framing → client adapter, arbitrary packets", () => {
           // parser, ends a script where a browser does), its scripts run in order in one realm
           const scripts = scriptsOf(new TextDecoder().decode(new TextEncoder().encode(body)));
           const parent = { postMessage: (data: unknown, origin: string) => origin === pageOrigin && post({ data, origin: url.origin, source: frameWindow }) };
-          new Function("parent", scripts.join(";\n"))(parent);
+          // scripts run as one here, so none is the current script to remove
+          new Function("parent", "document", scripts.join(";\n"))(parent, { currentScript: null });
         }, () => next());
         const received = await receive(iframe, env, (resolve) => (next = resolve));
         expect(received.map(normal)).toEqual(withKeepAlives(packets));

@@ -71,7 +71,7 @@ export class IframeParser implements StreamParser {
   push(text: string): string[] {
     this.buffer += text;
     const packets: string[] = [];
-    const boot = /<script>var o=("(?:[^"\\]|\\.)*"),f=("(?:[^"\\]|\\.)*");function p\(d\)\{parent\.postMessage\(\["cometa",f,d\],o\)\}p\(1\)<\/script>\n/;
+    const boot = /<script>var o=("(?:[^"\\]|\\.)*"),f=("(?:[^"\\]|\\.)*");function p\(d\)\{parent\.postMessage\(\["cometa",f,d\],o\);var s=document\.currentScript;s&&s\.parentNode&&s\.parentNode\.removeChild\(s\)\}p\(1\)<\/script>\n/;
     const match = boot.exec(this.buffer);
     if (match) {
       this.origin = JSON.parse(match[1]!) as string;
