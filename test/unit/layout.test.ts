@@ -25,6 +25,7 @@ const coveredElsewhere: Readonly<Record<string, string>> = {
   // a Node loader hook: only a child process started with --import can load it
   "src/compat/node/hooks.ts": "test/compat/node-register.test.ts",
   "src/compat/node/register.ts": "test/compat/node-register.test.ts",
+  "src/compat/node/require-alias.ts": "test/compat/node-register.test.ts",
   // engine.io-client's face, exercised by socket.io-client itself against real servers
   "src/compat/socket.ts": "test/compat/socket-io.test.ts",
   "src/compat/transports.ts": "test/compat/socket-io.test.ts",
