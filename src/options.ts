@@ -81,7 +81,7 @@ export interface ReconnectOptions {
 }
 
 export interface BufferOptions {
-  /** Messages held before they are handed to the network, across sessions. Default 1000. */
+  /** Messages held before the transport takes them, across sessions. Default 1000. */
   maxMessages?: number;
   /** Bytes held likewise (strings counted as UTF-8). Default 1000000. */
   maxBytes?: number;

@@ -177,7 +177,7 @@ export class BareReconnectingSocket<S extends Session = BareSocket> {
 
   /**
    * Sends now if a session is open, otherwise keeps the message (within the buffer's bounds)
-   * for the next session. `callback` runs once it is handed to the network (on a resumable
+   * for the next session. `callback` runs once the transport took it (on a resumable
    * session: once the server acknowledged it).
    */
   send(data: MessageData, callback?: () => void): this {

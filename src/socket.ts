@@ -65,7 +65,7 @@ export type SocketEvents = {
   packet: [packet: ReceivedPacket];
   /** The server's heartbeat arrived. */
   ping: [];
-  /** Everything written so far was handed to the network. */
+  /** Everything written so far was taken by the transport. */
   drain: [];
   /**
    * Something failed, typed. Not final by itself: `close` is. On a `Socket` every failure ends
@@ -190,7 +190,8 @@ export class BareSocket {
 
   /**
    * Queues a message. `callback` runs once the server acknowledged it on a resumable session,
-   * otherwise once it is handed to the network.
+   * otherwise once the transport took it (an HTTP write answered; on WebSocket, taken with at
+   * most 64 KiB left unsent).
    */
   send(data: MessageData, callback?: () => void): this {
     if (this._state === "closing" || this._state === "closed") {

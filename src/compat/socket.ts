@@ -191,7 +191,7 @@ export class SocketWithoutUpgrade extends Emitter<EngineEvents> {
     return state === "resuming" ? "open" : state;
   }
 
-  /** Queues a message; `callback` runs once it is on the network. Dropped once closing, as engine.io-client does. */
+  /** Queues a message; `callback` runs once the transport took it (resumable: once the server acknowledged it). Dropped once closing, as engine.io-client does. */
   write(data: unknown, options?: unknown, callback?: () => void): this {
     if (typeof options === "function") callback = options as () => void;
     if (this.session.state === "closing" || this.session.state === "closed") return this;

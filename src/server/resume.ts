@@ -286,6 +286,14 @@ export class ResumeState {
     return true;
   }
 
+  /**
+   * The session is about to end: an acknowledgement still due goes out first, before the `1`.
+   * The client counts as unsent what it was not told arrived, and would send it again.
+   */
+  flushAck(): void {
+    if (this.ackTimer !== undefined || this.ackImmediate !== undefined) this.sendAck();
+  }
+
   /** Acknowledges the messages delivered from a WebSocket or a JSONP POST. */
   sendAck(): void {
     clearImmediate(this.ackImmediate);
@@ -372,6 +380,7 @@ export class ResumeState {
 
   private overflow(): void {
     if (this.socket.readyState === "closed") return;
+    this.flushAck();
     const error = new ResumeBufferFullError(this.host.terms.maxBytes, this.handedBytes, this.undelivered());
     endSession(this.socket, RESUME_BUFFER_FULL, error);
     this.ended();
@@ -380,6 +389,9 @@ export class ResumeState {
   /** The session is over, however: nothing more to hold or wait for. */
   ended(): void {
     if (this.broken) clearTimeout(this.broken.timer);
+    clearImmediate(this.ackImmediate);
+    clearTimeout(this.ackTimer);
+    this.ackImmediate = this.ackTimer = undefined;
     this.broken = null;
     this.handed = [];
     this.handedBytes = 0;
@@ -427,6 +439,7 @@ const SESSION_OVERRIDES = {
       // a resumable client would take that for a break and reattach to a server that is gone.
       // A transport that can carry the 1 now (a WebSocket, a held poll, an open stream) gets it.
       const open = state !== undefined && this.readyState === "open";
+      if (open) state.flushAck();
       if (open && this.transport.name === "websocket") sendClosePacket(this);
       // (a busy WebSocket included: engine.io's close without discard waits for its drain)
       stockClose(this, discard && !(open && (this.transport.writable || this.transport.name === "websocket")));

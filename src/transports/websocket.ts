@@ -25,7 +25,7 @@ const maxDrainDelay = 50;
 function frames(context: TransportContext, report: Report): Parts {
   const { env, options } = context;
   let ws: WebSocketLike | undefined;
-  /** The next check of `bufferedAmount`, while a write waits for it to reach 0. */
+  /** The next check of `bufferedAmount`, while a write waits for it to come down to `highWaterMark`. */
   let drainTimer: unknown;
   /** Drains once at most `highWaterMark` is buffered, checking again `delay` ms later until then; closed meanwhile, never. */
   const drain = (delay: number) => {

@@ -137,6 +137,31 @@ async function turnsUntil(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve));
 }
 
+describe("the server closes a resumable session on websocket right after a message arrived", () => {
+  // On WebSocket the server acknowledges with 6a<N> within 10 ms of delivering; the
+  // acknowledgement still due must go before the 1, or the client hands back as unsent, and a
+  // ReconnectingSocket sends again, a message the application received.
+  test("the close carries the acknowledgement: nothing comes back as unsent, the send callback ran", async () => {
+    const received: string[] = [];
+    const server = await startServer({}, (session) =>
+      session.on("message", (data: unknown) => {
+        received.push(String(data));
+        session.close();
+      }),
+    );
+    const socket = connect(server.url, { transports: ["websocket"] });
+    await within(once(socket, "open"), 3000, "no open");
+    expect(socket.resumable).toBe(true);
+    const clientClosed = closed(socket);
+    let acknowledged = false;
+    socket.send("hello", () => (acknowledged = true));
+    const { details } = await within(clientClosed, 3000, "the client did not close");
+    expect(received).toEqual(["hello"]);
+    expect(details.unsent).toEqual([]);
+    expect(acknowledged).toBe(true);
+  });
+});
+
 describe.each([
   { name: "polling", options: { transports: ["polling"] } as SocketOptions, upgrade: false },
   { name: "websocket", options: {} as SocketOptions, upgrade: true },
