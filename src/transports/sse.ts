@@ -27,7 +27,8 @@ function payloadOfLine(line: string): string | null {
 }
 
 // a line is `data: ` and one payload, JSON-escaped
-const connectWithFetch = connectLines(name, () => undefined, payloadOfLine, sseDataField.length + 1);
+// pure: a bundle that leaves sse out drops it
+const connectWithFetch = /* @__PURE__ */ connectLines(name, () => undefined, payloadOfLine, sseDataField.length + 1);
 
 const connect: ConnectStream = (context, handlers) =>
   canStreamFetch(context.env) ? connectWithFetch(context, handlers) : connectEventSource(context, handlers);

@@ -12,7 +12,8 @@ const name = "xhr-streaming";
 
 // a line is one payload, JSON-escaped: what maxIncomingBytes bounds on this transport. Read as a
 // fetch stream, the response can run longer before the server recycles it.
-const connect = connectLines(
+// pure: a bundle that leaves xhr-streaming out drops it
+const connect = /* @__PURE__ */ connectLines(
   name,
   (context) => (streamsWithFetch(context.env) ? { [discardingReaderParam]: "1" } : undefined),
   parseJsonFrame,
