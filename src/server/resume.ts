@@ -294,12 +294,17 @@ export class ResumeState {
     if (this.ackTimer !== undefined || this.ackImmediate !== undefined) this.sendAck();
   }
 
-  /** Acknowledges the messages delivered from a WebSocket or a JSONP POST. */
-  sendAck(): void {
+  /** No acknowledgement is due any more: it is being sent, or the session ended. */
+  private cancelAck(): void {
     clearImmediate(this.ackImmediate);
     clearTimeout(this.ackTimer);
     this.ackImmediate = this.ackTimer = undefined;
     this.unackedBytes = 0;
+  }
+
+  /** Acknowledges the messages delivered from a WebSocket or a JSONP POST. */
+  sendAck(): void {
+    this.cancelAck();
     const socket = this.socket;
     if (socket.readyState !== "open" || this.broken !== null || !acksExplicitly(socket.transport)) return;
     sendControlPacket(socket, encodeAck(this.received));
@@ -389,9 +394,7 @@ export class ResumeState {
   /** The session is over, however: nothing more to hold or wait for. */
   ended(): void {
     if (this.broken) clearTimeout(this.broken.timer);
-    clearImmediate(this.ackImmediate);
-    clearTimeout(this.ackTimer);
-    this.ackImmediate = this.ackTimer = undefined;
+    this.cancelAck();
     this.broken = null;
     this.handed = [];
     this.handedBytes = 0;
