@@ -92,13 +92,7 @@ export function createStreamReceiver(
         cut = wasCut;
         report.idle();
       },
-      failed(error) {
-        // torn down before the report: the machine tells a downstream failure by nothing being in flight
-        const abort = abortStream;
-        abortStream = undefined;
-        if (abort) abort();
-        report.end(error);
-      },
+      failed: report.end,
     });
   };
 
