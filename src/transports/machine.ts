@@ -5,7 +5,7 @@
  * this machine moves the state, emits the events, and decides what the parts do next.
  */
 import { Emitter } from "../emitter.js";
-import type { CometaError } from "../errors.js";
+import { type CometaError, ServerError } from "../errors.js";
 import type { Packet, ReceivedPacket } from "../protocol.js";
 import type { Transport, TransportContext, TransportEvents, TransportState } from "../transport.js";
 
@@ -61,6 +61,9 @@ export interface Parts {
   _pausable?: boolean;
 }
 
+/** Milliseconds a transport whose session is gone waits for the close packet on its open response. */
+const goneWait = 1000;
+
 export function createTransport(name: string, context: TransportContext, build: (report: Report) => Parts): Transport {
   const events = new Emitter<TransportEvents>();
   const { env, trace } = context;
@@ -86,11 +89,20 @@ export function createTransport(name: string, context: TransportContext, build: 
   let closing = false;
   let serverClosed = false;
   let resolvePause: (() => void) | undefined;
+  /**
+   * A write was refused because the session is gone on the server ("Session ID unknown") while
+   * a poll or stream is still open: the server's close packet may be on its way down on it, and
+   * a browser may deliver the refusal first. The close packet makes it the close the server
+   * made; the response ending without one, this refusal.
+   */
+  let gone: CometaError | undefined;
+  let goneTimer: unknown;
 
   /** Moves to `closed` once; released before listeners run, so one that reopens finds nothing held. */
   const end = (error?: CometaError) => {
     if (state === "closed") return;
     state = "closed";
+    env.clearTimeout(goneTimer);
     writable = false;
     resolvePause = undefined;
     down.stop();
@@ -137,6 +149,7 @@ export function createTransport(name: string, context: TransportContext, build: 
     },
     idle() {
       if (state === "closed") return;
+      if (gone) return end(gone);
       // the session is ending: a new request would only meet a 400. Once the upstream is idle
       // too (the close packet's POST answered) nothing is left to wait for
       if (closing) up.busy || end();
@@ -156,6 +169,15 @@ export function createTransport(name: string, context: TransportContext, build: 
     end(error) {
       if (serverClosed || (closing && error && !up.busy)) return end();
       if (closing && error) return down.stop();
+      // a downstream failing reports with nothing in flight, so an open one means the write's
+      if (error instanceof ServerError && error.code === 1 && down.busy && !gone) {
+        gone = error;
+        up.stop();
+        // a response held by a server that never knew the session (a request routed to another
+        // process) is not waited for long
+        goneTimer = env.setTimeout(() => end(error), goneWait);
+        return;
+      }
       end(error);
     },
   };

@@ -92,7 +92,13 @@ export function createStreamReceiver(
         cut = wasCut;
         report.idle();
       },
-      failed: report.end,
+      failed(error) {
+        // torn down before the report: the machine tells a downstream failure by nothing being in flight
+        const abort = abortStream;
+        abortStream = undefined;
+        if (abort) abort();
+        report.end(error);
+      },
     });
   };
 

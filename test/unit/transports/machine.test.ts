@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { describe, expect, test, vi } from "vitest";
 import { resolveEnvironment } from "../../../src/env.js";
-import { TransportError } from "../../../src/errors.js";
+import { ServerError, TransportError } from "../../../src/errors.js";
 import type { Packet } from "../../../src/protocol.js";
 import type { Trace } from "../../../src/trace.js";
 import { createTransport, type Report } from "../../../src/transports/machine.js";
@@ -23,6 +23,60 @@ function setup({ writable, pausable }: { writable?: boolean; pausable?: boolean 
   const names = () => events.map(([name]) => name);
   return { transport, report, down, up, events, names, trace };
 }
+
+describe("a write refused as Session ID unknown while a poll or stream is open", () => {
+  const unknown = () => new ServerError(1, "Session ID unknown", 400, "polling");
+  function refusedWrite() {
+    const s = setup();
+    s.transport.open();
+    s.report.opened();
+    s.down.busy = true;
+    s.transport.send([{ type: "pong" }]);
+    s.report.end(unknown());
+    return s;
+  }
+
+  test("waits for the open response: the server's close packet on it makes a plain close", () => {
+    const { transport, report, up, names } = refusedWrite();
+    expect(up.stop).toHaveBeenCalled();
+    expect(transport.state).toBe("open");
+    expect(names()).toEqual(["open"]);
+    report.packet({ type: "message", data: "last" });
+    report.serverClosed();
+    expect(names()).toEqual(["open", "packet", "close"]);
+  });
+
+  test("the response ending without a close packet ends with the refusal", () => {
+    const { report, down, events, names } = refusedWrite();
+    down.busy = false;
+    report.idle();
+    expect(down.next).toHaveBeenCalledTimes(1);
+    expect(names()).toEqual(["open", "error", "close"]);
+    expect(events[1]![1]).toBeInstanceOf(ServerError);
+  });
+
+  test("a response that stays open is waited for 1 s at most, then the refusal ends it", () => {
+    vi.useFakeTimers();
+    try {
+      const { transport, names } = refusedWrite();
+      vi.advanceTimersByTime(999);
+      expect(transport.state).toBe("open");
+      vi.advanceTimersByTime(1);
+      expect(names()).toEqual(["open", "error", "close"]);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test("a refusal with nothing open downstream (its own poll or stream) ends at once", () => {
+    const { transport, report, names } = setup();
+    transport.open();
+    report.opened();
+    report.end(unknown());
+    expect(names()).toEqual(["open", "error", "close"]);
+  });
+});
 
 describe("createTransport: the one owner of state and writable", () => {
   test("open() starts the downstream at once; opened moves opening → open, once", () => {
