@@ -314,10 +314,13 @@ export class ResumeState {
   isBreak(reason: string, description: unknown): boolean {
     if (this.broken !== null) return reason === "transport error" || reason === "transport close" || reason === "ping timeout";
     if (this.socket.readyState !== "open") return false;
+    // the client said it leaves: however its transport ends now (a write that met its closed
+    // end fails before the close is seen), there is nothing to resume
+    if (this.closing) return false;
     if (reason === "ping timeout") return true;
     if (reason === "transport error") return !(description instanceof Error && (INTRUSIONS.has(description.message) || TOO_LARGE.test(description.message)));
     // An HTTP transport closes on the client's `1` only; a WebSocket also when it breaks.
-    return reason === "transport close" && this.socket.transport.name === "websocket" && !this.closing;
+    return reason === "transport close" && this.socket.transport.name === "websocket";
   }
 
   detach(reason: string, description: unknown): void {

@@ -402,6 +402,22 @@ describe("detach and reattach", () => {
     expect(events.map(([name]) => name)).toEqual(["close"]);
   });
 
+  it("the client's close packet, then a write on its WebSocket fails before the close is seen: the session ends, no detach", async () => {
+    const { session, peer } = await onWebSocket();
+    const events = recordEvents(session.socket);
+    const closePacket = new Promise<void>((resolve) => {
+      session.socket.on("packet", (packet: { type: string }) => packet.type === "close" && resolve());
+    });
+    const closed = once<[string]>(session.socket, "close");
+    peer.send("1");
+    await closePacket;
+    // what engine.io's WebSocket transport does when a send's callback has an error: the
+    // client closed its end while the server was writing (a broadcast, an acknowledgement)
+    (session.socket.transport as unknown as { onError(message: string): void }).onError("write error");
+    expect((await closed)[0]).toBe("transport error");
+    expect(events.map(([name]) => name)).toEqual(["close"]);
+  });
+
   it("a late 6a<N> and 5 on an upgrade candidate given up at a reattach put nothing back: no message comes twice", async () => {
     const server = await startServer();
     const session = await openSession(server);
