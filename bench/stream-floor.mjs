@@ -5,8 +5,9 @@
  * server (its own process, on loopback) serves one burst, pre-encoded with src/wire.ts:
  *
  * - one response of packets joined by U+001E, read whole (`fetch().text()`): long-polling's shape;
- * - the same payloads as JSON lines of about 16 KiB (cometa/server's frames: one
- *   `writableHighWaterMark`), read as a fetch stream: xhr-streaming's and sse's shape;
+ * - the same payloads as lines of about 16 KiB (cometa/server's frames: one
+ *   `writableHighWaterMark`), read as a fetch stream: xhr-streaming's and sse's shape, as JSON
+ *   strings (without `pf=1`) and as they are (plain frames, what cometa's client asks for);
  * - in Chromium, the same frames as `<script>` chunks of iframe documents with cometa's
  *   bootstrap (each posts its payload to the page), in documents of 1 MiB (cometa/server's
  *   default recycle for the iframe) and in one document.
@@ -65,7 +66,7 @@ async function serve() {
   const wire = await loadWire();
   const frames = framesOf(wire);
   const whole = frames.join(wire.payloadSeparator);
-  const lines = frames.map((frame) => wire.encodeJsonLine(frame));
+  const lines = { json: frames.map((frame) => wire.encodeJsonLine(frame)), plain: frames.map((frame) => wire.encodeJsonLine(frame, true)) };
   const scripts = frames.map((frame) => wire.encodeIframeScript(frame));
   /** The scripts split into documents of at least `bytes` each (the last one shorter). */
   const documents = (bytes) => {
@@ -96,10 +97,11 @@ async function serve() {
     if (url.pathname === "/whole") return text(wire.jsonLineContentType, whole);
     if (url.pathname === "/lines") {
       // one write per frame, waiting for `drain` as cometa/server's streams do
+      const body = lines[url.searchParams.get("as")];
       res.writeHead(200, { "Content-Type": wire.jsonLineContentType, "Cache-Control": "no-store" });
       let i = 0;
       const write = () => {
-        while (i < lines.length) if (!res.write(lines[i++])) return res.once("drain", write);
+        while (i < body.length) if (!res.write(body[i++])) return res.once("drain", write);
         res.end();
       };
       return write();
@@ -127,16 +129,16 @@ window.readWhole = async () => {
   const n = count(await (await fetch("/whole")).text());
   return [performance.now() - t0, n];
 };
-window.readLines = async () => {
+window.readLines = async (as) => {
   const t0 = performance.now();
-  const reader = (await fetch("/lines")).body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = (await fetch("/lines?as=" + as)).body.pipeThrough(new TextDecoderStream()).getReader();
   let n = 0, rest = "";
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
     const lines = (rest + value).split("\\n");
     rest = lines.pop();
-    for (const line of lines) if (line.trim() !== "") n += count(JSON.parse(line));
+    for (const line of lines) if (line.trim() !== "") n += count(line[0] === '"' ? JSON.parse(line) : line);
   }
   return [performance.now() - t0, n];
 };
@@ -177,9 +179,9 @@ async function readWholeInNode(url) {
   return [performance.now() - t0, n];
 }
 
-async function readLinesInNode(url) {
+async function readLinesInNode(url, as) {
   const t0 = performance.now();
-  const reader = (await fetch(`${url}/lines`)).body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = (await fetch(`${url}/lines?as=${as}`)).body.pipeThrough(new TextDecoderStream()).getReader();
   let n = 0;
   let rest = "";
   for (;;) {
@@ -187,7 +189,7 @@ async function readLinesInNode(url) {
     if (done) break;
     const lines = (rest + value).split("\n");
     rest = lines.pop();
-    for (const line of lines) if (line.trim() !== "") n += JSON.parse(line).split("\x1e").length;
+    for (const line of lines) if (line.trim() !== "") n += (line[0] === '"' ? JSON.parse(line) : line).split("\x1e").length;
   }
   return [performance.now() - t0, n];
 }
@@ -211,8 +213,9 @@ async function main() {
     const { ready: url, documents } = await withTimeout(new Promise((resolve) => child.once("message", resolve)), 20_000, "floor server");
     const rows = [];
     const node = { whole: await measure("node whole", rounds, () => readWholeInNode(url)) };
-    node.lines = await measure("node lines", rounds, () => readLinesInNode(url));
-    rows.push(["Node " + process.version, node.whole, [["JSON lines, fetch stream", node.lines]]]);
+    node.json = await measure("node JSON lines", rounds, () => readLinesInNode(url, "json"));
+    node.plain = await measure("node plain lines", rounds, () => readLinesInNode(url, "plain"));
+    rows.push(["Node " + process.version, node.whole, [["JSON lines, fetch stream", node.json], ["plain lines, fetch stream", node.plain]]]);
 
     if (!args.includes("--node-only") && existsSync(CHROMIUM)) {
       const browser = await launchBrowser();
@@ -221,14 +224,16 @@ async function main() {
         await page.goto(url);
         const inPage = (fn, ...fnArgs) => page.evaluate(([name, rest]) => window[name](...rest), [fn, fnArgs]);
         const whole = await measure("chromium whole", rounds, () => inPage("readWhole"));
-        const lines = await measure("chromium lines", rounds, () => inPage("readLines"));
+        const json = await measure("chromium JSON lines", rounds, () => inPage("readLines", "json"));
+        const plain = await measure("chromium plain lines", rounds, () => inPage("readLines", "plain"));
         const recycled = await measure("chromium iframe", rounds, () => inPage("readFrames", "recycled", documents.recycled));
         const one = await measure("chromium iframe one", rounds, () => inPage("readFrames", "one", documents.one));
         rows.push([
           `Chromium ${browser.version}`,
           whole,
           [
-            ["JSON lines, fetch stream", lines],
+            ["JSON lines, fetch stream", json],
+            ["plain lines, fetch stream", plain],
             [`iframe, ${documents.recycled} documents of 1 MiB`, recycled],
             ["iframe, one document", one],
           ],

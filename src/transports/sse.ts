@@ -1,6 +1,6 @@
 /**
- * Server-Sent Events: an event stream carrying a payload of engine.io packets per event (as a
- * JSON string, so line breaks survive); upstream POSTs. Needs the cometa/server extension.
+ * Server-Sent Events: an event stream carrying a payload of engine.io packets per event (as it
+ * is, or as a JSON string when it holds a line break or a lone surrogate); upstream POSTs. Needs the cometa/server extension.
  * Where fetch can stream, the stream is read as text lines through it: Chromium's EventSource
  * parses several times slower than a fetch stream reads, and the wire (an event stream, which
  * proxies pass unbuffered) is the same. Elsewhere, through EventSource, whose own reconnect is
@@ -9,9 +9,9 @@
 import type { Environment, EventSourceLike } from "../env.js";
 import { ProtocolError, TransportError } from "../errors.js";
 import type { TransportDefinition } from "../transport.js";
-import { decodeSseLine, sseDataField } from "../wire.js";
+import { decodeSseLine, plainFramesParam, sseDataField } from "../wire.js";
 import { canRequest } from "./http.js";
-import { type ConnectStream, connectLines, createStreamingTransport, parseJsonFrame } from "./stream-core.js";
+import { type ConnectStream, connectLines, createStreamingTransport, parseLineFrame } from "./stream-core.js";
 import { timestamp } from "./upstream.js";
 
 const name = "sse";
@@ -23,12 +23,14 @@ const canStreamFetch = (env: Environment) => Boolean(env.fetch) && typeof Readab
 function payloadOfLine(line: string): string | null {
   const frame = decodeSseLine(line);
   if (frame === undefined) throw new ProtocolError(`not an sse line of cometa/server: ${line.slice(0, 80)}`, line);
-  return frame === null ? null : parseJsonFrame(frame);
+  return frame === null ? null : parseLineFrame(frame);
 }
 
-// a line is `data: ` and one payload, JSON-escaped
+// a line is `data: ` and one payload, plain or JSON-escaped
+/** Both readers take plain frames (docs/wire.md, "sse events"). */
+const plainFrames = { [plainFramesParam]: "1" };
 // pure: a bundle that leaves sse out drops it
-const connectWithFetch = /* @__PURE__ */ connectLines(name, () => undefined, payloadOfLine, sseDataField.length + 1);
+const connectWithFetch = /* @__PURE__ */ connectLines(name, () => plainFrames, payloadOfLine, sseDataField.length + 1);
 
 const connect: ConnectStream = (context, handlers) =>
   canStreamFetch(context.env) ? connectWithFetch(context, handlers) : connectEventSource(context, handlers);
@@ -37,7 +39,7 @@ const connectEventSource: ConnectStream = (context, handlers) => {
   const { env, options } = context;
   let source: EventSourceLike;
   try {
-    source = new env.EventSource!(context.url("http", name, timestamp(context), true), {
+    source = new env.EventSource!(context.url("http", name, timestamp(context, plainFrames), true), {
       withCredentials: options.withCredentials,
     });
   } catch (cause) {
@@ -58,7 +60,7 @@ const connectEventSource: ConnectStream = (context, handlers) => {
     // only the frame's decoding fails the stream: a listener's exception is not the stream's
     let payload: string;
     try {
-      payload = parseJsonFrame(event.data);
+      payload = parseLineFrame(event.data);
     } catch (error) {
       stop();
       return handlers.failed(error as TransportError);

@@ -6,7 +6,7 @@
 import { type CometaError, IncomingTooLargeError, ProtocolError, TransportError } from "../errors.js";
 import { decodePayload } from "../protocol.js";
 import type { Transport, TransportContext } from "../transport.js";
-import { decodeJsonFrame, type StreamingTransportName } from "../wire.js";
+import { decodeLineFrame, type StreamingTransportName } from "../wire.js";
 import { type Abort, httpRequest } from "./http.js";
 import { createLineReader } from "./line-reader.js";
 import { createTransport, type Downstream, type Report } from "./machine.js";
@@ -122,11 +122,11 @@ export function createStreamingTransport(context: TransportContext, name: Stream
   }));
 }
 
-/** The payload a JSON-framed line or event carries (xhr-streaming, sse). */
-export function parseJsonFrame(frame: string): string {
-  const packet = decodeJsonFrame(frame);
-  if (packet === undefined) throw new ProtocolError(`frame is not a JSON string: ${frame.slice(0, 80)}`, frame);
-  return packet;
+/** The payload a line or event carries (xhr-streaming, sse): plain, or a JSON string. */
+export function parseLineFrame(frame: string): string {
+  const payload = decodeLineFrame(frame);
+  if (payload === undefined) throw new ProtocolError(`frame is neither a payload nor a JSON string: ${frame.slice(0, 80)}`, frame);
+  return payload;
 }
 
 /**

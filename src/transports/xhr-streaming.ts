@@ -4,19 +4,20 @@
  * POSTs. Needs the cometa/server extension.
  */
 import type { TransportDefinition } from "../transport.js";
-import { discardingReaderParam } from "../wire.js";
+import { discardingReaderParam, plainFramesParam } from "../wire.js";
 import { canRequest, streamsWithFetch } from "./http.js";
-import { connectLines, createStreamingTransport, parseJsonFrame } from "./stream-core.js";
+import { connectLines, createStreamingTransport, parseLineFrame } from "./stream-core.js";
 
 const name = "xhr-streaming";
 
-// a line is one payload, JSON-escaped: what maxIncomingBytes bounds on this transport. Read as a
-// fetch stream, the response can run longer before the server recycles it.
+// a line is one payload, plain or JSON-escaped: what maxIncomingBytes bounds on this
+// transport. Read as a fetch stream, the response can run longer before the server recycles it.
 // pure: a bundle that leaves xhr-streaming out drops it
 const connect = /* @__PURE__ */ connectLines(
   name,
-  (context) => (streamsWithFetch(context.env) ? { [discardingReaderParam]: "1" } : undefined),
-  parseJsonFrame,
+  (context): Record<string, string> =>
+    streamsWithFetch(context.env) ? { [plainFramesParam]: "1", [discardingReaderParam]: "1" } : { [plainFramesParam]: "1" },
+  parseLineFrame,
 );
 
 export const xhrStreaming: TransportDefinition = {

@@ -18,8 +18,8 @@ afterEach(() => {
 
 /** What each transport writes after idle time, as the raw text ends with it. */
 const KEEP_ALIVE: Record<string, string> = {
-  sse: 'data: "4second"\n\n:\n\n',
-  "xhr-streaming": '"4second"\n"6"\n',
+  sse: "data: 4second\n\n:\n\n",
+  "xhr-streaming": '4second\n"6"\n',
   iframe: '<script>p("4second")</script>\n<script>p("6")</script>\n',
 };
 

@@ -35,7 +35,9 @@ import {
   discardingReaderParam,
   decodeIframeMessage,
   decodeJsonFrame,
+  decodeLineFrame,
   decodePollToken,
+  encodeLineFrame,
   encodeForScript,
   encodeIframeScript,
   encodeJsonLine,
@@ -49,12 +51,14 @@ import {
   iframeStart,
   iframeTag,
   isPaddingLine,
+  isPlainPayload,
   jsonLineContentType,
   jsonLineKeepAlive,
   jsonLineStart,
   lineSeparator,
   noopPacket,
   payloadSeparator,
+  plainFramesParam,
   pollTokenPacket,
   pollTokenParam,
   sseContentType,
@@ -83,6 +87,9 @@ describe("sse", () => {
     expect(encodeSseEvent('4a\nb\r"\u2028')).toBe('data: "4a\\nb\\r\\"\u2028"\n\n');
     expect(encodeSseEvent("4\ud800")).toBe('data: "4\\ud800"\n\n');
     expect(sseKeepAlive).toBe(":\n\n");
+    // where the client asked for plain frames, a payload that can travel as it is does
+    expect(encodeSseEvent("4a\x1e4\u2028 😀 </script>", true)).toBe("data: 4a\x1e4\u2028 😀 </script>\n\n");
+    expect(encodeSseEvent("4a\nb", true)).toBe('data: "4a\\nb"\n\n');
     // read as text lines: a data line's frame, nothing for blank lines and comments, CRLF as LF
     expect(sseDataField).toBe("data:");
     expect(decodeSseLine('data: "4a"')).toBe('"4a"');
@@ -101,7 +108,9 @@ describe("sse", () => {
     const framing = sseFraming(4);
     expect(framing.contentType).toBe(sseContentType);
     expect(framing.open({} as never)).toBe(sseStart(4));
-    expect(framing.frame("4x")).toBe(encodeSseEvent("4x"));
+    expect(framing.frame("4x", false)).toBe(encodeSseEvent("4x"));
+    expect(framing.frame("4x", true)).toBe(encodeSseEvent("4x", true));
+    expect(framing.frame("4x", true)).toBe("data: 4x\n\n");
     expect(framing.keepAlive()).toBe(sseKeepAlive);
   });
 });
@@ -128,7 +137,8 @@ describe("JSON lines (xhr-streaming)", () => {
     const framing = xhrStreamingFraming(3);
     expect(framing.contentType).toBe(jsonLineContentType);
     expect(framing.open({} as never)).toBe(jsonLineStart(3));
-    expect(framing.frame("4x")).toBe(encodeJsonLine("4x"));
+    expect(framing.frame("4x", false)).toBe(encodeJsonLine("4x"));
+    expect(framing.frame("4x", true)).toBe("4x\n");
     expect(framing.keepAlive()).toBe(jsonLineKeepAlive);
   });
 
@@ -139,6 +149,39 @@ describe("JSON lines (xhr-streaming)", () => {
     expect(decodeJsonFrame("42")).toBeUndefined();
     expect(decodeJsonFrame('{"a":1}')).toBeUndefined();
     expect(decodeJsonFrame("")).toBeUndefined();
+  });
+
+  test("plain frames: a payload goes as it is unless it holds a line end or a lone surrogate", () => {
+    expect(plainFramesParam).toBe("pf");
+    expect(encodeJsonLine("4hello\x1e4😀\x1ebAQID", true)).toBe("4hello\x1e4😀\x1ebAQID\n");
+    for (const payload of ["4a\nb", "4a\rb", "4\ud800", "4\udc00x", "4x\ud83d", "4\ude00\ud83d"]) {
+      expect(isPlainPayload(payload)).toBe(false);
+      expect(encodeJsonLine(payload, true)).toBe(JSON.stringify(payload) + "\n");
+    }
+    for (const payload of ["4", "4\ud83d\ude00", "4\u2028\u2029\0\x1e", "b+/=="]) {
+      expect(isPlainPayload(payload)).toBe(true);
+      expect(encodeLineFrame(payload, true)).toBe(payload);
+      expect(encodeLineFrame(payload, false)).toBe(JSON.stringify(payload));
+    }
+  });
+
+  test("isPlainPayload scans for lone surrogates where the runtime has no isWellFormed", () => {
+    const proto = String.prototype as { isWellFormed?: unknown };
+    const own = Object.getOwnPropertyDescriptor(proto, "isWellFormed");
+    delete proto.isWellFormed;
+    try {
+      expect(["4\ud800", "4\udc00x", "4x\ud83d", "\ude00", "4\ude00\ud83d"].map(isPlainPayload)).toEqual([false, false, false, false, false]);
+      expect(["4", "4\ud83d\ude00", "\ud83d\ude00\ud83d\ude00", "4é"].map(isPlainPayload)).toEqual([true, true, true, true]);
+    } finally {
+      if (own) Object.defineProperty(proto, "isWellFormed", own);
+    }
+  });
+
+  test("decodeLineFrame: a JSON string's value, else the frame as it is; nothing for an empty frame or bad JSON", () => {
+    expect(decodeLineFrame('"4a\\nb"')).toBe("4a\nb");
+    expect(decodeLineFrame("4hi\x1e2")).toBe("4hi\x1e2");
+    expect(decodeLineFrame('"4hi')).toBeUndefined();
+    expect(decodeLineFrame("")).toBeUndefined();
   });
 });
 
@@ -175,7 +218,9 @@ describe("iframe", () => {
     const req = { _query: { origin: "https://page.example", f: "f1" }, headers: {} };
     expect(framing.contentType).toBe(iframeContentType);
     expect(framing.open(req as never)).toBe(iframeStart(2, "https://page.example", "f1"));
-    expect(framing.frame("4x")).toBe(encodeIframeScript("4x"));
+    // a script literal is JSON whatever the GET says
+    expect(framing.frame("4x", true)).toBe(encodeIframeScript("4x"));
+    expect(framing.frame("4x", false)).toBe(encodeIframeScript("4x"));
     expect(framing.keepAlive()).toBe(iframeKeepAlive);
     expect(framing.end()).toBe(iframeDocumentEnd);
   });
@@ -255,11 +300,12 @@ function serverEncoded(packet: Packet): string {
 
 /** A stream body as the server writes it: the opening, one frame per batch, keep-alives between. */
 function streamBody(
-  framing: { open(req: never): string; frame(payload: string): string; keepAlive(): string; end(): string },
+  framing: { open(req: never): string; frame(payload: string, plain: boolean): string; keepAlive(): string; end(): string },
   req: unknown,
   batches: readonly (readonly Packet[])[],
+  plain = false,
 ): string {
-  const frames = batches.map((batch) => framing.frame(batch.map(serverEncoded).join(payloadSeparator)) + framing.keepAlive());
+  const frames = batches.map((batch) => framing.frame(batch.map(serverEncoded).join(payloadSeparator), plain) + framing.keepAlive());
   return framing.open(req as never) + frames.join("") + framing.end();
 }
 
@@ -324,11 +370,11 @@ describe("server framing → client adapter, arbitrary packets", () => {
   test("xhr-streaming: every packet of every batch exactly, however the bytes are cut", async () => {
     const framing = xhrStreamingFraming(64);
     await fc.assert(
-      fc.asyncProperty(batchList, cuts, async (packets, at) => {
+      fc.asyncProperty(batchList, cuts, fc.boolean(), async (packets, at, plain) => {
         let next!: () => void;
         const received = await receive(
           xhrStreaming,
-          { XMLHttpRequest: undefined, fetch: fetchOnce(() => streamResponse(chunked(streamBody(framing, {}, packets), at), jsonLineContentType), () => next()) },
+          { XMLHttpRequest: undefined, fetch: fetchOnce(() => streamResponse(chunked(streamBody(framing, {}, packets, plain), at), jsonLineContentType), () => next()) },
           (resolve) => (next = resolve),
         );
         expect(received.map(normal)).toEqual(withKeepAlives(packets));
@@ -340,9 +386,9 @@ describe("server framing → client adapter, arbitrary packets", () => {
   test("sse: every packet of every batch exactly, read as a fetch stream, however the bytes are cut", async () => {
     const framing = sseFraming(64);
     await fc.assert(
-      fc.asyncProperty(batchList, cuts, async (packets, at) => {
+      fc.asyncProperty(batchList, cuts, fc.boolean(), async (packets, at, plain) => {
         let next!: () => void;
-        const fetch = fetchOnce(() => streamResponse(chunked(streamBody(framing, {}, packets), at), sseContentType), () => next());
+        const fetch = fetchOnce(() => streamResponse(chunked(streamBody(framing, {}, packets, plain), at), sseContentType), () => next());
         const received = await receive(sse, { EventSource: undefined, XMLHttpRequest: undefined, fetch }, (resolve) => (next = resolve));
         // keep-alives are comments, which carry nothing
         expect(received.map(normal)).toEqual(packets.flat().map(normal));
@@ -354,9 +400,9 @@ describe("server framing → client adapter, arbitrary packets", () => {
   test("sse: every packet of every batch exactly, through a real EventSource where fetch cannot stream, however the bytes are cut", async () => {
     const framing = sseFraming(64);
     await fc.assert(
-      fc.asyncProperty(batchList, cuts, async (packets, at) => {
+      fc.asyncProperty(batchList, cuts, fc.boolean(), async (packets, at, plain) => {
         let next!: () => void;
-        const fetch = fetchOnce(() => streamResponse(chunked(streamBody(framing, {}, packets), at), sseContentType), () => next());
+        const fetch = fetchOnce(() => streamResponse(chunked(streamBody(framing, {}, packets, plain), at), sseContentType), () => next());
         class FetchingEventSource extends EventSource {
           constructor(url: string, init?: { withCredentials?: boolean }) {
             super(url, { ...init, fetch });

@@ -25,9 +25,10 @@ export interface StreamFraming {
   open(req: EngineRequest): string;
   /**
    * One whole frame for one payload: encoded engine.io packets (binary as `b` + base64) joined
-   * by U+001E, as in a long-polling payload (`payloadSeparator`, src/wire.ts).
+   * by U+001E, as in a long-polling payload (`payloadSeparator`, src/wire.ts). `plain`: the GET
+   * said its client reads plain frames (`plainFramesParam`); a framing may ignore it.
    */
-  frame(payload: string): string;
+  frame(payload: string, plain: boolean): string;
   /** What to write after `keepAliveInterval` of silence. */
   keepAlive(): string;
   /** Written just before the response ends (recycle, replacement, close). */

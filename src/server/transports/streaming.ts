@@ -25,7 +25,7 @@ import {
   createHttpTransport,
 } from "./http-transport.js";
 import { PacketQueue } from "./packet-queue.js";
-import { payloadSeparator } from "../../wire.js";
+import { payloadSeparator, plainFramesParam } from "../../wire.js";
 
 export interface StreamingSettings extends HttpTransportSettings {
   /**
@@ -66,6 +66,8 @@ export class StreamDownstream implements Downstream {
   private written = 0;
   /** Bytes after which the current response is recycled. */
   private recycleBytes = 0;
+  /** The current GET's client reads plain frames (docs/wire.md). */
+  private plainFrames = false;
   private keepAliveTimer: ReturnType<typeof setTimeout> | null = null;
   /**
    * Packets accepted but not written yet, and where each `send` ended (engine.io's socket
@@ -188,6 +190,7 @@ export class StreamDownstream implements Downstream {
     this.stream = { res, onPrematureClose };
     this.written = 0;
     this.recycleBytes = this.settings.recycleBytes ?? this.framing.recycleBytes(req);
+    this.plainFrames = req._query[plainFramesParam] === "1";
     this.writeChunk(this.framing.open(req));
     this.resume();
   }
@@ -263,7 +266,7 @@ export class StreamDownstream implements Downstream {
         else if (payload.length * 3 >= untilRecycle) bytes = Buffer.byteLength(payload);
         full = payload.length >= limit || bytes >= untilRecycle;
       }
-      const accepted = this.writeChunk(this.framing.frame(payload));
+      const accepted = this.writeChunk(this.framing.frame(payload, this.plainFrames));
       // Recycled at a frame boundary, once the frames written reach `recycleBytes`: the rest (of
       // the batch too) waits for the reopen GET. The state is settled before `drain`, whose
       // send callbacks may send again at once.
@@ -292,12 +295,12 @@ export class StreamDownstream implements Downstream {
     for (const packet of [...this.pending.clear(), ...packets]) {
       const encoded = encodeText(packet);
       if (payload && payload.length + encoded.length >= limit) {
-        chunk += this.framing.frame(payload);
+        chunk += this.framing.frame(payload, this.plainFrames);
         payload = "";
       }
       payload = payload ? payload + payloadSeparator + encoded : encoded;
     }
-    return this.writeChunk(chunk + this.framing.frame(payload));
+    return this.writeChunk(chunk + this.framing.frame(payload, this.plainFrames));
   }
 
   private writeChunk(chunk: string): boolean {

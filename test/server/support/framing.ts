@@ -8,6 +8,18 @@ export interface StreamParser {
   push(text: string): string[];
   /** Keep-alive comments seen (sse). */
   readonly comments: number;
+  /** Frames seen as they are and as JSON strings (sse, xhr-streaming; docs/wire.md). */
+  readonly frames?: { plain: number; json: number };
+}
+
+/** A line's frame: a JSON string when it opens with `"`, else the payload as it is. */
+function lineFrame(frame: string, frames: { plain: number; json: number }): string {
+  if (frame.startsWith('"')) {
+    frames.json++;
+    return JSON.parse(frame) as string;
+  }
+  frames.plain++;
+  return frame;
 }
 
 /** A frame's payload as its packets: U+001E never occurs inside one. */
@@ -16,10 +28,11 @@ export function splitPayload(payload: string): string[] {
   return payload.split("\x1e");
 }
 
-/** sse: events separated by a blank line; `data:` lines hold JSON; `:` lines are comments. */
+/** sse: events separated by a blank line; `data:` lines hold a frame; `:` lines are comments. */
 export class SseParser implements StreamParser {
   private buffer = "";
   comments = 0;
+  readonly frames = { plain: 0, json: 0 };
   push(text: string): string[] {
     this.buffer += text;
     const packets: string[] = [];
@@ -34,16 +47,17 @@ export class SseParser implements StreamParser {
         else throw new Error(`unexpected sse line ${JSON.stringify(line.slice(0, 80))}`);
       }
       if (data.length > 1) throw new Error("one data line per event expected");
-      if (data.length === 1) packets.push(...splitPayload(JSON.parse(data[0]!) as string));
+      if (data.length === 1) packets.push(...splitPayload(lineFrame(data[0]!, this.frames)));
     }
     return packets;
   }
 }
 
-/** xhr-streaming: one JSON string (a payload) per line; blank (whitespace-only) lines skipped. */
+/** xhr-streaming: one frame (a payload) per line; blank (whitespace-only) lines skipped. */
 export class XhrStreamingParser implements StreamParser {
   private buffer = "";
   readonly comments = 0;
+  readonly frames = { plain: 0, json: 0 };
   push(text: string): string[] {
     this.buffer += text;
     const packets: string[] = [];
@@ -52,7 +66,7 @@ export class XhrStreamingParser implements StreamParser {
       const line = this.buffer.slice(0, end);
       this.buffer = this.buffer.slice(end + 1);
       if (line.trim() === "") continue;
-      packets.push(...splitPayload(JSON.parse(line) as string));
+      packets.push(...splitPayload(lineFrame(line, this.frames)));
     }
     return packets;
   }

@@ -20,12 +20,13 @@ export interface StreamingCase {
 export const PAGE_HEADERS: Readonly<Record<string, string>> = { Referer: `${PAGE_ORIGIN}/` };
 
 export const STREAMING_CASES: readonly StreamingCase[] = [
-  { name: "sse", contentType: "text/event-stream; charset=utf-8", parser: () => new SseParser(), getQuery: "", headers: {} },
+  // with `pf=1`, as cometa's client asks: frames as they are where they can be
+  { name: "sse", contentType: "text/event-stream; charset=utf-8", parser: () => new SseParser(), getQuery: "&pf=1", headers: {} },
   {
     name: "xhr-streaming",
     contentType: "text/plain; charset=utf-8",
     parser: () => new XhrStreamingParser(),
-    getQuery: "",
+    getQuery: "&pf=1",
     headers: {},
   },
   {

@@ -85,6 +85,8 @@ describe("sse through EventSource, where fetch cannot stream", () => {
     expect(url.searchParams.get("sid")).toBe("s1");
     expect(url.searchParams.get("EIO")).toBe("4");
     expect(url.searchParams.has("t")).toBe(true);
+    // EventSource hands over an event's data as it came: plain frames read as well as JSON
+    expect(url.searchParams.get("pf")).toBe("1");
     expect(source().init).toEqual({ withCredentials: true });
   });
 
@@ -97,10 +99,17 @@ describe("sse through EventSource, where fetch cannot stream", () => {
     expect(events).toEqual([["open"], ["packet", { type: "message", data: "hello\nworld" }], ["packet", { type: "noop" }]]);
   });
 
-  test("an event that is not a JSON string: ProtocolError, the EventSource closed", () => {
+  test("a plain event is its payload as it is", () => {
     const { source, events } = setup();
     source().open();
-    source().event("4raw");
+    source().event("4plain\x1e2");
+    expect(events).toEqual([["open"], ["packet", { type: "message", data: "plain" }], ["packet", { type: "ping" }]]);
+  });
+
+  test("an event that is neither a payload nor a JSON string: ProtocolError, the EventSource closed", () => {
+    const { source, events } = setup();
+    source().open();
+    source().event('"4broken');
     expect(events.map(([name]) => name)).toEqual(["open", "error", "close"]);
     expect(events[1]![1]).toBeInstanceOf(ProtocolError);
     expect(source().closed).toBe(true);
@@ -207,7 +216,7 @@ describe("sse read as a fetch stream", () => {
     expect(FakeEventSource.instances).toHaveLength(0);
     expect(calls).toHaveLength(1);
     const url = new URL(calls[0]!.url);
-    expect([url.searchParams.get("transport"), url.searchParams.get("sid")]).toEqual(["sse", "s1"]);
+    expect([url.searchParams.get("transport"), url.searchParams.get("sid"), url.searchParams.get("pf")]).toEqual(["sse", "s1", "1"]);
     calls[0]!.write(":" + " ".repeat(16) + "\n\ndata: " + JSON.stringify("4hello\nworld\x1e4two"));
     calls[0]!.write("\n\n:\n\ndata: \"6\"\r\n\r\n");
     await settle();

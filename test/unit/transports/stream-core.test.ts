@@ -8,7 +8,7 @@ import { describe, expect, test, vi } from "vitest";
 import { resolveEnvironment } from "../../../src/env.js";
 import { IncomingTooLargeError, ProtocolError, TransportError } from "../../../src/errors.js";
 import type { Trace } from "../../../src/trace.js";
-import { type StreamHandlers, createStreamingTransport, parseJsonFrame } from "../../../src/transports/stream-core.js";
+import { type StreamHandlers, createStreamingTransport, parseLineFrame } from "../../../src/transports/stream-core.js";
 import { record } from "../../support/events.js";
 import { makeContext } from "../support/context.js";
 
@@ -165,10 +165,12 @@ describe("createStreamingTransport", () => {
   });
 });
 
-describe("parseJsonFrame", () => {
-  test("the string a frame carries, or a ProtocolError naming the frame", () => {
-    expect(parseJsonFrame('"4a"')).toBe("4a");
-    expect(() => parseJsonFrame("4a")).toThrow(ProtocolError);
-    expect(() => parseJsonFrame("[1]")).toThrow(/frame is not a JSON string: \[1\]/);
+describe("parseLineFrame", () => {
+  test("the payload a frame carries, plain or a JSON string, or a ProtocolError naming the frame", () => {
+    expect(parseLineFrame('"4a"')).toBe("4a");
+    expect(parseLineFrame("4a")).toBe("4a");
+    expect(() => parseLineFrame('"4a')).toThrow(ProtocolError);
+    expect(() => parseLineFrame("")).toThrow(ProtocolError);
+    expect(() => parseLineFrame('"[1]')).toThrow(/frame is neither a payload nor a JSON string: "\[1\]/);
   });
 });

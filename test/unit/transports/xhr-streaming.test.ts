@@ -68,13 +68,14 @@ describe("xhr-streaming over fetch", () => {
     expect(calls[0]!.init.credentials).toBe("include");
   });
 
-  test("every GET says its reader keeps nothing (rd=1), reopens included: the server recycles it later", async () => {
+  test("every GET says its reader keeps nothing (rd=1) and reads plain frames (pf=1), reopens included", async () => {
     const { calls } = start();
-    expect(new URL(calls[0]!.url).searchParams.get("rd")).toBe("1");
+    const flags = (url: string) => [new URL(url).searchParams.get("rd"), new URL(url).searchParams.get("pf")];
+    expect(flags(calls[0]!.url)).toEqual(["1", "1"]);
     calls[0]!.write("\n");
     calls[0]!.end();
     await until(() => calls.length === 2);
-    expect(new URL(calls[1]!.url).searchParams.get("rd")).toBe("1");
+    expect(flags(calls[1]!.url)).toEqual(["1", "1"]);
   });
 
   test("padding skipped; lines read as they arrive, split anywhere, multi-byte characters included", async () => {
@@ -209,6 +210,7 @@ describe("xhr-streaming over XMLHttpRequest progress (no fetch streams)", () => 
     expect(xhr().method).toBe("GET");
     // responseText keeps the whole response: no rd=1, the server recycles it sooner
     expect(new URL(xhr().url).searchParams.has("rd")).toBe(false);
+    expect(new URL(xhr().url).searchParams.get("pf")).toBe("1");
     expect(xhr().headers).toEqual({ "X-A": "1" });
     xhr().headersArrived();
     expect(events).toEqual([["open"]]);
