@@ -40,12 +40,12 @@ export const payloadSeparator = "\x1e";
 export const plainFramesParam = "pf";
 
 /**
- * Whether a payload can travel in a line as it is: no `\r` or `\n` (they end a line) and no
- * lone surrogate (UTF-8 cannot carry one). For cometa/server; `isWellFormed` where the runtime
- * has it (Node 20), a scan where not.
+ * Whether a payload can travel in a line as it is: no `\r` or `\n` (they end a line), no NUL
+ * (Firefox's EventSource drops it from a field) and no lone surrogate (UTF-8 cannot carry one).
+ * For cometa/server; `isWellFormed` where the runtime has it (Node 20), a scan where not.
  */
 export function isPlainPayload(payload: string): boolean {
-  if (payload.indexOf("\n") >= 0 || payload.indexOf("\r") >= 0) return false;
+  if (payload.indexOf("\n") >= 0 || payload.indexOf("\r") >= 0 || payload.indexOf("\0") >= 0) return false;
   const wellFormed = (payload as { isWellFormed?: () => boolean }).isWellFormed;
   return wellFormed ? wellFormed.call(payload) : !/[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/.test(payload);
 }
@@ -76,11 +76,13 @@ export function decodeJsonFrame(frame: string): string | undefined {
 
 /**
  * The payload of a line or event ({@link encodeLineFrame}): a JSON string's value, or the
- * frame as it is when it does not open with `"`; undefined for an empty frame or bad JSON.
+ * frame as it is when it opens with a packet type (`0` to `6`, or `b`); undefined for anything
+ * else (a page that is not a stream of cometa/server's, say), bad JSON included.
  */
 export function decodeLineFrame(frame: string): string | undefined {
-  if (frame.charCodeAt(0) === 34 /* " */) return decodeJsonFrame(frame);
-  if (frame !== "") return frame;
+  const first = frame.charCodeAt(0);
+  if (first === 34 /* " */) return decodeJsonFrame(frame);
+  if ((first >= 48 /* 0 */ && first <= 54) /* 6 */ || first === 98 /* b */) return frame;
 }
 
 // --- sse: `text/event-stream`, one `data:` event per payload ---

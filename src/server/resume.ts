@@ -149,7 +149,7 @@ export class ResumeState {
   private unackedBytes = 0;
   /** The upgrade candidate said what the client has (`6a<N>` before `5`). */
   private requeueOnUpgrade = false;
-  /** The client sent `1` on its WebSocket: the close that follows is not a break. */
+  /** The client sent `1` on its transport: however the transport ends next, it is not a break. */
   private closing = false;
   private overflowing = false;
 

@@ -223,9 +223,9 @@ describe.each(STREAMING_CASES)("$name transport", (t) => {
 });
 
 describe.each(STREAMING_CASES.filter((t) => t.name !== "iframe"))("$name frames", (t) => {
-  it("with pf=1 a payload goes as it is, one holding \\n, \\r or a lone surrogate as a JSON string; without pf=1 every frame is JSON", async () => {
+  it("with pf=1 a payload goes as it is, one holding \\n, \\r, NUL or a lone surrogate as a JSON string; without pf=1 every frame is JSON", async () => {
     server = await startServer({ allowedOrigins: [PAGE_ORIGIN] });
-    const messages = ["plain 🎉 \u2028 </script>", "a\nb", "a\rb", "x\ud800y", "\udc00"];
+    const messages = ["plain 🎉 \u2028 </script>", "a\nb", "a\rb", "a\0b", "x\ud800y", "\udc00"];
     for (const plain of [true, false]) {
       const connection = server.nextConnection();
       const stream = new PacketStream(server.endpoint(`transport=${t.name}${plain ? "&pf=1" : ""}`), t.parser());
@@ -236,7 +236,7 @@ describe.each(STREAMING_CASES.filter((t) => t.name !== "iframe"))("$name frames"
         socket.send(message);
         expect(await stream.packet(i + 1)).toBe(`4${message}`);
       }
-      expect(stream.parser.frames).toEqual(plain ? { plain: 2, json: 4 } : { plain: 0, json: 6 });
+      expect(stream.parser.frames).toEqual(plain ? { plain: 2, json: 5 } : { plain: 0, json: 7 });
       socket.close();
       await stream.ended;
     }

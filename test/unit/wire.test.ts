@@ -154,11 +154,11 @@ describe("JSON lines (xhr-streaming)", () => {
   test("plain frames: a payload goes as it is unless it holds a line end or a lone surrogate", () => {
     expect(plainFramesParam).toBe("pf");
     expect(encodeJsonLine("4hello\x1e4😀\x1ebAQID", true)).toBe("4hello\x1e4😀\x1ebAQID\n");
-    for (const payload of ["4a\nb", "4a\rb", "4\ud800", "4\udc00x", "4x\ud83d", "4\ude00\ud83d"]) {
+    for (const payload of ["4a\nb", "4a\rb", "4a\0b", "4\ud800", "4\udc00x", "4x\ud83d", "4\ude00\ud83d"]) {
       expect(isPlainPayload(payload)).toBe(false);
       expect(encodeJsonLine(payload, true)).toBe(JSON.stringify(payload) + "\n");
     }
-    for (const payload of ["4", "4\ud83d\ude00", "4\u2028\u2029\0\x1e", "b+/=="]) {
+    for (const payload of ["4", "4\ud83d\ude00", "4\u2028\u2029\x1e\x7f", "b+/=="]) {
       expect(isPlainPayload(payload)).toBe(true);
       expect(encodeLineFrame(payload, true)).toBe(payload);
       expect(encodeLineFrame(payload, false)).toBe(JSON.stringify(payload));
@@ -177,11 +177,12 @@ describe("JSON lines (xhr-streaming)", () => {
     }
   });
 
-  test("decodeLineFrame: a JSON string's value, else the frame as it is; nothing for an empty frame or bad JSON", () => {
+  test("decodeLineFrame: a JSON string's value, or a frame opening with a packet type as it is; nothing else", () => {
     expect(decodeLineFrame('"4a\\nb"')).toBe("4a\nb");
     expect(decodeLineFrame("4hi\x1e2")).toBe("4hi\x1e2");
-    expect(decodeLineFrame('"4hi')).toBeUndefined();
-    expect(decodeLineFrame("")).toBeUndefined();
+    expect(["0{}", "1", "2", "3", "4", "5", "6", "bAQID"].map(decodeLineFrame)).toEqual(["0{}", "1", "2", "3", "4", "5", "6", "bAQID"]);
+    // what a page that is not a cometa stream holds: never read as packets
+    for (const frame of ['"4hi', "", "7x", "<html>", " 4hi", "a4", "B"]) expect(decodeLineFrame(frame)).toBeUndefined();
   });
 });
 

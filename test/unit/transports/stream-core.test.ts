@@ -171,6 +171,7 @@ describe("parseLineFrame", () => {
     expect(parseLineFrame("4a")).toBe("4a");
     expect(() => parseLineFrame('"4a')).toThrow(ProtocolError);
     expect(() => parseLineFrame("")).toThrow(ProtocolError);
+    expect(() => parseLineFrame("<!doctype html>")).toThrow(ProtocolError);
     expect(() => parseLineFrame('"[1]')).toThrow(/frame is neither a payload nor a JSON string: "\[1\]/);
   });
 });

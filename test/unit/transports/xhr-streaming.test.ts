@@ -5,7 +5,7 @@
  */
 import { describe, expect, test, vi } from "vitest";
 import { type Environment, resolveEnvironment } from "../../../src/env.js";
-import { IncomingTooLargeError, ServerError, TransportError } from "../../../src/errors.js";
+import { IncomingTooLargeError, ProtocolError, ServerError, TransportError } from "../../../src/errors.js";
 import type { Trace } from "../../../src/trace.js";
 import { xhrStreaming } from "../../../src/transports/xhr-streaming.js";
 import { record, until } from "../../support/events.js";
@@ -87,6 +87,26 @@ describe("xhr-streaming over fetch", () => {
     calls[0]!.write('"\n');
     await until(() => events.length === 4);
     expect(events[3]).toEqual(["packet", { type: "message", data: "b" }]);
+  });
+
+  test("plain lines (pf=1) read as they are, JSON lines beside them", async () => {
+    const { calls, events } = start();
+    calls[0]!.write("   \n4plain 😀\x1e2\n" + JSON.stringify("4a\nb") + "\nbAQID\n");
+    await until(() => events.length === 5);
+    expect(events.slice(1).map(([, packet]) => packet)).toEqual([
+      { type: "message", data: "plain 😀" },
+      { type: "ping" },
+      { type: "message", data: "a\nb" },
+      { type: "message", data: new Uint8Array([1, 2, 3]).buffer },
+    ]);
+  });
+
+  test("a 200 that is not a cometa stream (a portal's page): ProtocolError and a close, nothing read as packets", async () => {
+    const { calls, events, names } = start();
+    calls[0]!.write("<!doctype html>\n<p>log in</p>\n");
+    await until(() => names().includes("close"));
+    expect(names()).toEqual(["open", "error", "close"]);
+    expect(events[1]![1]).toBeInstanceOf(ProtocolError);
   });
 
   test("a listener that throws: the line's other packets and the next lines still delivered, the stream kept, the error rethrown on a timer", async () => {
