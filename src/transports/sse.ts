@@ -1,6 +1,7 @@
 /**
  * Server-Sent Events: an event stream carrying a payload of engine.io packets per event (as it
- * is, or as a JSON string when it holds a line break or a lone surrogate); upstream POSTs. Needs the cometa/server extension.
+ * is, or as a JSON string when it holds a line break, a NUL or a lone surrogate); upstream
+ * POSTs. Needs the cometa/server extension.
  * Where fetch can stream, the stream is read as text lines through it: Chromium's EventSource
  * parses several times slower than a fetch stream reads, and the wire (an event stream, which
  * proxies pass unbuffered) is the same. Elsewhere, through EventSource, whose own reconnect is
@@ -26,9 +27,9 @@ function payloadOfLine(line: string): string | null {
   return frame === null ? null : parseLineFrame(frame);
 }
 
-// a line is `data: ` and one payload, plain or JSON-escaped
 /** Both readers take plain frames (docs/wire.md, "sse events"). */
 const plainFrames = { [plainFramesParam]: "1" };
+// a line is `data: ` and one payload, plain or JSON-escaped
 // pure: a bundle that leaves sse out drops it
 const connectWithFetch = /* @__PURE__ */ connectLines(name, () => plainFrames, payloadOfLine, sseDataField.length + 1);
 

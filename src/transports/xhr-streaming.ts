@@ -15,8 +15,7 @@ const name = "xhr-streaming";
 // pure: a bundle that leaves xhr-streaming out drops it
 const connect = /* @__PURE__ */ connectLines(
   name,
-  (context): Record<string, string> =>
-    streamsWithFetch(context.env) ? { [plainFramesParam]: "1", [discardingReaderParam]: "1" } : { [plainFramesParam]: "1" },
+  (context) => ({ [plainFramesParam]: "1", ...(streamsWithFetch(context.env) ? { [discardingReaderParam]: "1" } : undefined) }),
   parseLineFrame,
 );
 
